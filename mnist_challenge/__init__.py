@@ -1,0 +1,1 @@
+"""The MNIST challenge: a tiny residual CNN trained with torch, and run again by its NumPy twin."""
