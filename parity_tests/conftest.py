@@ -1,0 +1,31 @@
+"""Suite-wide settings: Hypothesis profiles and the dump of comparison records.
+
+Hypothesis profiles (``HYPOTHESIS_PROFILE`` environment variable):
+- ``ci`` (default): few, derandomized examples, so the whole suite runs in under 2 minutes
+  and never flakes;
+- ``thorough``: many random examples, for a deeper search before a release.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+from parity_tests import harness
+
+settings.register_profile(
+    "ci", max_examples=12, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)  # fmt: skip
+settings.register_profile(
+    "thorough", max_examples=400, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)  # fmt: skip
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = harness.record_path()
+    if path:
+        harness.dump_records(path)

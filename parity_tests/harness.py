@@ -1,0 +1,216 @@
+"""The one comparison helper of the suite, and the case runners built on it.
+
+Every parity test ends in ``assert_close``: it wraps ``torch.testing.assert_close`` (dtype
+checked, torch's own "greatest absolute/relative difference at index" message) and prefixes
+the failure with *which component* and *which tensor* (output, input grad, a parameter's
+grad, a trajectory step). Each comparison is also recorded (worst abs/rel error and headroom
+= max |a - e| / (atol + rtol |e|), which must stay ≤ 1) so the report can show how close the
+twins really are, not just that they pass.
+
+Two precision profiles:
+- ``float64``: the twins compute the same math in double precision, so they must agree to
+  ~1e-10 relative (``rtol=1e-10``, ``atol=1e-12``);
+- ``float32``: torch's own float32 defaults (``rtol=1.3e-6``, ``atol=1e-5``).
+A case that needs a wider tolerance says so, with the reason, at the call site.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Profile:
+    np_dtype: type
+    torch_dtype: torch.dtype
+    rtol: float
+    atol: float
+
+
+PROFILES = {
+    "float64": Profile(np.float64, torch.float64, rtol=1e-10, atol=1e-12),
+    "float32": Profile(np.float32, torch.float32, rtol=1.3e-6, atol=1e-5),
+}
+DTYPES = tuple(PROFILES)  # for @pytest.mark.parametrize("dtype", DTYPES)
+
+RECORDS: list[dict] = []  # one per comparison; dumped by conftest when PARITY_RECORD is set
+
+
+def to_numpy(value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _record(component, tensor, dtype, a, e, rtol, atol) -> float:
+    a64, e64 = a.astype(np.float64), e.astype(np.float64)
+    diff = np.abs(a64 - e64)
+    max_abs = float(diff.max()) if diff.size else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(diff > 0, diff / np.abs(e64), 0.0)
+    max_rel = float(np.nanmax(rel)) if rel.size else 0.0
+    headroom = float((diff / (atol + rtol * np.abs(e64))).max()) if diff.size else 0.0
+    RECORDS.append(
+        dict(component=component, tensor=tensor, dtype=dtype, max_abs=max_abs,
+             max_rel=max_rel, rtol=rtol, atol=atol, headroom=headroom)
+    )  # fmt: skip
+    return headroom
+
+
+def assert_close(actual, expected, *, component: str, tensor: str, dtype: str,
+                 rtol: float | None = None, atol: float | None = None) -> None:  # fmt: skip
+    """Compare a scratch array with a torch tensor under ``dtype``'s profile (or overrides)."""
+    profile = PROFILES[dtype]
+    rtol = profile.rtol if rtol is None else rtol
+    atol = profile.atol if atol is None else atol
+    a, e = to_numpy(actual), to_numpy(expected)
+    if a.shape == e.shape and a.dtype.kind == "f":
+        _record(component, tensor, dtype, a, e, rtol, atol)
+    torch.testing.assert_close(
+        torch.from_numpy(np.ascontiguousarray(a)),
+        torch.from_numpy(np.ascontiguousarray(e)),
+        rtol=rtol,
+        atol=atol,
+        equal_nan=False,
+        msg=lambda generated: f"[{component}] {tensor} ({dtype}): scratch != torch\n{generated}",
+    )
+
+
+def assert_trajectory_close(actual: Sequence, expected: Sequence, *, component: str, tensor: str,
+                            dtype: str, rtol: float | None = None,
+                            atol: float | None = None) -> None:  # fmt: skip
+    """Compare two trajectories step by step; a failure names the first step that diverged."""
+    if len(actual) != len(expected):
+        raise AssertionError(f"[{component}] {tensor}: {len(actual)} steps vs {len(expected)}")
+    profile = PROFILES[dtype]
+    rtol = profile.rtol if rtol is None else rtol
+    atol = profile.atol if atol is None else atol
+    a = np.stack([to_numpy(x).astype(np.float64) for x in actual])
+    e = np.stack([to_numpy(x).astype(np.float64) for x in expected])
+    _record(component, tensor, dtype, a, e, rtol, atol)
+    per_step = (np.abs(a - e) / (atol + rtol * np.abs(e))).reshape(len(a), -1).max(axis=1)
+    bad = np.flatnonzero(per_step > 1)
+    if bad.size:
+        step = int(bad[0])
+        assert_close(actual[step], expected[step], component=component, dtype=dtype,
+                     tensor=f"{tensor} at step {step} (first of {bad.size} steps out of tolerance)",
+                     rtol=rtol, atol=atol)  # fmt: skip
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+
+def randn(shape, dtype: str, seed: int = 0, *, kinks: Iterable[float] = (0.0,),
+          margin: float = 1e-3, scale: float = 1.0) -> np.ndarray:  # fmt: skip
+    """Standard normal values (× scale) kept at least ``margin`` away from each kink.
+
+    ReLU's derivative jumps at 0; a value within a rounding error of a kink may take
+    different branches in the two twins, so the parity inputs avoid them on purpose.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape) * scale
+    for kink in kinks:
+        near = np.abs(x - kink) < margin
+        x[near] = kink + np.where(x[near] >= kink, margin, -margin) * 2
+    return x.astype(PROFILES[dtype].np_dtype)
+
+
+def upstream_like(out, seed: int = 1) -> np.ndarray:
+    """A random upstream gradient: summing the output would hide transposed gradients."""
+    out = to_numpy(out)
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(out.shape).astype(out.dtype)
+
+
+# -- case runners ----------------------------------------------------------------------------
+
+
+def sync_weights(scratch_module, torch_module) -> None:
+    """Give the scratch twin torch's exact weights (same keys and shapes by contract)."""
+    scratch_module.load_state_dict(
+        {k: v.detach().cpu() for k, v in torch_module.state_dict().items()}
+    )
+
+
+def check_module(component: str, scratch_module, torch_module, *inputs: np.ndarray, dtype: str,
+                 rtol: float | None = None, atol: float | None = None, seed: int = 1,
+                 sync: bool = True):  # fmt: skip
+    """Run one module in both twins on the same inputs and weights; compare everything.
+
+    Compares the output, the gradient of every input and of every parameter (by name),
+    after backpropagating the same random upstream gradient. Returns the scratch output.
+    """
+    profile = PROFILES[dtype]
+    torch_module = torch_module.to(profile.torch_dtype)
+    scratch_module.to(profile.np_dtype)
+    if sync:
+        sync_weights(scratch_module, torch_module)
+    t_inputs = [torch.tensor(x, requires_grad=x.dtype.kind == "f") for x in inputs]
+    out_t = torch_module(*t_inputs)
+    out_s = scratch_module(*inputs)
+    tol = dict(dtype=dtype, rtol=rtol, atol=atol)
+    assert_close(out_s, out_t, component=component, tensor="output", **tol)
+    g = upstream_like(out_s, seed)
+    out_t.backward(torch.from_numpy(g))
+    grads = scratch_module.backward(g)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    float_inputs = [t for t in t_inputs if t.requires_grad]
+    for i, (g_s, t) in enumerate(zip(grads, float_inputs, strict=True)):
+        assert_close(g_s, t.grad, component=component, tensor=f"grad of input {i}", **tol)
+    torch_params = dict(torch_module.named_parameters())
+    for name, param in scratch_module.named_parameters():
+        assert_close(param.grad, torch_params[name].grad, component=component,
+                     tensor=f"grad of {name}", **tol)  # fmt: skip
+    return out_s
+
+
+def check_function(component: str, scratch_fn: Callable, torch_fn: Callable, x: np.ndarray, *,
+                   dtype: str, derivative: Callable | None = None, rtol: float | None = None,
+                   atol: float | None = None) -> None:  # fmt: skip
+    """A stateless op: compare f(x), and (given ``derivative``) f'(x) against autograd."""
+    tol = dict(dtype=dtype, rtol=rtol, atol=atol)
+    t = torch.tensor(x, requires_grad=True)
+    out_t = torch_fn(t)
+    assert_close(scratch_fn(x), out_t, component=component, tensor="output", **tol)
+    if derivative is not None:
+        (d_t,) = torch.autograd.grad(out_t.sum(), t)  # elementwise: grad of the sum = f'(x)
+        assert_close(derivative(x), d_t, component=component, tensor="derivative", **tol)
+
+
+def check_loss(component: str, scratch_loss, torch_loss, input: np.ndarray, target: np.ndarray, *,
+               dtype: str, rtol: float | None = None, atol: float | None = None,
+               seed: int = 1):  # fmt: skip
+    """A loss: compare the loss value and d(loss)/d(input) under a random upstream gradient."""
+    tol = dict(dtype=dtype, rtol=rtol, atol=atol)
+    t = torch.tensor(input, requires_grad=True)
+    loss_t = torch_loss(t, torch.from_numpy(np.asarray(target)))
+    loss_s = scratch_loss(input, target)
+    assert_close(np.asarray(loss_s), loss_t, component=component,
+                 tensor="loss", **tol)  # fmt: skip
+    g = upstream_like(loss_t, seed)
+    loss_t.backward(torch.from_numpy(g))
+    grad_s = scratch_loss.backward(g if g.ndim else float(g))
+    assert_close(grad_s, t.grad, component=component, tensor="grad of input", **tol)
+    return loss_s
+
+
+def dump_records(path: str) -> None:
+    """Write this process's comparison records as JSON lines (used by conftest / the report)."""
+    with open(path, "a", encoding="utf-8") as f:
+        for record in RECORDS:
+            f.write(json.dumps(record) + "\n")
+    RECORDS.clear()
+
+
+def record_path() -> str | None:
+    base = os.environ.get("PARITY_RECORD")
+    if not base:
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{base}.{worker}.jsonl"

@@ -1,0 +1,113 @@
+"""Parity of scratch/nn/activation.py with torch (torch_ref/nn/activation.py)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import scratch.functional as sf
+import scratch.nn as snn
+import torch_ref.nn.activation as tnn
+from parity_tests.harness import DTYPES, check_function, check_module, randn
+
+SHAPES = [(7,), (4, 5), (2, 3, 4, 5)]
+
+# name, scratch f, torch f, scratch f' (elementwise ops)
+FUNCTIONS = [
+    ("relu", sf.relu, F.relu, sf.relu_derivative),
+    ("leaky_relu", sf.leaky_relu, F.leaky_relu, sf.leaky_relu_derivative),
+    ("sigmoid", sf.sigmoid, torch.sigmoid, sf.sigmoid_derivative),
+    ("tanh", sf.tanh, torch.tanh, sf.tanh_derivative),
+    ("gelu", sf.gelu, F.gelu, sf.gelu_derivative),
+    ("gelu_tanh", lambda z: sf.gelu(z, "tanh"), lambda z: F.gelu(z, approximate="tanh"),
+     lambda z: sf.gelu_derivative(z, "tanh")),
+    ("silu", sf.silu, F.silu, sf.silu_derivative),
+]  # fmt: skip
+
+# name, scratch Module, torch Module
+MODULES = [
+    ("ReLU", lambda: snn.ReLU(), lambda: tnn.ReLU()),
+    ("LeakyReLU", lambda: snn.LeakyReLU(0.2), lambda: tnn.LeakyReLU(0.2)),
+    ("Sigmoid", lambda: snn.Sigmoid(), lambda: tnn.Sigmoid()),
+    ("Tanh", lambda: snn.Tanh(), lambda: tnn.Tanh()),
+    ("GELU", lambda: snn.GELU(), lambda: tnn.GELU()),
+    ("GELU(tanh)", lambda: snn.GELU("tanh"), lambda: tnn.GELU("tanh")),
+    ("SiLU", lambda: snn.SiLU(), lambda: tnn.SiLU()),
+    ("Softmax(dim=-1)", lambda: snn.Softmax(dim=-1), lambda: tnn.Softmax(dim=-1)),
+    ("Softmax(dim=0)", lambda: snn.Softmax(dim=0), lambda: tnn.Softmax(dim=0)),
+    ("LogSoftmax(dim=1)", lambda: snn.LogSoftmax(dim=1), lambda: tnn.LogSoftmax(dim=1)),
+    ("LogSoftmax(dim=-1)", lambda: snn.LogSoftmax(dim=-1), lambda: tnn.LogSoftmax(dim=-1)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("name,f,tf,df", FUNCTIONS, ids=[c[0] for c in FUNCTIONS])
+def test_function_and_derivative(name, f, tf, df, shape, dtype):
+    check_function(name, f, tf, randn(shape, dtype, scale=3), dtype=dtype, derivative=df)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES[1:])
+@pytest.mark.parametrize("name,make,make_torch", MODULES, ids=[c[0] for c in MODULES])
+def test_module_forward_backward(name, make, make_torch, shape, dtype):
+    check_module(name, make(), make_torch(), randn(shape, dtype, scale=3), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_functions(dtype):
+    x = randn((3, 4, 5), dtype, scale=4)
+    for dim in (0, 1, -1):
+        check_function("softmax", lambda z, d=dim: sf.softmax(z, d),
+                       lambda z, d=dim: F.softmax(z, d), x, dtype=dtype)  # fmt: skip
+        check_function("log_softmax", lambda z, d=dim: sf.log_softmax(z, d),
+                       lambda z, d=dim: F.log_softmax(z, d), x, dtype=dtype)  # fmt: skip
+
+
+EXTREME = [
+    ("sigmoid", sf.sigmoid, torch.sigmoid),
+    ("silu", sf.silu, F.silu),
+    ("softmax", lambda z: sf.softmax(z, -1), lambda z: F.softmax(z, -1)),
+    ("log_softmax", lambda z: sf.log_softmax(z, -1), lambda z: F.log_softmax(z, -1)),
+    ("tanh", sf.tanh, torch.tanh),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,f,tf", EXTREME, ids=[c[0] for c in EXTREME])
+def test_extreme_logits_are_finite_and_equal(name, f, tf, dtype):
+    x = np.array([[-1e4, 0.5, 1e4], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any overflow / divide RuntimeWarning fails the test
+        out = f(x)
+    assert np.isfinite(out).all(), f"{name} gave non-finite values for logits of ±1e4"
+    check_function(name, f, tf, x, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dtype_is_kept(dtype):
+    x = randn((3, 4), dtype)
+    for name, f, _, df in FUNCTIONS:
+        assert f(x).dtype == x.dtype and df(x).dtype == x.dtype, name
+
+
+BAD_INPUT = [
+    (lambda: snn.ReLU()(np.arange(3)), TypeError, "input must have dtype float32 or float64"),
+    (lambda: snn.Sigmoid()(np.array(["a"], dtype=object)), TypeError, "dtype"),
+    (lambda: snn.Tanh()("text"), TypeError, "input must be"),
+    (lambda: snn.GELU(approximate="fast"), ValueError, "approximate must be one of"),
+    (lambda: sf.gelu(np.ones(2), approximate="erf"), ValueError, "approximate"),
+    (lambda: snn.Softmax(dim=3)(np.ones((2, 2))), ValueError, "dim must be"),
+    (lambda: snn.ReLU().backward(np.ones(3)), ValueError, "backward\\(\\) called before forward"),
+    (lambda: snn.Softmax(dim=0).backward(np.ones(3)), ValueError, "before forward"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call,error,match", BAD_INPUT)
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -1,0 +1,36 @@
+"""Scratch modules with hand-written backward passes. Twin: ``torch.nn`` (torch_ref/nn/)."""
+
+from scratch.nn.activation import (
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Tanh,
+)
+from scratch.nn.linear import Linear
+from scratch.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, FocalLoss, MSELoss
+from scratch.nn.module import Module, ModuleList, Parameter, Sequential
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "FocalLoss",
+    "GELU",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleList",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]

@@ -1,0 +1,214 @@
+"""Activations: each function, its elementwise derivative right below it, then the Modules.
+
+Twin: ``torch.nn.ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``GELU``, ``SiLU``, ``Softmax``,
+``LogSoftmax`` (torch_ref/nn/activation.py). Derivatives are written in terms of the input
+``z`` (``*_derivative(z)`` = da/dz) so a learner can plot them next to the function.
+
+Numerical stability: ``exp`` is only ever taken of non-positive numbers, so logits of ±1e4
+give finite, exact results and no overflow warnings.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scratch._checks import as_float_array
+from scratch.nn.module import Module
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0)
+
+
+def relu_derivative(z: np.ndarray) -> np.ndarray:
+    return (z > 0).astype(z.dtype)  # torch also uses 0 at the kink z = 0
+
+
+def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    return np.where(z > 0, z, z * negative_slope).astype(z.dtype)
+
+
+def leaky_relu_derivative(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    return np.where(z > 0, 1.0, negative_slope).astype(z.dtype)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1/(1+e^(-z)), computed from e^(-|z|) ≤ 1 so it never overflows."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype)
+
+
+def sigmoid_derivative(z: np.ndarray) -> np.ndarray:
+    s = sigmoid(z)
+    return s * (1 - s)
+
+
+def tanh(z: np.ndarray) -> np.ndarray:
+    return np.tanh(z)
+
+
+def tanh_derivative(z: np.ndarray) -> np.ndarray:
+    return 1 - np.tanh(z) ** 2
+
+
+# NumPy has no erf; math.erf is correctly rounded double precision, applied elementwise.
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def _check_approximate(approximate: str) -> None:
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}")
+
+
+def gelu(z: np.ndarray, approximate: str = "none") -> np.ndarray:
+    """GELU(z) = z Φ(z); ``'tanh'`` is the seed's (and GPT-2's) approximation of Φ."""
+    _check_approximate(approximate)
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (z + _GELU_CUBIC * z**3)
+        return (0.5 * z * (1 + np.tanh(inner))).astype(z.dtype)
+    return (0.5 * z * (1 + _erf(z / math.sqrt(2)))).astype(z.dtype)
+
+
+def gelu_derivative(z: np.ndarray, approximate: str = "none") -> np.ndarray:
+    _check_approximate(approximate)
+    if approximate == "tanh":
+        t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_CUBIC * z**3))
+        d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * z**2)
+        return (0.5 * (1 + t) + 0.5 * z * (1 - t**2) * d_inner).astype(z.dtype)
+    Phi = 0.5 * (1 + _erf(z / math.sqrt(2)))
+    phi = np.exp(-0.5 * z.astype(np.float64) ** 2) / math.sqrt(2 * math.pi)
+    return (Phi + z * phi).astype(z.dtype)  # d/dz [z Φ(z)] = Φ(z) + z φ(z)
+
+
+def silu(z: np.ndarray) -> np.ndarray:
+    """SiLU, the seed's *swish*: z σ(z)."""
+    return z * sigmoid(z)
+
+
+def silu_derivative(z: np.ndarray) -> np.ndarray:
+    s = sigmoid(z)
+    return s * (1 + z * (1 - s))
+
+
+def _check_dim(z: np.ndarray, dim: int) -> int:
+    if not isinstance(dim, int) or not -max(z.ndim, 1) <= dim < max(z.ndim, 1):
+        raise ValueError(f"dim must be an int in [-{z.ndim}, {z.ndim}), got {dim!r}")
+    return dim
+
+
+def softmax(z: np.ndarray, dim: int) -> np.ndarray:
+    """e^(z - max) / Σ e^(z - max): subtracting the max keeps every exponent ≤ 0."""
+    _check_dim(z, dim)
+    e = np.exp(z - z.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def log_softmax(z: np.ndarray, dim: int) -> np.ndarray:
+    """z - logsumexp(z), with the max shifted out so it is exact for logits of ±1e4."""
+    _check_dim(z, dim)
+    shifted = z - z.max(axis=dim, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+
+class _Elementwise(Module):
+    """a = f(z), backward: dz = da · f'(z). Subclasses name f and f'."""
+
+    def _f(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _df(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        z = as_float_array(z, "input")
+        self._cache = z
+        return self._f(z)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return grad_output * self._df(self.saved())
+
+
+class ReLU(_Elementwise):
+    _f, _df = staticmethod(relu), staticmethod(relu_derivative)
+
+
+class Sigmoid(_Elementwise):
+    _f, _df = staticmethod(sigmoid), staticmethod(sigmoid_derivative)
+
+
+class Tanh(_Elementwise):
+    _f, _df = staticmethod(tanh), staticmethod(tanh_derivative)
+
+
+class SiLU(_Elementwise):
+    _f, _df = staticmethod(silu), staticmethod(silu_derivative)
+
+
+class LeakyReLU(_Elementwise):
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def _f(self, z):
+        return leaky_relu(z, self.negative_slope)
+
+    def _df(self, z):
+        return leaky_relu_derivative(z, self.negative_slope)
+
+
+class GELU(_Elementwise):
+    """``approximate='none'`` (torch's default, exact erf) or ``'tanh'`` (the seed's formula).
+
+    The two differ by up to ~5e-4 near z ≈ ±2; the parity tests compare each with its own twin.
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        _check_approximate(approximate)
+        self.approximate = approximate
+
+    def _f(self, z):
+        return gelu(z, self.approximate)
+
+    def _df(self, z):
+        return gelu_derivative(z, self.approximate)
+
+
+class Softmax(Module):
+    """s = softmax(z); backward: dz = s ⊙ (ds - Σ ds ⊙ s), the Jacobian-vector product."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        s = softmax(as_float_array(z, "input"), self.dim)
+        self._cache = s
+        return s
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        s = self.saved()
+        return s * (grad_output - (grad_output * s).sum(axis=self.dim, keepdims=True))
+
+
+class LogSoftmax(Module):
+    """y = log_softmax(z); backward: dz = dy - softmax(z) Σ dy."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        y = log_softmax(as_float_array(z, "input"), self.dim)
+        self._cache = y
+        return y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self.saved()
+        return grad_output - np.exp(y) * grad_output.sum(axis=self.dim, keepdims=True)

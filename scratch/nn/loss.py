@@ -1,0 +1,221 @@
+"""Losses: ``forward(input, target)`` gives the loss, ``backward()`` gives d(loss)/d(input).
+
+Twin: ``torch.nn.MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``CrossEntropyLoss`` and
+``torchvision.ops.sigmoid_focal_loss`` (torch_ref/nn/loss.py).
+
+Each loss computes the per-element loss ``l`` and its derivative ``dl`` together, then
+reduces: ``'mean'`` divides both by the count, ``'sum'`` keeps them, ``'none'`` returns ``l``
+and takes an upstream gradient of the same shape in ``backward``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from scratch._checks import as_float_array, check_no_nan, check_reduction
+from scratch.nn.activation import log_softmax, sigmoid
+from scratch.nn.module import Module
+
+
+def _check_pair(input: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    input = as_float_array(input, "input")
+    target = as_float_array(target, "target")
+    if input.shape != target.shape:
+        raise ValueError(f"target shape {target.shape} must match input shape {input.shape}")
+    check_no_nan(target, "target")
+    return input, target.astype(input.dtype, copy=False)
+
+
+def _log1p_exp_neg_abs(x: np.ndarray) -> np.ndarray:
+    """log(1 + e^(-|x|)): the softplus tail, finite for any x."""
+    return np.log1p(np.exp(-np.abs(x)))
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = check_reduction(reduction)
+        self._class_dim: int | None = None  # set by losses that sum over a class axis
+
+    def _reduce(self, l: np.ndarray, dl: np.ndarray, count: float | None = None):
+        """Reduce loss ``l``; remember d(reduced)/d(input) = dl / count (mean) or dl (sum)."""
+        if self.reduction == "mean":
+            count = l.size if count is None else int(count)
+            self._cache = (dl / count).astype(dl.dtype)
+            return (l.sum() / count).astype(l.dtype)
+        self._cache = dl
+        return l.sum() if self.reduction == "sum" else l
+
+    def backward(self, grad_output: np.ndarray | float = 1.0) -> np.ndarray:
+        """d(loss)/d(input); ``grad_output`` is d(upstream)/d(loss), 1 by default."""
+        d = self.saved()
+        if self.reduction == "none" and not isinstance(grad_output, numbers.Real):
+            grad_output = np.asarray(grad_output)
+            if self._class_dim is not None:  # per-sample losses: the class axis was summed out
+                grad_output = np.expand_dims(grad_output, self._class_dim)
+            try:
+                ok = np.broadcast_shapes(grad_output.shape, d.shape) == d.shape
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(
+                    f"grad_output has shape {grad_output.shape}, expected the loss's shape"
+                )
+        return (d * grad_output).astype(d.dtype, copy=False)
+
+
+class MSELoss(_Loss):
+    """l = (x - y)², dl/dx = 2 (x - y)."""
+
+    def forward(self, input: np.ndarray, target: np.ndarray):
+        x, y = _check_pair(input, target)
+        return self._reduce((x - y) ** 2, 2 * (x - y))
+
+
+class BCELoss(_Loss):
+    """l = -[y log p + (1-y) log(1-p)] on probabilities p ∈ [0, 1].
+
+    As torch does, each log is clamped at -100 (so p = 0 or 1 gives a large finite loss,
+    not inf) and the derivative (p - y) / (p (1-p)) has its denominator clamped at 1e-12.
+    """
+
+    def __init__(self, weight: np.ndarray | None = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = None if weight is None else as_float_array(weight, "weight")
+
+    def forward(self, input: np.ndarray, target: np.ndarray):
+        p, y = _check_pair(input, target)
+        if ((p < 0) | (p > 1) | np.isnan(p)).any():
+            raise ValueError(
+                "input must hold probabilities in [0, 1]; use BCEWithLogitsLoss for logits"
+            )
+        if ((y < 0) | (y > 1)).any():
+            raise ValueError("target must hold values in [0, 1]")
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
+            l = -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log1p(-p), -100))
+        dl = (p - y) / np.maximum((1 - p) * p, 1e-12)
+        w = 1 if self.weight is None else self.weight.astype(p.dtype)
+        return self._reduce((w * l).astype(p.dtype), (w * dl).astype(p.dtype))
+
+
+class BCEWithLogitsLoss(_Loss):
+    """BCE on logits x, fused with the sigmoid so it never takes log(0).
+
+    l = (1-y) x + (1 + (w₊-1) y) · log(1 + e^(-x)), written with |x| so e^(...) ≤ 1;
+    dl/dx = σ(x) (w₊ y + 1 - y) - w₊ y, which is σ(x) - y when ``pos_weight`` w₊ is 1.
+    """
+
+    def __init__(
+        self,
+        weight: np.ndarray | None = None,
+        reduction: str = "mean",
+        pos_weight: np.ndarray | None = None,
+    ) -> None:
+        super().__init__(reduction)
+        self.weight = None if weight is None else as_float_array(weight, "weight")
+        self.pos_weight = None if pos_weight is None else as_float_array(pos_weight, "pos_weight")
+
+    def forward(self, input: np.ndarray, target: np.ndarray):
+        x, y = _check_pair(input, target)
+        pw = 1 if self.pos_weight is None else self.pos_weight.astype(x.dtype)
+        softplus_neg_x = np.maximum(-x, 0) + _log1p_exp_neg_abs(x)  # log(1 + e^(-x))
+        l = (1 - y) * x + (1 + (pw - 1) * y) * softplus_neg_x
+        s = sigmoid(x)
+        dl = s * (pw * y + 1 - y) - pw * y
+        w = 1 if self.weight is None else self.weight.astype(x.dtype)
+        return self._reduce((w * l).astype(x.dtype), (w * dl).astype(x.dtype))
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax + negative log-likelihood on logits of shape (N, C) or (N, C, d1, ...).
+
+    ``target`` is either class indices (integers, shape (N, d1, ...)) or class
+    probabilities (same shape as input). With ``label_smoothing`` ε the target becomes
+    (1-ε)·target + ε/C. The gradient is the famous softmax(x) - target (scaled by the
+    reduction), the seed's ``dZ = A - Y``.
+    """
+
+    def __init__(
+        self, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
+    ) -> None:
+        super().__init__(reduction)
+        if not isinstance(label_smoothing, numbers.Real) or not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        self.ignore_index = int(ignore_index)
+        self.label_smoothing = float(label_smoothing)
+
+    def forward(self, input: np.ndarray, target: np.ndarray):
+        x = as_float_array(input, "input")
+        if x.ndim < 1:
+            raise ValueError(f"input must have shape (N, C) or (C,), got {x.shape}")
+        class_dim = self._class_dim = 0 if x.ndim == 1 else 1
+        C = x.shape[class_dim]
+        logp = np.moveaxis(log_softmax(x, class_dim), class_dim, -1)  # (..., C)
+        target = np.asarray(target)
+        keep = np.ones(logp.shape[:-1], dtype=bool)
+        if target.dtype.kind in "iu":
+            if target.shape != logp.shape[:-1]:
+                raise ValueError(
+                    f"class-index target must have shape {logp.shape[:-1]}, got {target.shape}"
+                )
+            keep = target != self.ignore_index
+            if ((target[keep] < 0) | (target[keep] >= C)).any():
+                raise ValueError(f"target class indices must be in [0, {C}), got {target[keep]}")
+            t = np.zeros_like(logp)
+            np.put_along_axis(t, np.where(keep, target, 0)[..., None], 1.0, axis=-1)
+            t[~keep] = 0
+            count = keep.sum()
+        elif target.dtype.kind == "f":
+            target = as_float_array(target, "target")
+            if target.shape != x.shape:
+                raise ValueError(
+                    f"probability target must have shape {x.shape}, got {target.shape}"
+                )
+            check_no_nan(target, "target")
+            t = np.moveaxis(target.astype(x.dtype), class_dim, -1)
+            count = keep.size
+        else:
+            raise TypeError(
+                f"target must be integer class indices or float probabilities, got {target.dtype}"
+            )
+        eps = self.label_smoothing
+        t = (1 - eps) * t + np.where(keep[..., None], eps / C, 0).astype(x.dtype)
+        l = -(t * logp).sum(axis=-1)
+        dl = np.moveaxis(np.exp(logp) * keep[..., None] - t, -1, class_dim)  # softmax - t
+        return self._reduce(l.astype(x.dtype), dl.astype(x.dtype), count=count)
+
+
+class FocalLoss(_Loss):
+    """``torchvision.ops.sigmoid_focal_loss``: BCE-with-logits down-weighted by (1 - p_t)^γ.
+
+    p = σ(x), p_t = p y + (1-p)(1-y), α_t = α y + (1-α)(1-y) (α < 0 turns it off),
+    l = α_t · BCE(x, y) · (1 - p_t)^γ. The seed weights *every* example by α; torchvision
+    (and the RetinaNet paper) give negatives 1-α instead, which is what we follow.
+    Default reduction is ``'mean'`` for the Module (torchvision's function defaults to 'none').
+    """
+
+    def __init__(self, alpha: float = 0.25, gamma: float = 2.0, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        if not isinstance(gamma, numbers.Real) or gamma < 0:
+            raise ValueError(f"gamma must be a non-negative number, got {gamma!r}")
+        self.alpha, self.gamma = float(alpha), float(gamma)
+
+    def forward(self, input: np.ndarray, target: np.ndarray):
+        x, y = _check_pair(input, target)
+        p = sigmoid(x)
+        ce = np.maximum(x, 0) - x * y + _log1p_exp_neg_abs(x)
+        p_t = p * y + (1 - p) * (1 - y)
+        m = 1 - p_t  # the modulating base
+        mod = m**self.gamma
+        dp_t = p * (1 - p) * (2 * y - 1)  # d p_t / dx
+        # d/dx [ce · m^γ] = (p - y) m^γ - ce · γ m^(γ-1) dp_t ; the γ m^(γ-1) term is 0 at γ = 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dmod = np.where(m > 0, self.gamma * m ** (self.gamma - 1), 0.0) if self.gamma else 0.0
+        dl = (p - y) * mod - ce * dmod * dp_t
+        l = ce * mod
+        if self.alpha >= 0:
+            alpha_t = self.alpha * y + (1 - self.alpha) * (1 - y)
+            l, dl = alpha_t * l, alpha_t * dl
+        return self._reduce(np.asarray(l, x.dtype), np.asarray(dl, x.dtype))

@@ -1,0 +1,1 @@
+"""Torch twins of ``scratch.nn``."""
