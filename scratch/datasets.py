@@ -9,7 +9,7 @@ import numpy as np
 
 from scratch._checks import check_positive_int
 
-__all__ = ["BEALE_MINIMUM", "BEALE_START", "beale", "beale_grad", "spiral", "xor"]
+__all__ = ["beale", "beale_grad", "spiral", "xor"]
 
 BEALE_MINIMUM = (3.0, 0.5)  # f = 0 there
 BEALE_START = (0.5, -1.5)  # the seed's optimizer race starts here

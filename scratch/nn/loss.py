@@ -28,6 +28,10 @@ def _check_pair(input: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.n
     return input, target.astype(input.dtype, copy=False)
 
 
+# torch's BCE backward clamps p(1-p) at a float constant 1e-12, i.e. 9.9999998e-13 in double.
+_BCE_EPSILON = float(np.float32(1e-12))
+
+
 def _log1p_exp_neg_abs(x: np.ndarray) -> np.ndarray:
     """log(1 + e^(-|x|)): the softplus tail, finite for any x."""
     return np.log1p(np.exp(-np.abs(x)))
@@ -78,7 +82,8 @@ class BCELoss(_Loss):
     """l = -[y log p + (1-y) log(1-p)] on probabilities p ∈ [0, 1].
 
     As torch does, each log is clamped at -100 (so p = 0 or 1 gives a large finite loss,
-    not inf) and the derivative (p - y) / (p (1-p)) has its denominator clamped at 1e-12.
+    not inf) and the derivative (p - y) / (p (1-p)) has its denominator clamped at 1e-12 —
+    torch's ``EPSILON`` is the *float32* 1e-12 even in float64, so we use that exact number.
     """
 
     def __init__(self, weight: np.ndarray | None = None, reduction: str = "mean") -> None:
@@ -95,7 +100,7 @@ class BCELoss(_Loss):
             raise ValueError("target must hold values in [0, 1]")
         with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
             l = -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log1p(-p), -100))
-        dl = (p - y) / np.maximum((1 - p) * p, 1e-12)
+        dl = (p - y) / np.maximum((1 - p) * p, _BCE_EPSILON)
         w = 1 if self.weight is None else self.weight.astype(p.dtype)
         return self._reduce((w * l).astype(p.dtype), (w * dl).astype(p.dtype))
 

@@ -1,0 +1,154 @@
+"""Parity of scratch/nn/loss.py with torch's losses and torchvision's focal loss."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import scratch.nn as snn
+import torch_ref.nn.loss as tnn
+from parity_tests.harness import DTYPES, check_loss, randn
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def probs(shape, dtype, seed=2):
+    """Probabilities kept inside (0.02, 0.98), away from BCE's clamps."""
+    return (0.02 + 0.96 / (1 + np.exp(-randn(shape, "float64", seed)))).astype(dtype)
+
+
+def binary(shape, dtype, seed=3):
+    return (np.random.default_rng(seed).random(shape) < 0.5).astype(dtype)
+
+
+def soft(shape, dtype, seed=4):
+    return np.random.default_rng(seed).random(shape).astype(dtype)
+
+
+def labels(shape, classes, seed=5):
+    return np.random.default_rng(seed).integers(0, classes, shape)
+
+
+def class_probs(shape, dtype, seed=6):
+    p = np.random.default_rng(seed).random(shape)
+    return (p / p.sum(axis=1, keepdims=True)).astype(dtype)
+
+
+# name, scratch loss, torch loss, input(dtype), target(dtype)
+CASES = [
+    ("MSELoss", snn.MSELoss, tnn.MSELoss, lambda d: randn((4, 5), d), lambda d: randn((4, 5), d, 7)),
+    ("BCELoss", snn.BCELoss, tnn.BCELoss, lambda d: probs((6, 3), d), lambda d: binary((6, 3), d)),
+    ("BCELoss(soft)", snn.BCELoss, tnn.BCELoss, lambda d: probs((8,), d), lambda d: soft((8,), d)),
+    ("BCEWithLogitsLoss", snn.BCEWithLogitsLoss, tnn.BCEWithLogitsLoss, lambda d: randn((6, 3), d, scale=3), lambda d: binary((6, 3), d)),
+    ("CrossEntropyLoss(indices)", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, lambda d: randn((7, 4), d, scale=2), lambda d: labels((7,), 4)),
+    ("CrossEntropyLoss(N,C,H,W)", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, lambda d: randn((2, 3, 4, 5), d), lambda d: labels((2, 4, 5), 3)),
+    ("CrossEntropyLoss(probs)", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, lambda d: randn((5, 6), d), lambda d: class_probs((5, 6), d)),
+    ("FocalLoss", snn.FocalLoss, tnn.FocalLoss, lambda d: randn((6, 3), d, scale=2), lambda d: binary((6, 3), d)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,make,make_torch,x,t", CASES, ids=[c[0] for c in CASES])
+def test_loss_value_and_gradient(name, make, make_torch, x, t, reduction, dtype):
+    check_loss(
+        name,
+        make(reduction=reduction),
+        make_torch(reduction=reduction),
+        x(dtype),
+        t(dtype),
+        dtype=dtype,
+    )
+
+
+# name, scratch kwargs = torch kwargs, input, target
+OPTIONS = [
+    ("CE label_smoothing=0.1", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, dict(label_smoothing=0.1), lambda d: randn((7, 4), d), lambda d: labels((7,), 4)),
+    ("CE label_smoothing=0.3 probs", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, dict(label_smoothing=0.3), lambda d: randn((5, 6), d), lambda d: class_probs((5, 6), d)),
+    ("CE ignore_index", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, dict(ignore_index=2, label_smoothing=0.2), lambda d: randn((9, 4), d), lambda d: labels((9,), 4)),
+    ("CE unbatched (C,)", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, {}, lambda d: randn((5,), d), lambda d: np.array(3)),
+    ("BCEWithLogits pos_weight", snn.BCEWithLogitsLoss, tnn.BCEWithLogitsLoss, "pos_weight", lambda d: randn((6, 3), d), lambda d: binary((6, 3), d)),
+    ("BCE weight", snn.BCELoss, tnn.BCELoss, "weight", lambda d: probs((6, 3), d), lambda d: binary((6, 3), d)),
+    ("Focal alpha=-1 gamma=0", snn.FocalLoss, tnn.FocalLoss, dict(alpha=-1, gamma=0.0), lambda d: randn((6, 3), d), lambda d: binary((6, 3), d)),
+    ("Focal alpha=0.5 gamma=1.5", snn.FocalLoss, tnn.FocalLoss, dict(alpha=0.5, gamma=1.5), lambda d: randn((6, 3), d), lambda d: soft((6, 3), d)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,make,make_torch,kwargs,x,t", OPTIONS, ids=[c[0] for c in OPTIONS])
+def test_loss_options(name, make, make_torch, kwargs, x, t, reduction, dtype):
+    if isinstance(kwargs, str):  # a per-element weight array, the same for both twins
+        w = np.linspace(0.5, 2.0, 3).astype(dtype)
+        scratch_kwargs, torch_kwargs = {kwargs: w}, {kwargs: torch.from_numpy(w)}
+    else:
+        scratch_kwargs = torch_kwargs = kwargs
+    check_loss(name, make(reduction=reduction, **scratch_kwargs),
+               make_torch(reduction=reduction, **torch_kwargs), x(dtype), t(dtype), dtype=dtype)  # fmt: skip
+
+
+STABLE = [
+    ("BCEWithLogitsLoss", snn.BCEWithLogitsLoss, tnn.BCEWithLogitsLoss, lambda d: np.array([[1.0, 0.0, 1.0]] * 2, d)),
+    ("CrossEntropyLoss", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, lambda d: np.array([0, 1])),
+    ("FocalLoss", snn.FocalLoss, tnn.FocalLoss, lambda d: np.array([[1.0, 0.0, 1.0]] * 2, d)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,make,make_torch,t", STABLE, ids=[c[0] for c in STABLE])
+def test_logits_of_1e4_are_finite_and_equal(name, make, make_torch, t, dtype):
+    x = np.array([[-1e4, 5.0, 1e4], [1e4, -1e4, 3.0]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow or divide warning fails the test
+        loss = check_loss(name, make(), make_torch(), x, t(dtype), dtype=dtype)
+    assert np.isfinite(loss)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_clamps_log_at_minus_100_like_torch(dtype):
+    p = np.array([0.0, 1.0, 0.5, 1.0], dtype=dtype)
+    y = np.array([1.0, 0.0, 1.0, 1.0], dtype=dtype)
+    loss = check_loss(
+        "BCELoss(p in {0,1})",
+        snn.BCELoss(reduction="none"),
+        tnn.BCELoss(reduction="none"),
+        p,
+        y,
+        dtype=dtype,
+    )
+    assert loss[0] == loss[1] == 100  # -log(0) clamped, not inf
+
+
+def test_mean_reduction_of_loss_is_mean_of_none():
+    x, y = randn((5, 4), "float64"), labels((5,), 4)
+    per_sample = snn.CrossEntropyLoss(reduction="none")(x, y)
+    assert np.isclose(snn.CrossEntropyLoss()(x, y), per_sample.mean(), rtol=1e-14)
+
+
+BAD_INPUT = [
+    (lambda: snn.MSELoss(reduction="avg"), ValueError, "reduction must be one of"),
+    (lambda: snn.MSELoss()(np.ones((2, 3)), np.ones((3, 2))), ValueError, "target shape"),
+    (lambda: snn.MSELoss()(np.ones(3, dtype=int), np.ones(3)), TypeError, "input must have dtype"),
+    (lambda: snn.MSELoss()(np.ones(3), np.array([1.0, np.nan, 0])), ValueError, "target contains NaN"),
+    (lambda: snn.BCELoss()(np.array([0.5, 1.5]), np.ones(2)), ValueError, "input must hold probabilities"),
+    (lambda: snn.BCELoss()(np.array([0.5, 0.5]), np.array([0.0, 2.0])), ValueError, "target must hold values in"),
+    (lambda: snn.BCEWithLogitsLoss()(np.zeros(2), np.array([np.nan, 1.0])), ValueError, "target contains NaN"),
+    (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0, 3])), ValueError, "class indices must be in \\[0, 3\\)"),
+    (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([-1, 0])), ValueError, "class indices"),
+    (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0, 1, 2])), ValueError, "class-index target must have shape"),
+    (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([[0.5, np.nan, 0.5]] * 2)), ValueError, "target contains NaN"),
+    (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([["a"] * 3] * 2)), TypeError, "target must be integer class indices"),
+    (lambda: snn.CrossEntropyLoss(label_smoothing=1.5), ValueError, "label_smoothing"),
+    (lambda: snn.FocalLoss(gamma=-1), ValueError, "gamma"),
+    (lambda: snn.MSELoss().backward(), ValueError, "backward\\(\\) called before forward"),
+    (lambda: snn.CrossEntropyLoss().backward(), ValueError, "before forward"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call,error,match", BAD_INPUT)
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -1,0 +1,128 @@
+"""The seed's composite models: a single Neuron and the NeuralNetwork (MLP) trained by backprop.
+
+Twin: torch_ref/models.py (the same models as torch ``nn.Module``s trained with autograd and
+``torch.optim.SGD``). ``ChallengeNet``, the MNIST capstone's NumPy twin, joins them later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from scratch._checks import as_float_array, check_positive_int
+from scratch.nn.activation import ReLU, Sigmoid, Tanh, sigmoid, softmax
+from scratch.nn.linear import Linear
+from scratch.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss
+from scratch.nn.module import Module, Parameter, Sequential
+
+__all__ = ["NeuralNetwork", "Neuron"]
+
+NEURON_ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "identity": None}
+HIDDEN_ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+OUTPUTS = ("softmax", "sigmoid")
+
+
+def _choice(value: str, options, name: str) -> str:
+    if value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+    return value
+
+
+class Neuron(Module):
+    """a = f(w·x + b): the seed's first unit. ``weight`` has shape (n_inputs,), ``bias`` ()."""
+
+    def __init__(self, n_inputs: int, activation: str = "relu", *, dtype: type = np.float64,
+                 generator: np.random.Generator | None = None) -> None:  # fmt: skip
+        super().__init__()
+        self.n_inputs = check_positive_int(n_inputs, "n_inputs")
+        _choice(activation, NEURON_ACTIVATIONS, "activation")
+        rng = generator if generator is not None else np.random.default_rng()
+        self.weight = Parameter(rng.standard_normal(n_inputs).astype(dtype))
+        self.bias = Parameter(np.zeros((), dtype=dtype))
+        make = NEURON_ACTIVATIONS[activation]
+        self.activation = make() if make else None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_float_array(x, "x")
+        if x.shape[-1:] != (self.n_inputs,):
+            raise ValueError(f"x must have shape (..., {self.n_inputs}), got {x.shape}")
+        self._cache = x
+        z = x @ self.weight.data + self.bias.data  # the weighted sum
+        return z if self.activation is None else self.activation(z)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        x = self.saved()
+        dz = grad_output if self.activation is None else self.activation.backward(grad_output)
+        self.weight.accumulate(np.tensordot(dz, x, axes=dz.ndim))  # dw = Σ dz · x
+        self.bias.accumulate(np.sum(dz))  # db = Σ dz
+        return np.multiply.outer(dz, self.weight.data)  # dx = dz · w
+
+
+class NeuralNetwork(Module):
+    """The seed's MLP: He-initialised Linear layers, hidden activations, softmax (or sigmoid) out.
+
+    ``layer_sizes`` = (n_in, hidden..., n_out). ``forward`` returns logits; the loss is
+    cross-entropy on them (sigmoid + binary cross-entropy when ``output='sigmoid'``, as the
+    seed's 2-4-1 XOR net needs). Backprop starts from the fused gradient ``dZ = A - Y``.
+    ``fit`` is the seed's ``train`` loop (renamed: ``Module.train(mode)`` is torch's
+    train/eval switch, which every module must keep).
+    """
+
+    def __init__(self, layer_sizes: Sequence[int], hidden_activation: str = "relu",
+                 output: str = "softmax", *, seed: int = 0, dtype: type = np.float64) -> None:  # fmt: skip
+        super().__init__()
+        if len(layer_sizes) < 2:
+            raise ValueError(f"layer_sizes needs at least (n_in, n_out), got {layer_sizes!r}")
+        sizes = [check_positive_int(n, "layer_sizes") for n in layer_sizes]
+        make_act = HIDDEN_ACTIVATIONS[
+            _choice(hidden_activation, HIDDEN_ACTIVATIONS, "hidden_activation")
+        ]
+        self.output = _choice(output, OUTPUTS, "output")
+        if output == "sigmoid" and sizes[-1] != 1:
+            raise ValueError(f"output='sigmoid' needs one output unit, got {sizes[-1]}")
+        rng = np.random.default_rng(seed)
+        layers: list[Module] = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+            linear = Linear(fan_in, fan_out, dtype=dtype, generator=rng)
+            # He init: W ~ N(0, 2/fan_in) keeps the variance of ReLU activations constant
+            linear.weight.data = (
+                rng.standard_normal((fan_out, fan_in)) * np.sqrt(2 / fan_in)
+            ).astype(dtype)
+            linear.bias.data = np.zeros(fan_out, dtype=dtype)
+            layers += [linear, make_act()]
+        self.layers = Sequential(*layers[:-1])  # no activation after the last Linear: logits
+        self.criterion = CrossEntropyLoss() if output == "softmax" else BCEWithLogitsLoss()
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        return self.layers(as_float_array(X, "X"))
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return self.layers.backward(grad_output)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        logits = self.forward(X)
+        return softmax(logits, dim=1) if self.output == "softmax" else sigmoid(logits)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        proba = self.predict_proba(X)
+        return proba.argmax(axis=1) if self.output == "softmax" else (proba > 0.5).astype(int)
+
+    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        return float(self.criterion(self.forward(X), y))
+
+    def train_step(self, X: np.ndarray, y: np.ndarray, lr: float) -> float:
+        """One full-batch gradient-descent step; returns the loss *before* the update."""
+        loss = self.loss(X, y)
+        self.zero_grad()
+        self.backward(self.criterion.backward())  # dZ = A - Y (divided by the batch size)
+        for param in self.parameters():
+            param.data -= lr * param.grad
+        return loss
+
+    def fit(self, X: np.ndarray, y: np.ndarray, epochs: int, lr: float) -> list[float]:
+        """The seed's training loop: ``epochs`` full-batch steps; returns the loss history."""
+        check_positive_int(epochs, "epochs")
+        if not lr > 0:
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        return [self.train_step(X, y, lr) for _ in range(epochs)]
