@@ -53,7 +53,7 @@ def _record(component, tensor, dtype, a, e, rtol, atol) -> float:
     diff = np.abs(a64 - e64)
     max_abs = float(diff.max()) if diff.size else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(diff > 0, diff / np.abs(e64), 0.0)
+        rel = np.where((diff > 0) & (e64 != 0), diff / np.abs(e64), 0.0)  # e = 0: see max_abs
     max_rel = float(np.nanmax(rel)) if rel.size else 0.0
     headroom = float((diff / (atol + rtol * np.abs(e64))).max()) if diff.size else 0.0
     RECORDS.append(
