@@ -25,8 +25,7 @@ from scratch.nn.activation import ReLU, Sigmoid, Tanh, relu
 from scratch.nn.linear import Linear, linear
 from scratch.nn.module import Sequential
 
-__all__ = ["ACTIVATIONS", "INIT_SCHEMES", "activation_stats_by_depth", "deep_mlp",
-           "init_weight_", "layer_gradient_norms"]  # fmt: skip
+__all__ = ["activation_stats_by_depth", "deep_mlp", "init_weight_", "layer_gradient_norms"]
 
 INIT_SCHEMES = ("normal_0.01", "xavier", "kaiming", "lecun", "normal_1")
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}

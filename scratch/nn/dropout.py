@@ -18,10 +18,10 @@ import numpy as np
 from scratch._checks import as_float_array, check_probability
 from scratch.nn.module import Module
 
-__all__ = ["Dropout", "dropout", "dropout_mask"]
+__all__ = ["Dropout", "dropout"]
 
 
-def dropout_mask(
+def _keep_mask(
     shape: tuple[int, ...], p: float, generator: np.random.Generator | None = None
 ) -> np.ndarray:
     """A boolean keep-mask: each entry is True (kept) with probability ``1 - p``."""
@@ -57,7 +57,7 @@ def _check_mask(
     mask: np.ndarray | None, shape: tuple[int, ...], p: float, generator: np.random.Generator | None
 ) -> np.ndarray:
     if mask is None:
-        return dropout_mask(shape, p, generator)
+        return _keep_mask(shape, p, generator)
     mask = np.asarray(mask)
     if mask.shape != shape:
         raise ValueError(f"mask must have the input's shape {shape}, got {mask.shape}")
