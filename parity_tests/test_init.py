@@ -145,7 +145,7 @@ def test_fan_in_and_fan_out(shape):
 
 # -- the seed's experiment: 10 ReLU layers of 256 units, one run per init scheme -------------
 SEEDS = range(4)  # independent networks per twin; their spread is the sampling error
-BATCH = 32
+BATCH = 16
 
 
 def log_stats(twin: str, scheme: str) -> tuple[np.ndarray, np.ndarray]:
