@@ -9,13 +9,15 @@ Penalty convention (the factor of 2, stated once and used everywhere):
     l1_penalty(w, λ) = λ·‖w‖₁          gradient λ·sign(w)   (0 at w = 0, as torch's abs')
 
 With the 1/2, adding ``l2_penalty`` to the loss is *exactly* ``torch.optim.SGD(...,
-weight_decay=λ)``, which adds λ·w to each gradient. The seed writes the L2 penalty as
-λ·‖w‖² (no 1/2): its λ is half of torch's weight_decay (seed λ = 0.01 ⇔ weight_decay=0.02).
+weight_decay=λ)``, which adds λ·w to each gradient. Written without the 1/2, as λ·‖w‖²
+(a common course convention), the penalty's gradient is 2λ·w: that λ is half of torch's
+weight_decay (λ = 0.01 ⇔ weight_decay=0.02). test_regularization.py proves both statements.
 
 Overfitting demo: noisy samples of a smooth function, fitted with a degree-2 and a
 degree-15 polynomial by least squares, and the degree-15 polynomial again by ridge
-regression in closed form, ``c = (XᵀX + λI)⁻¹ Xᵀy`` (solved, never inverted; like the seed,
-the intercept is penalised too). Degree 15 through 20 points nearly interpolates the noise:
+regression in closed form, ``c = (XᵀX + λI)⁻¹ Xᵀy`` (solved, never inverted; as that
+formula implies, the intercept is penalised too). Data: 20 evenly spaced x in [-1, 1],
+y = cos(2πx/3) + N(0, 0.3²); test points drawn uniformly, with the same noise. Degree 15 through 20 points nearly interpolates the noise:
 lowest training error, highest test error; ridge tames the coefficients.
 """
 

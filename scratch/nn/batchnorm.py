@@ -9,11 +9,11 @@ eval mode are updated with the **unbiased** variance (divide by m - 1), exactly 
 does: ``running_var = (1 - f) running_var + f σ² m / (m - 1)``, where ``f`` is ``momentum``,
 or ``1 / num_batches_tracked`` (a cumulative average) when ``momentum=None``.
 
-The seed normalises with the biased variance and keeps a running average of that same biased
-variance; torch (hence scratch) stores the unbiased one, which is why the running_var of the
-two disagree by the factor m / (m - 1) after one step while the outputs are identical.
+The seed's formula (listed in DESIGN.md among the seed/torch differences) averages the same
+biased variance it normalises with; torch (hence scratch) stores the unbiased one, so the two
+running_var differ by the factor m / (m - 1) while the training outputs are identical.
 Note also torch's convention ``running = (1 - momentum) running + momentum batch``: torch's
-momentum 0.1 is the seed's (Keras') momentum 0.9.
+momentum 0.1 is Keras' momentum 0.9 (which weights the old value instead).
 
 Everything is vectorised over (N, C, *spatial): no Python loop over channels or pixels.
 """
