@@ -20,9 +20,13 @@ from scratch.nn.activation import (
     tanh,
     tanh_derivative,
 )
+from scratch.nn.batchnorm import batch_norm
+from scratch.nn.dropout import dropout
 from scratch.nn.linear import linear
 
 __all__ = [
+    "batch_norm",
+    "dropout",
     "gelu",
     "gelu_derivative",
     "leaky_relu",
