@@ -17,10 +17,7 @@ from hypothesis import strategies as st
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.batchnorm as tbn
-from parity_tests._torch_threads import single_threaded_torch  # noqa: F401 (fixture)
 from parity_tests.harness import DTYPES, assert_close, check_module, randn
-
-pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
 KINDS = {"BatchNorm1d": (snn.BatchNorm1d, tbn.BatchNorm1d), "BatchNorm2d": (snn.BatchNorm2d, tbn.BatchNorm2d)}  # fmt: skip
 STEPS = 3  # a few training steps, so the running averages (and momentum=None's 1/n) matter

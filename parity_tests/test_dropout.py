@@ -17,10 +17,7 @@ from scipy.stats import binomtest
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.dropout as tdo
-from parity_tests._torch_threads import single_threaded_torch  # noqa: F401 (fixture)
 from parity_tests.harness import DTYPES, assert_close, randn, upstream_like
-
-pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
 PS = [0.0, 0.2, 0.5, 0.9, 1.0]
 SHAPES = [(7,), (4, 6), (2, 3, 4, 5)]

@@ -17,10 +17,7 @@ import torch
 import scratch.nn as snn
 import scratch.regularization as sr
 import torch_ref.regularization as tr
-from parity_tests._torch_threads import single_threaded_torch  # noqa: F401 (fixture)
 from parity_tests.harness import DTYPES, assert_close, assert_trajectory_close, randn
-
-pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
 LAM = 0.05
 SHAPES = [(4, 3), (3,), (2, 3, 2)]

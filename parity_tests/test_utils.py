@@ -13,10 +13,7 @@ import scratch.nn as snn
 import scratch.nn.utils as su
 import torch_ref.experiments as tx
 import torch_ref.nn.utils as tu
-from parity_tests._torch_threads import single_threaded_torch  # noqa: F401 (fixture)
 from parity_tests.harness import DTYPES, assert_close, randn
-
-pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
 SHAPES = [(4, 3), (3,), (2, 3, 2, 2)]  # a Linear weight, a bias, a conv weight
 
