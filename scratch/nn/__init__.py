@@ -10,6 +10,7 @@ from scratch.nn.activation import (
     Softmax,
     Tanh,
 )
+from scratch.nn.attention import MultiheadAttention
 from scratch.nn.linear import Linear
 from scratch.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, FocalLoss, MSELoss
 from scratch.nn.module import Module, ModuleList, Parameter, Sequential
@@ -26,6 +27,7 @@ __all__ = [
     "MSELoss",
     "Module",
     "ModuleList",
+    "MultiheadAttention",
     "Parameter",
     "ReLU",
     "Sequential",
