@@ -126,16 +126,17 @@ def _attend(q, k, v, bias, scale, dropout_p, generator, safe):
         factor = 0.0 if dropout_p == 1 else 1.0 / (1.0 - dropout_p)
         P_drop = P * (keep * np.asarray(factor, dtype=P.dtype))
     out = np.matmul(P_drop, v)
-    return out, (q_scaled, k, v, P, P_drop, keep, dropout_p, scale)
+    return out, (q_scaled, k, v, P, P_drop, keep, dropout_p, scale, out)
 
 
 def _attend_backward(dout, cache):
-    q_scaled, k, v, P, P_drop, keep, dropout_p, scale = cache
+    q_scaled, k, v, P, P_drop, keep, dropout_p, scale, out = cache
     dv = np.matmul(np.swapaxes(P_drop, -1, -2), dout)  # dV = P_dropᵀ dO
     dP = np.matmul(dout, np.swapaxes(v, -1, -2))  # dP = dO Vᵀ
     if keep is not None:
         dP *= keep * np.asarray(0.0 if dropout_p == 1 else 1.0 / (1.0 - dropout_p), dP.dtype)
-    dP -= (dP * P).sum(axis=-1, keepdims=True)
+    # Σ_keys dP ⊙ P equals Σ_features dO ⊙ O (O = P_drop V): an (L, Ev) product, not (L, S).
+    dP -= (dout * out).sum(axis=-1, keepdims=True)
     dP *= P  # now dS = P ⊙ (dP − Σ dP ⊙ P)
     dq = np.matmul(dP, k)
     dq *= np.asarray(scale, dtype=dq.dtype)  # dQ = scale · dS K
@@ -309,25 +310,27 @@ class MultiheadAttention(Module):
             raise ValueError("is_causal=True needs attn_mask too (torch's rule): it is only a hint")
         (N, L, E), S, H, D = q_in.shape, k_in.shape[1], self.num_heads, self.head_dim
         bias = self._bias(attn_mask, key_padding_mask, N, L, S, q_in.dtype, batched)
-        W = self.in_proj_weight.data
-        b = (None,) * 3 if self.in_proj_bias is None else np.split(self.in_proj_bias.data, 3)
-        W_q, W_k, W_v = np.split(W, 3)
+        # Projections as 2-D (N·L, E) products: one BLAS call each, where a 3-D @ 2-D
+        # np.matmul would loop over the batch.
+        W, b = self.in_proj_weight.data, self.in_proj_bias
         if query is key and key is value:  # self-attention: one (N·L, E) × (E, 3E) product
-            qkv = np.matmul(q_in, W.T)
-            if b[0] is not None:
-                qkv += self.in_proj_bias.data
+            qkv = q_in.reshape(-1, E) @ W.T
+            if b is not None:
+                qkv += b.data
             q, k, v = np.split(qkv, 3, axis=-1)
         else:
-            q, k, v = (np.matmul(x, w.T) for x, w in ((q_in, W_q), (k_in, W_k), (v_in, W_v)))
-            if b[0] is not None:
-                q, k, v = q + b[0], k + b[1], v + b[2]
+            W_q, W_k, W_v = np.split(W, 3)
+            q, k, v = (x.reshape(-1, E) @ w.T for x, w in ((q_in, W_q), (k_in, W_k), (v_in, W_v)))
+            if b is not None:
+                b_q, b_k, b_v = np.split(b.data, 3)
+                q, k, v = q + b_q, k + b_k, v + b_v
         # (N, L, E) -> (N, H, L, D): heads become a batch axis for np.matmul
         q, k, v = (x.reshape(N, -1, H, D).transpose(0, 2, 1, 3) for x in (q, k, v))
         p = self.dropout if self.training else 0.0
         heads, attn_cache = _attend(q, k, v, bias, 1.0 / math.sqrt(D), p, self.generator,
                                     safe=not need_weights)  # fmt: skip
-        concat = heads.transpose(0, 2, 1, 3).reshape(N, L, E)
-        out = self.out_proj(concat)
+        concat = heads.transpose(0, 2, 1, 3).reshape(N * L, E)
+        out = self.out_proj(concat).reshape(N, L, E)
         self._cache = (q_in, k_in, v_in, attn_cache, batched)
         weights = None
         if need_weights:
@@ -346,19 +349,18 @@ class MultiheadAttention(Module):
         if batched and not self.batch_first:
             dout = np.swapaxes(dout, 0, 1)
         N, L, E = q_in.shape
-        dconcat = self.out_proj.backward(dout)
+        dconcat = self.out_proj.backward(dout.reshape(N * L, E))
         dheads = dconcat.reshape(N, L, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
         d_qkv = _attend_backward(dheads, attn_cache)
-        # (N, H, L, D) -> (N, L, E) for each of dq, dk, dv
-        dq, dk, dv = (d.transpose(0, 2, 1, 3).reshape(N, -1, E) for d in d_qkv)
-        W_q, W_k, W_v = np.split(self.in_proj_weight.data, 3)
-        dW = [
-            d.reshape(-1, E).T @ x.reshape(-1, E) for d, x in ((dq, q_in), (dk, k_in), (dv, v_in))
-        ]
-        self.in_proj_weight.accumulate(np.concatenate(dW))  # dW_q = dQᵀ X_q, ...
+        # (N, H, L, D) -> (N·L, E) for each of dq, dk, dv
+        dq, dk, dv = (d.transpose(0, 2, 1, 3).reshape(-1, E) for d in d_qkv)
+        pairs = ((dq, q_in), (dk, k_in), (dv, v_in))
+        dW = [d.T @ x.reshape(-1, E) for d, x in pairs]  # dW_q = dQᵀ X_q, ...
+        self.in_proj_weight.accumulate(np.concatenate(dW))
         if self.in_proj_bias is not None:
-            self.in_proj_bias.accumulate(np.concatenate([d.sum(axis=(0, 1)) for d in (dq, dk, dv)]))
-        grads = tuple(np.matmul(d, w) for d, w in ((dq, W_q), (dk, W_k), (dv, W_v)))
+            self.in_proj_bias.accumulate(np.concatenate([d.sum(axis=0) for d in (dq, dk, dv)]))
+        W_q, W_k, W_v = np.split(self.in_proj_weight.data, 3)
+        grads = tuple((d @ w).reshape(N, -1, E) for d, w in ((dq, W_q), (dk, W_k), (dv, W_v)))
         if not batched:
             return tuple(g[0] for g in grads)
         if not self.batch_first:
