@@ -141,9 +141,9 @@ def test_mha_parity(data, dtype):
         shape = (n, N, E) if batched and not batch_first else (*lead, n, E)
         return rng.standard_normal(shape[-2:] if not batched else shape).astype(np_dtype)
 
-    def as_mask(blocked):  # MHA convention: bool True = blocked; float = added
-        noise = rng.standard_normal(blocked.shape)
-        return np.where(blocked, -np.inf, noise).astype(np_dtype) if as_float else blocked
+    def as_mask(blocked, noise=True):  # MHA convention: bool True = blocked; float = added
+        added = rng.standard_normal(blocked.shape) if noise else 0.0
+        return np.where(blocked, -np.inf, added).astype(np_dtype) if as_float else blocked
 
     q = seq(L)
     k = v = q if self_attn else seq(S)
@@ -156,7 +156,9 @@ def test_mha_parity(data, dtype):
         blocked[..., free] = False
         kwargs["attn_mask"] = as_mask(blocked)
     elif mask == "causal":
-        kwargs["attn_mask"] = as_mask(np.triu(np.ones((L, S), bool), 1))
+        # exactly causal (no noise): with need_weights=False and no padding mask torch trusts
+        # the is_causal hint and drops attn_mask, while scratch always applies attn_mask
+        kwargs["attn_mask"] = as_mask(np.triu(np.ones((L, S), bool), 1), noise=False)
         kwargs["is_causal"] = True
     if padding:
         blocked = rng.random((N, S) if batched else (S,)) < 0.4
