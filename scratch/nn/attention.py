@@ -114,10 +114,10 @@ def _softmax_(S: np.ndarray, safe: bool) -> np.ndarray:
 def _attend(q, k, v, bias, scale, dropout_p, generator, safe):
     """The core: O = dropout(softmax(scale·QKᵀ + B)) V on (..., L, E) arrays, and its cache."""
     q_scaled = q * np.asarray(scale, dtype=q.dtype)  # L·E multiplies, not L·S
-    P = np.matmul(q_scaled, np.swapaxes(k, -1, -2))
+    S = np.matmul(q_scaled, np.swapaxes(k, -1, -2))
     if bias is not None:
-        P += bias
-    _softmax_(P, safe)
+        S += bias
+    P = _softmax_(S, safe)  # in place: S's memory now holds P
     keep = None
     P_drop = P
     if dropout_p > 0:
@@ -137,10 +137,10 @@ def _attend_backward(dout, cache):
         dP *= keep * np.asarray(0.0 if dropout_p == 1 else 1.0 / (1.0 - dropout_p), dP.dtype)
     # Σ_keys dP ⊙ P equals Σ_features dO ⊙ O (O = P_drop V): an (L, Ev) product, not (L, S).
     dP -= (dout * out).sum(axis=-1, keepdims=True)
-    dP *= P  # now dS = P ⊙ (dP − Σ dP ⊙ P)
-    dq = np.matmul(dP, k)
+    dS = np.multiply(dP, P, out=dP)  # dS = P ⊙ (dP − Σ dP ⊙ P), in dP's memory
+    dq = np.matmul(dS, k)
     dq *= np.asarray(scale, dtype=dq.dtype)  # dQ = scale · dS K
-    dk = np.matmul(np.swapaxes(dP, -1, -2), q_scaled)  # dK = dSᵀ (scale · Q)
+    dk = np.matmul(np.swapaxes(dS, -1, -2), q_scaled)  # dK = dSᵀ (scale · Q)
     return dq, dk, dv
 
 
