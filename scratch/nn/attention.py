@@ -211,8 +211,11 @@ class MultiheadAttention(Module):
     zero attention. ``batch_first`` defaults to False, as in torch. Masks use MHA's convention
     (bool True = blocked), the opposite of ``scaled_dot_product_attention``'s. ``is_causal``
     is only a hint that ``attn_mask`` is causal (torch requires the mask too); scratch always
-    applies the mask given. ``backward(grad_output)`` takes d(loss)/d(output) (the returned
-    weights are treated as a side output) and returns (d query, d key, d value).
+    applies the mask given. Torch, with ``need_weights=False`` and no ``key_padding_mask``,
+    drops ``attn_mask`` and applies ``tril(ones(L, S))`` instead, so a hint that lies gives
+    different answers there (the tests only give true hints). ``backward(grad_output)`` takes
+    d(loss)/d(output) (the returned weights are treated as a side output) and returns
+    (d query, d key, d value); self-attention callers add the three.
     """
 
     def __init__(
