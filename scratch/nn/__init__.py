@@ -10,6 +10,7 @@ from scratch.nn.activation import (
     Softmax,
     Tanh,
 )
+from scratch.nn.attention import MultiheadAttention
 from scratch.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from scratch.nn.dropout import Dropout
 from scratch.nn.linear import Linear
@@ -31,6 +32,7 @@ __all__ = [
     "MSELoss",
     "Module",
     "ModuleList",
+    "MultiheadAttention",
     "Parameter",
     "ReLU",
     "Sequential",
