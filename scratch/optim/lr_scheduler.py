@@ -5,21 +5,18 @@ Twin: ``torch.optim.lr_scheduler`` (torch_ref/optim/lr_scheduler.py re-exports i
 The seed's schedule is a warmup then a cosine decay; torch builds it as
 ``SequentialLR(opt, [LinearLR(...), CosineAnnealingLR(...)], milestones=[warmup])``.
 
-Most of torch's schedulers are *chainable*: ``step()`` computes the new lr from the group's
-current lr (StepLR multiplies it by γ at each boundary; CosineAnnealingLR multiplies by a
-ratio of cosines), not from a closed form in t. The two agree mathematically but round
-differently, so to reproduce torch's exact sequence this file ports torch's ``get_lr``
-expressions term for term, including the bookkeeping that decides which formula applies
-(``last_epoch``, ``_step_count``, the first "initial" step made by the constructor, and the
-closed form SequentialLR uses when it hands over to the next scheduler at a milestone).
-Call ``optimizer.step()`` then ``scheduler.step()``, as in torch.
+torch's schedulers are mostly *chainable*: ``step()`` derives the new lr from the group's
+current one (StepLR multiplies by γ; CosineAnnealingLR by a ratio of cosines), not from a
+closed form in t, which rounds differently. To give torch's exact floats this file ports
+torch's ``get_lr`` term for term, with the bookkeeping that picks the formula (``last_epoch``,
+``_step_count``, the constructor's initial step, SequentialLR's closed-form hand-over at a
+milestone). Call ``optimizer.step()`` then ``scheduler.step()``, as in torch.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import numbers
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
@@ -28,23 +25,12 @@ from typing import Any
 from scratch._checks import check_positive_int
 from scratch.optim.optimizer import Optimizer, check_hyper
 
-__all__ = [
-    "CosineAnnealingLR",
-    "ExponentialLR",
-    "LRScheduler",
-    "LinearLR",
-    "MultiStepLR",
-    "OneCycleLR",
-    "SequentialLR",
-    "StepLR",
-]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR",
+           "OneCycleLR", "SequentialLR", "StepLR"]  # fmt: skip
 
 
 def _check_positive(value: object, name: str) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not (ok and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+    return check_hyper(value, name, low=0.0, strict=True)
 
 
 def _group_values(optimizer: Optimizer, key: str) -> list[Any]:

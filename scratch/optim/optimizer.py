@@ -27,16 +27,18 @@ from scratch.nn.module import Parameter
 __all__ = ["Optimizer"]
 
 
-def check_hyper(value: object, name: str, *, low: float = 0.0, high: float | None = None) -> float:
-    """A real hyper-parameter in [low, high) (or [low, ∞)); NaN, inf and bools are refused.
+def check_hyper(value: object, name: str, *, low: float = 0.0, high: float | None = None,
+                strict: bool = False) -> float:  # fmt: skip
+    """A finite real hyper-parameter ≥ low (> low if ``strict``) and < high (if given).
 
     torch writes ``if lr < 0.0: raise``, which lets NaN through (NaN < 0 is False) and then
-    poisons every parameter at the first step; scratch refuses it up front.
+    poisons every parameter at the first step; scratch refuses NaN, inf and bools up front.
     """
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and value >= low and (high is None or value < high)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if strict else value >= low) and (high is None or value < high)
     if not ok:
-        interval = f"[{low:g}, {high:g})" if high is not None else f">= {low:g}"
+        interval = f"{'>' if strict else '>='} {low:g}"
+        interval = f"[{low:g}, {high:g})" if high is not None and not strict else interval
         raise ValueError(f"{name} must be a finite number {interval}, got {value!r}")
     return float(value)
 
