@@ -87,7 +87,9 @@ def test_state_dict_matches_torch_and_resumes(cls):
     opt_s, opt_t = getattr(so, cls)(groups_s, lr=0.01), getattr(to, cls)(groups_t, lr=0.01)
     grad_s, grad_t = feeder(groups_s, grads, False), feeder(groups_t, grads, True)
     for _ in range(10):
-        grad_s(), opt_s.step(), grad_t(), opt_t.step()
+        for grad, opt in ((grad_s, opt_s), (grad_t, opt_t)):
+            grad()
+            opt.step()
     saved_s, saved_t = opt_s.state_dict(), opt_t.state_dict()
     assert saved_s["state"].keys() == saved_t["state"].keys()
     for index, state in saved_s["state"].items():
@@ -104,9 +106,9 @@ def test_state_dict_matches_torch_and_resumes(cls):
         resumed.append((opt_r, feeder(groups_r, grads[10:], False)))
     grad_t_rest = feeder(groups_t, grads[10:], True)
     for _ in range(10):
-        grad_t_rest(), opt_t.step()
-        for opt_r, grad_r in resumed:
-            grad_r(), opt_r.step()
+        for opt, grad in [(opt_t, grad_t_rest), *resumed]:
+            grad()
+            opt.step()
     for opt_r, _ in resumed:
         assert_close(flat(opt_r), flat(opt_t), component=cls, dtype="float64",
                      tensor="parameters 10 steps after load_state_dict")  # fmt: skip
