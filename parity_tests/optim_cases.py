@@ -23,10 +23,13 @@ OPTIMIZERS = [
     ("SGD(momentum)", "SGD", dict(momentum=0.9)),
     ("SGD(momentum, dampening)", "SGD", dict(momentum=0.9, dampening=0.3)),
     ("SGD(nesterov)", "SGD", dict(momentum=0.9, nesterov=True)),
+    ("SGD(maximize)", "SGD", dict(momentum=0.9, maximize=True)),
     ("RMSprop", "RMSprop", dict()),
     ("RMSprop(centered, momentum)", "RMSprop", dict(alpha=0.9, momentum=0.5, centered=True)),
+    ("RMSprop(maximize)", "RMSprop", dict(maximize=True)),
     ("Adam", "Adam", dict()),
     ("Adam(amsgrad)", "Adam", dict(betas=(0.8, 0.99), amsgrad=True)),
+    ("Adam(maximize)", "Adam", dict(maximize=True)),
     ("AdamW", "AdamW", dict()),
     ("AdamW(amsgrad)", "AdamW", dict(amsgrad=True)),
 ]  # fmt: skip
