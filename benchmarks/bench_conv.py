@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from scratch.nn.conv import Conv2d
+from scratch.nn import Conv2d
 from torch_ref.nn.conv import Conv2d as TorchConv2d
 
 SHAPES = [  # (in_channels, out_channels, height/width)

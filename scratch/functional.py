@@ -20,15 +20,22 @@ from scratch.nn.activation import (
     tanh,
     tanh_derivative,
 )
+from scratch.nn.conv import conv2d, conv_transpose2d
 from scratch.nn.linear import linear
+from scratch.nn.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "conv2d",
+    "conv_transpose2d",
     "gelu",
     "gelu_derivative",
     "leaky_relu",
     "leaky_relu_derivative",
     "linear",
     "log_softmax",
+    "max_pool2d",
     "relu",
     "relu_derivative",
     "sigmoid",

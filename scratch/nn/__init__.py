@@ -10,20 +10,28 @@ from scratch.nn.activation import (
     Softmax,
     Tanh,
 )
+from scratch.nn.conv import Conv2d, ConvTranspose2d
 from scratch.nn.linear import Linear
 from scratch.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, FocalLoss, MSELoss
 from scratch.nn.module import Module, ModuleList, Parameter, Sequential
+from scratch.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, Flatten, MaxPool2d
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
+    "Flatten",
     "FocalLoss",
     "GELU",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "Parameter",

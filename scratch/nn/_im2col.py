@@ -26,8 +26,7 @@ def pair(value: object, name: str, *, minimum: int = 1) -> Pair:
     """``3`` → ``(3, 3)``; ``(2, 3)`` stays; anything else (or a value below ``minimum``) fails."""
     items = value if isinstance(value, (tuple, list)) else (value, value)
     ok = len(items) == 2 and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
-        for v in items
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum for v in items
     )
     if not ok:
         kind = "positive" if minimum == 1 else f"≥ {minimum}"

@@ -26,8 +26,16 @@ from __future__ import annotations
 import numpy as np
 
 from scratch._checks import as_float_array, check_positive_int, check_same_dtype
-from scratch.nn._im2col import Pair, Padding4, check_input, col2im, output_size, pad2d, pair
-from scratch.nn._im2col import windows as _windows
+from scratch.nn._im2col import (
+    Padding4,
+    Pair,
+    check_input,
+    col2im,
+    output_size,
+    pad2d,
+    pair,
+    windows,
+)
 from scratch.nn.module import Module, Parameter
 
 PADDING_STRINGS = ("same", "valid")
@@ -94,7 +102,7 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding4, dilati
         out = (output_size(h, kernel[0], stride[0], hp - h, dilation[0]),
                output_size(w, kernel[1], stride[1], wp - w, dilation[1]))  # fmt: skip
     xp = pad2d(x, padding).reshape(n, groups, c // groups, hp, wp)
-    win = _windows(xp, kernel, stride, dilation, out)  # (N, G, C/G, KH, KW, OH, OW), a view
+    win = windows(xp, kernel, stride, dilation, out)  # (N, G, C/G, KH, KW, OH, OW), a view
     cols = np.ascontiguousarray(win.transpose(1, 2, 3, 4, 0, 5, 6))
     return cols.reshape(groups, -1, n * out[0] * out[1]), out
 
