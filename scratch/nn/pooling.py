@@ -10,9 +10,8 @@ through ``col2im`` (a loop over the kernel offsets only). Adaptive average pooli
 separable: averaging over a rectangle is averaging rows then columns, so it is two small
 matrix products ``A_h x A_wᵀ`` with A's rows holding 1/len over each bin.
 
-Output size (torch's ``pooling_output_shape``): floor((I + 2P - D(K-1) - 1)/S) + 1, or
-ceil(...) with ``ceil_mode``, where a last window that would *start* in the right padding
-is dropped. The seed's O = (I - K + 2P)/S + 1 is the D = 1, exact-division case.
+Output size: ``scratch.receptive_field.conv_output_size`` (torch's ``pooling_output_shape``,
+with ``ceil_mode``'s rule that a last window may not start in the right padding).
 """
 
 from __future__ import annotations
@@ -23,16 +22,7 @@ import numpy as np
 
 from scratch.nn._im2col import Pair, check_input, col2im, pad2d, pair, windows
 from scratch.nn.module import Module
-
-
-def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
-                     ceil_mode: bool) -> int:  # fmt: skip
-    """torch's ``pooling_output_shape`` for one axis (see the module docstring)."""
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1  # the last window must start inside the input or the left padding
-    return out
+from scratch.receptive_field import conv_output_size
 
 
 def _geometry(x: np.ndarray, kernel, stride, padding, dilation, ceil_mode: bool, owner: str):
@@ -47,13 +37,11 @@ def _geometry(x: np.ndarray, kernel, stride, padding, dilation, ceil_mode: bool,
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"padding {padding} must be at most half of kernel_size {kernel}")
     size = x.shape[-2:]
-    out = tuple(pool_output_size(size[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
+    padded = (size[0] + 2 * padding[0], size[1] + 2 * padding[1])
+    if any(dilation[i] * (kernel[i] - 1) + 1 > padded[i] for i in range(2)):
+        raise ValueError(f"{owner}: kernel_size {kernel} (dilation {dilation}) is larger than the padded input {padded}")  # fmt: skip
+    out = tuple(conv_output_size(size[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
                 for i in range(2))  # fmt: skip
-    if min(out) < 1:
-        raise ValueError(
-            f"{owner}: kernel_size {kernel} (dilation {dilation}) is larger than the padded "
-            f"input {size[0] + 2 * padding[0], size[1] + 2 * padding[1]}"
-        )
     extra = [max(0, (out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
                  - size[i] - 2 * padding[i]) for i in range(2)]  # fmt: skip
     pad4 = (padding[0], padding[0] + extra[0], padding[1], padding[1] + extra[1])
