@@ -177,6 +177,14 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     return Z, (cols, pad4, stride, dilation, groups)
 
 
+def _output_padding(output_padding: object, stride: Pair, dilation: Pair) -> Pair:
+    """torch's rule: each output_padding must be smaller than the stride or the dilation."""
+    op = pair(output_padding, "output_padding", minimum=0)
+    if not all(op[i] < max(stride[i], dilation[i]) for i in range(2)):
+        raise ValueError(f"output_padding {op} must be smaller than stride {stride} or dilation {dilation}")  # fmt: skip
+    return op
+
+
 def conv_transpose2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1,
                      padding=0, output_padding=0, groups: int = 1, dilation=1) -> np.ndarray:  # fmt: skip
     """``torch.nn.functional.conv_transpose2d``: weight (C_in, C_out/groups, KH, KW).
@@ -191,11 +199,7 @@ def conv_transpose2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None 
     out_ch = weight.shape[1] * groups if weight.ndim == 4 else 0
     _check_weight(x, weight, bias, groups, 0, out_ch)
     ph, pw = pair(padding, "padding", minimum=0)
-    oph, opw = pair(output_padding, "output_padding", minimum=0)
-    if not (oph < max(stride[0], dilation[0]) and opw < max(stride[1], dilation[1])):
-        raise ValueError(
-            f"output_padding {(oph, opw)} must be smaller than stride {stride} or dilation {dilation}"
-        )
+    oph, opw = _output_padding(output_padding, stride, dilation)
     n, _, h, w = x.shape
     kh, kw = weight.shape[2:]
     out_h = (h - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1
@@ -299,7 +303,7 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, dtype, generator)  # fmt: skip
         self.padding = pair(padding, "padding", minimum=0)
-        self.output_padding = pair(output_padding, "output_padding", minimum=0)
+        self.output_padding = _output_padding(output_padding, self.stride, self.dilation)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_x(x)
