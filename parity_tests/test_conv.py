@@ -12,20 +12,12 @@ from hypothesis import strategies as st
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.conv as tnn
+from parity_tests._torch_threads import one_torch_thread  # noqa: F401 (autouse fixture)
 from parity_tests.harness import DTYPES, assert_close, check_module, randn
 from scratch.nn.conv import conv2d_manual
 
 # torch warns that 'same' with an even kernel pads a copy of the input; that is expected.
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors: torch's 2 intra-op threads only wait on each other on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 # The seed's table of convolutions, one line each: name, (N, C, H, W), Conv2d arguments.

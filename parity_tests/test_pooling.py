@@ -11,17 +11,9 @@ from hypothesis import strategies as st
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.pooling as tnn
+from parity_tests._torch_threads import one_torch_thread  # noqa: F401 (autouse fixture)
 from parity_tests.harness import DTYPES, PROFILES, assert_close, check_module
 from scratch.receptive_field import conv_output_size
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors: torch's 2 intra-op threads only wait on each other on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def distinct(shape, dtype: str, seed: int = 0) -> np.ndarray:
@@ -140,20 +132,13 @@ def _every_window_sees_input(size, kernel, stride, padding, dilation, ceil_mode)
     return bool(((taps >= 0) & (taps < size)).any(axis=1).all())
 
 
-@given(config=pool_configs(average=False))
-def test_max_pool2d_configuration_space(config):
-    kwargs, shape = config
+@pytest.mark.parametrize("name", ["MaxPool2d", "AvgPool2d"])
+@given(data=st.data())
+def test_pool2d_configuration_space(name, data):
+    kwargs, shape = data.draw(pool_configs(average=name == "AvgPool2d"), label="config")
     for dtype in DTYPES:
-        check_module("MaxPool2d (hypothesis)", snn.MaxPool2d(**kwargs), tnn.MaxPool2d(**kwargs),
-                     distinct(shape, dtype), dtype=dtype)  # fmt: skip
-
-
-@given(config=pool_configs(average=True))
-def test_avg_pool2d_configuration_space(config):
-    kwargs, shape = config
-    for dtype in DTYPES:
-        check_module("AvgPool2d (hypothesis)", snn.AvgPool2d(**kwargs), tnn.AvgPool2d(**kwargs),
-                     distinct(shape, dtype), dtype=dtype)  # fmt: skip
+        check_module(f"{name} (hypothesis)", getattr(snn, name)(**kwargs),
+                     getattr(tnn, name)(**kwargs), distinct(shape, dtype), dtype=dtype)  # fmt: skip
 
 
 @given(size=st.tuples(st.integers(1, 9), st.integers(1, 9)),
