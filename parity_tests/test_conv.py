@@ -178,6 +178,8 @@ BAD_INPUT = [
     (lambda: sf.conv2d(np.ones((1, 4, 5, 5)), np.ones((4, 3, 3, 3))), ValueError, "input has 4 channels"),
     (lambda: sf.conv2d(x4, np.ones((4, 3, 3, 3)), np.ones(3)), ValueError, "bias must have shape"),
     (lambda: sf.conv2d(x4, np.ones((3, 3))), ValueError, "weight must be 4-D"),
+    (lambda: sf.conv2d(x4, np.ones((4, 3, 3, 3), np.float32)), TypeError, "weight has dtype float32"),
+    (lambda: sf.conv2d(x4, np.ones((4, 3, 3, 3)), np.ones(4, np.float32)), TypeError, "bias has dtype float32"),
     (lambda: snn.Conv2d(3, 2, 7, dtype=np.float64)(x4), ValueError, "larger than the padded input"),
     (lambda: snn.Conv2d(3, 2, 3, dilation=3, dtype=np.float64)(x4), ValueError, "larger than the padded input"),
     (lambda: snn.Conv2d(3, 2, 3, stride=0), ValueError, "stride must be"),

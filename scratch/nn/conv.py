@@ -5,12 +5,14 @@ Twin: ``torch.nn.Conv2d`` / ``torch.nn.ConvTranspose2d`` and ``torch.nn.function
 
 How it is computed (im2col, no loop over pixels or batch items):
 1. pad the input, take a strided *view* of every kernel window (``_im2col.windows``);
-2. copy it once into ``cols`` of shape (N, G, C/G·KH·KW, OH·OW);
-3. ``out = W @ cols``: one matrix product per (batch item, group), batched by ``np.matmul``,
-   whose result is already NCHW.
+2. copy it once into ``cols`` of shape (G, C/G·KH·KW, N·OH·OW) (``_im2col.im2col``);
+3. ``out = W @ cols``: ONE matrix product per group (a single large GEMM for groups=1),
+   then one transpose copy back to NCHW.
 The backward is two more products and a col2im:
-``dW = Σ_n dZ cols^T``, ``dcols = W^T dZ``, and col2im adds each window's gradient back to
-the pixels it came from (a loop over the KH·KW kernel offsets only).
+``dW = dZ colsᵀ`` (the sum over batch and pixels happens inside the product),
+``dcols = Wᵀ dZ``, and col2im adds each window's gradient back to the pixels it came from
+(a loop over the KH·KW kernel offsets only). Why one big product rather than one per batch
+item: see ``_im2col.im2col``.
 
 The transposed convolution *is* the backward-to-input of a convolution (that is its
 definition in torch), so ``conv_transpose2d`` reuses ``_conv_grad_input``, and its backward
@@ -29,12 +31,13 @@ from scratch._checks import as_float_array, check_positive_int, check_same_dtype
 from scratch.nn._im2col import (
     Padding4,
     Pair,
+    Size2,
+    batch_major,
     check_input,
     col2im,
-    output_size,
-    pad2d,
+    group_major,
+    im2col,
     pair,
-    windows,
 )
 from scratch.nn.module import Module, Parameter
 
@@ -60,8 +63,14 @@ def resolve_padding(padding: object, kernel: Pair, stride: Pair, dilation: Pair)
     return (ph, ph, pw, pw)
 
 
-def _check_weight(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, groups: int,
-                  in_axis: int, out_channels: int) -> None:  # fmt: skip
+def _check_weight(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    groups: int,
+    in_axis: int,
+    out_channels: int,
+) -> None:
     """Shapes of weight and bias against the input, with torch's rules for groups."""
     if weight.ndim != 4:
         raise ValueError(f"weight must be 4-D, got shape {weight.shape}")
@@ -79,63 +88,34 @@ def _check_weight(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, gr
         raise ValueError(f"weight.shape[0]={weight.shape[0]} must be divisible by groups={groups}")  # fmt: skip
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"bias must have shape ({out_channels},), got {bias.shape}")
+    if bias is not None and bias.dtype != x.dtype:
+        raise TypeError(f"input has dtype {x.dtype} but bias has dtype {bias.dtype}")
 
 
-def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding4, dilation: Pair,
-            groups: int, out: Pair | None = None) -> tuple[np.ndarray, Pair]:  # fmt: skip
-    """``cols`` (G, C/G·KH·KW, N·OH·OW): one contiguous copy of every window, and (OH, OW).
-
-    Batch and pixels share the last axis so that each product below is ONE large GEMM per
-    group rather than N small ones: OpenBLAS threads many small products badly (measured
-    10-100x slower on a loaded 2-core machine), and one big product is also what torch's
-    im2col path does.
-    """
-    n, c, h, w = x.shape
-    hp, wp = h + padding[0] + padding[1], w + padding[2] + padding[3]
-    dil_h, dil_w = dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1
-    if dil_h > hp or dil_w > wp:
-        raise ValueError(
-            f"kernel size {kernel} (dilated to {(dil_h, dil_w)}) is larger than the padded "
-            f"input {(hp, wp)}"
-        )
-    if out is None:
-        out = (output_size(h, kernel[0], stride[0], hp - h, dilation[0]),
-               output_size(w, kernel[1], stride[1], wp - w, dilation[1]))  # fmt: skip
-    xp = pad2d(x, padding).reshape(n, groups, c // groups, hp, wp)
-    win = windows(xp, kernel, stride, dilation, out)  # (N, G, C/G, KH, KW, OH, OW), a view
-    cols = np.ascontiguousarray(win.transpose(1, 2, 3, 4, 0, 5, 6))
-    return cols.reshape(groups, -1, n * out[0] * out[1]), out
-
-
-def _group_major(dZ: np.ndarray, groups: int) -> np.ndarray:
-    """(N, O, OH, OW) → (G, O/G, N·OH·OW), the layout of ``cols``'s products."""
-    n, out_ch = dZ.shape[:2]
-    dZ_g = dZ.reshape(n, groups, out_ch // groups, -1).transpose(1, 2, 0, 3)
-    return np.ascontiguousarray(dZ_g).reshape(groups, out_ch // groups, -1)
-
-
-def _batch_major(Z_g: np.ndarray, n: int, spatial: Pair) -> np.ndarray:
-    """(G, O/G, N·OH·OW) → contiguous (N, O, OH, OW): the inverse of ``_group_major``."""
-    Z = Z_g.reshape(-1, n, spatial[0] * spatial[1]).transpose(1, 0, 2)
-    return np.ascontiguousarray(Z).reshape(n, -1, *spatial)
-
-
-def _conv_grad_input(dZ: np.ndarray, weight: np.ndarray, x_shape: tuple[int, ...], stride: Pair,
-                     padding: Padding4, dilation: Pair, groups: int) -> np.ndarray:  # fmt: skip
+def _conv_grad_input(
+    dZ: np.ndarray,
+    weight: np.ndarray,
+    x_shape: tuple[int, ...],
+    stride: Pair,
+    padding: Padding4,
+    dilation: Pair,
+    groups: int,
+) -> np.ndarray:
     """dL/dx of a convolution: dcols = Wᵀ dZ for each group, then col2im back to x's shape."""
     n, c, h, w = x_shape
     out_ch, c_g, kh, kw = weight.shape
     oh, ow = dZ.shape[-2:]
     W_g = weight.reshape(groups, out_ch // groups, c_g * kh * kw)
-    dcols = np.matmul(W_g.transpose(0, 2, 1), _group_major(dZ, groups))  # (G, C/G·KH·KW, N·L)
+    dcols = np.matmul(W_g.transpose(0, 2, 1), group_major(dZ, groups))  # (G, C/G·KH·KW, N·L)
     padded = (groups, c_g, n, h + padding[0] + padding[1], w + padding[2] + padding[3])
     dwin = dcols.reshape(groups, c_g, kh, kw, n, oh, ow).transpose(0, 1, 4, 2, 3, 5, 6)
     dx = col2im(dwin, padded, stride, dilation, padding)  # (G, C/G, N, H, W)
     return np.ascontiguousarray(dx.reshape(c, n, h, w).transpose(1, 0, 2, 3))
 
 
-def _conv_grad_weight(cols: np.ndarray, dZ: np.ndarray, weight_shape: tuple[int, ...],
-                      groups: int) -> np.ndarray:  # fmt: skip
+def _conv_grad_weight(
+    cols: np.ndarray, dZ: np.ndarray, weight_shape: tuple[int, ...], groups: int
+) -> np.ndarray:
     """dL/dW = dZ colsᵀ per group (dZ is (N, O, OH, OW)), summing over batch and pixels.
 
     Both factors are short and very wide (N·OH·OW columns). OpenBLAS's threaded sgemm is fast
@@ -143,7 +123,7 @@ def _conv_grad_weight(cols: np.ndarray, dZ: np.ndarray, weight_shape: tuple[int,
     2 loaded cores: 40 ms that way, 1-7 s the other way), so the operand order follows the
     shapes; both orders compute the same sums.
     """
-    dZ_g = _group_major(dZ, groups)  # (G, O/G, N·L)
+    dZ_g = group_major(dZ, groups)  # (G, O/G, N·L)
     if cols.shape[1] >= dZ_g.shape[1]:
         dW = np.matmul(cols, dZ_g.transpose(0, 2, 1)).transpose(0, 2, 1)  # (cols dZᵀ)ᵀ
     else:
@@ -155,8 +135,15 @@ def _geometry(stride: object, dilation: object, groups: object) -> tuple[Pair, P
     return pair(stride, "stride"), pair(dilation, "dilation"), check_positive_int(groups, "groups")
 
 
-def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1,
-           padding=0, dilation=1, groups: int = 1) -> np.ndarray:  # fmt: skip
+def conv2d(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: Size2 = 1,
+    padding: Size2 | str = 0,
+    dilation: Size2 = 1,
+    groups: int = 1,
+) -> np.ndarray:
     """``torch.nn.functional.conv2d``: x (N, C, H, W), weight (O, C/groups, KH, KW)."""
     out, _ = _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups)
     return out
@@ -169,9 +156,9 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     _check_weight(x, weight, bias, groups, 1, weight.shape[0] if weight.ndim else 0)
     kernel = weight.shape[2:]
     pad4 = resolve_padding(padding, kernel, stride, dilation)
-    cols, (oh, ow) = _im2col(x, kernel, stride, pad4, dilation, groups)
+    cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
     W_g = weight.reshape(groups, weight.shape[0] // groups, -1)
-    Z = _batch_major(np.matmul(W_g, cols), x.shape[0], (oh, ow))
+    Z = batch_major(np.matmul(W_g, cols), x.shape[0], (oh, ow))
     if bias is not None:
         Z += bias.reshape(-1, 1, 1)
     return Z, (cols, pad4, stride, dilation, groups)
@@ -185,8 +172,16 @@ def _output_padding(output_padding: object, stride: Pair, dilation: Pair) -> Pai
     return op
 
 
-def conv_transpose2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1,
-                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> np.ndarray:  # fmt: skip
+def conv_transpose2d(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: Size2 = 1,
+    padding: Size2 = 0,
+    output_padding: Size2 = 0,
+    groups: int = 1,
+    dilation: Size2 = 1,
+) -> np.ndarray:
     """``torch.nn.functional.conv_transpose2d``: weight (C_in, C_out/groups, KH, KW).
 
     The gradient of ``conv2d`` w.r.t. its input, for an input of size
@@ -218,9 +213,20 @@ class _ConvNd(Module):
 
     transposed = False
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride, padding,
-                 dilation, groups: int, bias: bool, padding_mode: str, dtype: type,
-                 generator: np.random.Generator | None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Size2,
+        stride,
+        padding,
+        dilation,
+        groups: int,
+        bias: bool,
+        padding_mode: str,
+        dtype: type,
+        generator: np.random.Generator | None,
+    ) -> None:
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
@@ -268,9 +274,21 @@ class _ConvNd(Module):
 class Conv2d(_ConvNd):
     """``torch.nn.Conv2d``: groups=1 standard, groups=C depthwise, 1x1 pointwise."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *,
-                 dtype: type = np.float32, generator: np.random.Generator | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Size2,
+        stride: Size2 = 1,
+        padding: Size2 | str = 0,
+        dilation: Size2 = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        *,
+        dtype: type = np.float32,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, dtype, generator)  # fmt: skip
 
@@ -294,10 +312,22 @@ class ConvTranspose2d(_ConvNd):
 
     transposed = True
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", *, dtype: type = np.float32,
-                 generator: np.random.Generator | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Size2,
+        stride: Size2 = 1,
+        padding: Size2 = 0,
+        output_padding: Size2 = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Size2 = 1,
+        padding_mode: str = "zeros",
+        *,
+        dtype: type = np.float32,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         if isinstance(padding, str):
             raise ValueError(f"padding must be an int or a pair for ConvTranspose2d, got {padding!r}")  # fmt: skip
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
@@ -318,18 +348,23 @@ class ConvTranspose2d(_ConvNd):
         dZ = np.asarray(grad_output, dtype=self.weight.dtype)
         n, c_in, h, w = x.shape
         ph, pw = self.padding
-        cols, _ = _im2col(dZ, self.kernel_size, self.stride, (ph, ph, pw, pw), self.dilation,
+        cols, _ = im2col(dZ, self.kernel_size, self.stride, (ph, ph, pw, pw), self.dilation,
                           self.groups, out=(h, w))  # fmt: skip
         self._accumulate(dZ, _conv_grad_weight(cols, x, self.weight.shape, self.groups))
         W_g = self.weight.data.reshape(self.groups, c_in // self.groups, -1)
-        return _batch_major(np.matmul(W_g, cols), n, (h, w))
+        return batch_major(np.matmul(W_g, cols), n, (h, w))
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", output_padding={self.output_padding}"
 
 
-def conv2d_manual(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
-                  stride: int = 1, padding: int = 0) -> np.ndarray:  # fmt: skip
+def conv2d_manual(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: int = 1,
+    padding: int = 0,
+) -> np.ndarray:
     """The seed's readable reference: nested loops over every output pixel.
 
     ``x`` (H, W) with ``weight`` (KH, KW) for one channel, or x (N, C, H, W) with weight

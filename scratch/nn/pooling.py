@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from scratch.nn._im2col import Pair, check_input, col2im, pad2d, pair, windows
+from scratch.nn._im2col import Pair, Size2, check_input, col2im, pad2d, pair, windows
 from scratch.nn.module import Module
 from scratch.receptive_field import conv_output_size
 
@@ -60,14 +60,21 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
                                                                stride, dilation)  # fmt: skip
 
 
-def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode: bool = False) -> np.ndarray:  # fmt: skip
+def max_pool2d(
+    x: np.ndarray,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
+    dilation: Size2 = 1,
+    ceil_mode: bool = False,
+) -> np.ndarray:
     """``torch.nn.functional.max_pool2d``: the largest value of each window."""
     return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
-def _avg_divisor(size: int, kernel: int, stride: int, padding: int, out: int,
-                 count_include_pad: bool) -> np.ndarray:  # fmt: skip
+def _avg_divisor(
+    size: int, kernel: int, stride: int, padding: int, out: int, count_include_pad: bool
+) -> np.ndarray:
     """Per output position on one axis: the window length torch divides by.
 
     The window is clipped to the padded input (``count_include_pad``) or to the input
@@ -98,8 +105,15 @@ def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, div
     return (total / divisor).astype(x.dtype), (divisor, xp.shape, pad4, kernel, stride)
 
 
-def avg_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override: int | None = None) -> np.ndarray:  # fmt: skip
+def avg_pool2d(
+    x: np.ndarray,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> np.ndarray:
     """``torch.nn.functional.avg_pool2d``: Σ window / divisor (see ``_avg_divisor``)."""
     return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)[0]  # fmt: skip
@@ -122,7 +136,9 @@ def _adaptive_size(output_size, x: np.ndarray) -> Pair:
     return pair(size, "output_size")
 
 
-def adaptive_avg_pool2d(x: np.ndarray, output_size) -> np.ndarray:
+def adaptive_avg_pool2d(
+    x: np.ndarray, output_size: int | tuple[int | None, int | None]
+) -> np.ndarray:
     """``torch.nn.functional.adaptive_avg_pool2d``; output_size (1, 1) is global average pooling."""
     x = check_input(x, None, "adaptive_avg_pool2d")
     oh, ow = _adaptive_size(output_size, x)
@@ -133,8 +149,15 @@ def adaptive_avg_pool2d(x: np.ndarray, output_size) -> np.ndarray:
 class MaxPool2d(Module):
     """``torch.nn.MaxPool2d``: the gradient goes to the argmax of each window, 0 elsewhere."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        kernel_size: Size2,
+        stride: Size2 | None = None,
+        padding: Size2 = 0,
+        dilation: Size2 = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__()
         if return_indices:
             raise ValueError("return_indices=True is not implemented in scratch.nn.MaxPool2d")
@@ -161,8 +184,15 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """``torch.nn.AvgPool2d``: each window element gets grad / divisor."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        kernel_size: Size2,
+        stride: Size2 | None = None,
+        padding: Size2 = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
@@ -187,7 +217,7 @@ class AvgPool2d(Module):
 class AdaptiveAvgPool2d(Module):
     """``torch.nn.AdaptiveAvgPool2d``: out = A_h x A_wᵀ, so dx = A_hᵀ dout A_w."""
 
-    def __init__(self, output_size) -> None:
+    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
         super().__init__()
         self.output_size = output_size
 
