@@ -112,8 +112,8 @@ def conv_configs(draw, transposed: bool = False):
         if stride == (1, 1):
             pad_choices.append(st.just("same"))
     padding = draw(st.one_of(pad_choices), label="padding")
-    pads = {"valid": (0, 0), "same": (0, 0)}.get(padding, padding) if isinstance(padding, str) else (
-        padding if isinstance(padding, tuple) else (padding, padding))  # fmt: skip
+    # explicit padding per axis ('same' is handled below: any input size works with it)
+    pads = (0, 0) if isinstance(padding, str) else np.broadcast_to(padding, 2).tolist()
     kwargs = dict(in_channels=c_in, out_channels=c_out, kernel_size=kernel, stride=stride,
                   padding=padding, dilation=dilation, groups=groups, bias=draw(st.booleans(), label="bias"))  # fmt: skip
     size = []
