@@ -161,7 +161,7 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     Z = batch_major(np.matmul(W_g, cols), x.shape[0], (oh, ow))
     if bias is not None:
         Z += bias.reshape(-1, 1, 1)
-    return Z, (cols, pad4, stride, dilation, groups)
+    return Z, cols
 
 
 def _output_padding(output_padding: object, stride: Pair, dilation: Pair) -> Pair:
@@ -294,7 +294,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_x(x)
-        Z, (cols, *_) = _conv2d_with_cols(x, self.weight.data, self._bias(), self.stride,
+        Z, cols = _conv2d_with_cols(x, self.weight.data, self._bias(), self.stride,
                                           self.padding, self.dilation, self.groups)  # fmt: skip
         self._cache = (x.shape, cols)
         return Z

@@ -121,11 +121,10 @@ def avg_pool2d(
 
 def _bins(size: int, out: int) -> np.ndarray:
     """(out, size) averaging matrix: bin i covers [floor(i·I/O), ceil((i+1)·I/O))."""
-    A = np.zeros((out, size))
-    for i in range(out):  # one row per output bin (a handful), not per pixel
-        start, end = (i * size) // out, -(-((i + 1) * size) // out)
-        A[i, start:end] = 1.0 / (end - start)
-    return A
+    i = np.arange(out)[:, None]
+    start, end = (i * size) // out, -(-((i + 1) * size) // out)
+    inside = (np.arange(size) >= start) & (np.arange(size) < end)
+    return inside / (end - start)
 
 
 def _adaptive_size(output_size, x: np.ndarray) -> Pair:
