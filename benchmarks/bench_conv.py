@@ -5,7 +5,7 @@ float32): 1→16 and 16→16 at 28x28, 16→32 at 14x14. For each shape the two 
 alternately (scratch, torch, scratch, torch, ...) so that a load spike from other processes
 hits both, and the median of the repetitions is reported with the ratio scratch/torch.
 
-Run: ``PYTHONPATH=. python benchmarks/bench_conv.py [--repeats 15] [--batch 128]``
+Run: ``python benchmarks/bench_conv.py [--repeats 15] [--batch 128]``
 """
 
 from __future__ import annotations
@@ -13,13 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from scratch.nn import Conv2d
-from torch_ref.nn.conv import Conv2d as TorchConv2d
+# Runnable as `python benchmarks/bench_conv.py` from a checkout that is not pip-installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scratch.nn import Conv2d  # noqa: E402
+from torch_ref.nn.conv import Conv2d as TorchConv2d  # noqa: E402
 
 SHAPES = [  # (in_channels, out_channels, height/width)
     (1, 16, 28),
