@@ -6,6 +6,8 @@ alternately (scratch, torch, scratch, torch, ...) so that a load spike from othe
 hits both, and the median of the repetitions is reported with the ratio scratch/torch.
 
 Run: ``python benchmarks/bench_conv.py [--repeats 15] [--batch 128]``
+Single-threaded, both twins (less at the mercy of other processes on a shared machine):
+``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_conv.py --torch-threads 1``
 """
 
 from __future__ import annotations
@@ -72,9 +74,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads; NumPy's count is OPENBLAS_NUM_THREADS")  # fmt: skip
     args = parser.parse_args()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"torch {torch.__version__} threads={torch.get_num_threads()}, numpy {np.__version__}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
           f"load average {load:.2f}")  # fmt: skip
     print(f"Conv2d 3x3 padding 1, batch {args.batch}, float32, forward+backward, "
