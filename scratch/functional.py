@@ -26,18 +26,25 @@ from scratch.nn.attention import (
     scaled_dot_product_attention_forward,
 )
 from scratch.nn.batchnorm import batch_norm
+from scratch.nn.conv import conv2d, conv_transpose2d
 from scratch.nn.dropout import dropout
 from scratch.nn.linear import linear
+from scratch.nn.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
     "batch_norm",
     "dropout",
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "conv2d",
+    "conv_transpose2d",
     "gelu",
     "gelu_derivative",
     "leaky_relu",
     "leaky_relu_derivative",
     "linear",
     "log_softmax",
+    "max_pool2d",
     "relu",
     "relu_derivative",
     "scaled_dot_product_attention",

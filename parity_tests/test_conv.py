@@ -1,0 +1,208 @@
+"""Parity of scratch/nn/conv.py with torch (torch_ref/nn/conv.py): Conv2d, ConvTranspose2d."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+import scratch.functional as sf
+import scratch.nn as snn
+import torch_ref.nn.conv as tnn
+from parity_tests.harness import DTYPES, assert_close, check_module, randn
+from scratch.nn.conv import conv2d_manual
+
+# torch warns that 'same' with an even kernel pads a copy of the input; that is expected.
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
+
+
+# The seed's table of convolutions, one line each: name, (N, C, H, W), Conv2d arguments.
+CONV_CASES = [
+    ("standard 3x3", (2, 3, 7, 6), dict(in_channels=3, out_channels=4, kernel_size=3, padding=1)),
+    ("strided", (2, 3, 9, 8), dict(in_channels=3, out_channels=4, kernel_size=3, stride=2)),
+    ("rectangular", (2, 2, 7, 9), dict(in_channels=2, out_channels=3, kernel_size=(3, 2), stride=(2, 1), padding=(0, 1))),
+    ("no bias", (2, 3, 6, 6), dict(in_channels=3, out_channels=2, kernel_size=3, bias=False)),
+    ("depthwise", (2, 4, 7, 7), dict(in_channels=4, out_channels=4, kernel_size=3, padding=1, groups=4)),
+    ("depthwise x2", (2, 3, 7, 7), dict(in_channels=3, out_channels=6, kernel_size=3, groups=3)),
+    ("pointwise 1x1", (2, 4, 5, 5), dict(in_channels=4, out_channels=6, kernel_size=1)),
+    ("grouped", (2, 4, 6, 6), dict(in_channels=4, out_channels=6, kernel_size=3, groups=2)),
+    ("dilated", (2, 2, 9, 9), dict(in_channels=2, out_channels=3, kernel_size=3, dilation=2, padding=2)),
+    ("same, odd kernel", (2, 2, 6, 7), dict(in_channels=2, out_channels=3, kernel_size=3, padding="same")),
+    ("same, even kernel", (2, 2, 6, 7), dict(in_channels=2, out_channels=3, kernel_size=4, padding="same")),
+    ("same, dilated", (1, 2, 8, 8), dict(in_channels=2, out_channels=2, kernel_size=(2, 3), dilation=(3, 2), padding="same")),
+    ("valid", (2, 2, 6, 7), dict(in_channels=2, out_channels=3, kernel_size=3, padding="valid")),
+]  # fmt: skip
+
+TRANSPOSE_CASES = [
+    ("upsample x2", (2, 3, 4, 5), dict(in_channels=3, out_channels=2, kernel_size=2, stride=2)),
+    ("padding + output_padding", (2, 3, 4, 4), dict(in_channels=3, out_channels=2, kernel_size=3, stride=2, padding=1, output_padding=1)),
+    ("grouped, dilated", (2, 4, 4, 5), dict(in_channels=4, out_channels=6, kernel_size=3, groups=2, dilation=2)),
+    ("output_padding < dilation", (1, 2, 3, 3), dict(in_channels=2, out_channels=2, kernel_size=2, stride=1, dilation=3, output_padding=2)),
+    ("no bias, rectangular", (2, 2, 3, 4), dict(in_channels=2, out_channels=3, kernel_size=(2, 3), stride=(1, 2), padding=(1, 0), bias=False)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shape,kwargs", CONV_CASES, ids=[c[0] for c in CONV_CASES])
+def test_conv2d_parity(name, shape, kwargs, dtype):
+    check_module(f"Conv2d ({name})", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs),
+                 randn(shape, dtype), dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shape,kwargs", TRANSPOSE_CASES, ids=[c[0] for c in TRANSPOSE_CASES])
+def test_conv_transpose2d_parity(name, shape, kwargs, dtype):
+    check_module(f"ConvTranspose2d ({name})", snn.ConvTranspose2d(**kwargs),
+                 tnn.ConvTranspose2d(**kwargs), randn(shape, dtype), dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_depthwise_separable_parity(dtype):
+    """The seed's depthwise-separable block: a Sequential of depthwise and pointwise convs."""
+    scratch_block = snn.Sequential(snn.Conv2d(4, 4, 3, padding=1, groups=4), snn.Conv2d(4, 6, 1))
+    check_module("depthwise-separable", scratch_block, tnn.separable_conv2d(4, 6, 3, padding=1),
+                 randn((2, 4, 6, 6), dtype), dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_functional_forms(dtype):
+    x, w, b = randn((2, 4, 7, 6), dtype), randn((6, 2, 3, 3), dtype, 1), randn((6,), dtype, 2)
+    kw = dict(stride=2, padding=1, dilation=1, groups=2)
+    t = [torch.from_numpy(a) for a in (x, w, b)]
+    assert_close(sf.conv2d(x, w, b, **kw), F.conv2d(*t, **kw), component="conv2d",
+                 tensor="output", dtype=dtype)  # fmt: skip
+    w_t = randn((4, 3, 3, 3), dtype, 3)
+    tk = dict(stride=2, padding=1, output_padding=1, groups=2, dilation=1)
+    assert_close(sf.conv_transpose2d(x, w_t, b, **tk),
+                 F.conv_transpose2d(t[0], torch.from_numpy(w_t), t[2], **tk),
+                 component="conv_transpose2d", tensor="output", dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("shape,w_shape,stride,padding", [
+    ((6, 7), (3, 3), 1, 0),  # the seed's single-channel example
+    ((2, 3, 7, 6), (4, 3, 3, 2), 2, 1),
+])  # fmt: skip
+def test_manual_loops_match_im2col_and_torch(shape, w_shape, stride, padding):
+    """The seed's nested-loop convolution agrees with the vectorised one and with torch."""
+    x, w = randn(shape, "float64"), randn(w_shape, "float64", 1)
+    slow = conv2d_manual(x, w, None, stride, padding)
+    x4, w4, slow4 = (a if a.ndim == 4 else a[None, None] for a in (x, w, slow))
+    tol = dict(component="conv2d_manual", dtype="float64")
+    assert_close(slow4, sf.conv2d(x4, w4, None, stride, padding), tensor="output vs im2col", **tol)  # fmt: skip
+    ref = F.conv2d(torch.from_numpy(x4), torch.from_numpy(w4), stride=stride, padding=padding)
+    assert_close(slow4, ref, tensor="output vs torch", **tol)
+
+
+@st.composite
+def conv_configs(draw, transposed: bool = False):
+    """A valid point of Conv2d's (or ConvTranspose2d's) configuration space, labelled."""
+    groups = draw(st.integers(1, 3), label="groups")
+    c_in = groups * draw(st.integers(1, 2), label="in channels per group")
+    c_out = groups * draw(st.integers(1, 2), label="out channels per group")
+    kernel = draw(st.tuples(st.integers(1, 4), st.integers(1, 4)), label="kernel")
+    stride = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)), label="stride")
+    dilation = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)), label="dilation")
+    pad_choices = [st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2))]
+    if not transposed:
+        pad_choices.append(st.just("valid"))
+        if stride == (1, 1):
+            pad_choices.append(st.just("same"))
+    padding = draw(st.one_of(pad_choices), label="padding")
+    # explicit padding per axis ('same' is handled below: any input size works with it)
+    pads = (0, 0) if isinstance(padding, str) else np.broadcast_to(padding, 2).tolist()
+    kwargs = dict(in_channels=c_in, out_channels=c_out, kernel_size=kernel, stride=stride,
+                  padding=padding, dilation=dilation, groups=groups, bias=draw(st.booleans(), label="bias"))  # fmt: skip
+    size = []
+    for i in range(2):  # smallest size that keeps the output non-empty, plus a few
+        span = dilation[i] * (kernel[i] - 1) + 1
+        low = 1 if transposed or padding == "same" else max(1, span - 2 * pads[i])
+        size.append(draw(st.integers(low, low + 5), label=f"input size {i}"))
+    if transposed:
+        kwargs["output_padding"] = tuple(
+            draw(st.integers(0, max(stride[i], dilation[i]) - 1), label="output_padding")
+            for i in range(2)
+        )
+        for i in range(2):  # the output (H-1)S - 2P + D(K-1) + output_padding + 1 must be > 0
+            out = (size[i] - 1) * stride[i] - 2 * pads[i] + dilation[i] * (kernel[i] - 1)
+            size[i] += max(0, -(out + kwargs["output_padding"][i]) // stride[i] + 1)
+    batch = draw(st.integers(1, 3), label="batch")
+    return kwargs, (batch, c_in, *size)
+
+
+@given(config=conv_configs())
+def test_conv2d_configuration_space(config):
+    kwargs, shape = config
+    for dtype in DTYPES:
+        x = randn(shape, dtype, seed=sum(shape))
+        check_module("Conv2d (hypothesis)", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs), x, dtype=dtype)  # fmt: skip
+
+
+@given(config=conv_configs(transposed=True))
+def test_conv_transpose2d_configuration_space(config):
+    kwargs, shape = config
+    for dtype in DTYPES:
+        x = randn(shape, dtype, seed=sum(shape))
+        check_module("ConvTranspose2d (hypothesis)", snn.ConvTranspose2d(**kwargs),
+                     tnn.ConvTranspose2d(**kwargs), x, dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("cls", ["Conv2d", "ConvTranspose2d"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_default_init_matches_torch_bound(cls, dtype):
+    """torch's kaiming_uniform_(a=√5) → U(±1/√fan_in), fan_in = weight.shape[1]·KH·KW."""
+    args = (32, 64, 3)  # fan_in = 16·3·3; 9216 weights and 64 biases: maxima near the bound
+    kwargs = dict(groups=2)
+    torch.manual_seed(0)
+    ours = getattr(snn, cls)(*args, **kwargs, dtype=np.dtype(dtype).type, generator=np.random.default_rng(0))  # fmt: skip
+    theirs = getattr(tnn, cls)(*args, **kwargs)
+    assert ours.weight.dtype == np.dtype(dtype) and ours.weight.shape == tuple(theirs.weight.shape)
+    for name in ("weight", "bias"):
+        a, e = getattr(ours, name).data, getattr(theirs, name).detach().numpy()
+        # Both draw U(-b, b); the max of ≥ 64 draws is within ~2 % of b, so the two maxima
+        # agree to 5 % when the bounds agree (sampling noise, not rounding: hence the rtol).
+        assert_close(np.abs(a).max(), np.abs(e).max().astype(a.dtype), component=cls,
+                     tensor=f"init bound of {name}", dtype=dtype, rtol=0.05, atol=0)  # fmt: skip
+    again = getattr(snn, cls)(*args, **kwargs, generator=np.random.default_rng(0))
+    assert np.array_equal(again.weight.data, ours.weight.data.astype(np.float32))
+
+
+x4 = np.ones((1, 3, 5, 5))
+BAD_INPUT = [
+    (lambda: snn.Conv2d(4, 6, 3, groups=4), ValueError, "out_channels=6 must be divisible by groups=4"),
+    (lambda: snn.Conv2d(3, 4, 3, groups=2), ValueError, "in_channels=3 must be divisible by groups=2"),
+    (lambda: snn.Conv2d(4, 4, 3, groups=0), ValueError, "groups must be a positive integer"),
+    (lambda: sf.conv2d(np.ones((1, 4, 5, 5)), np.ones((4, 3, 3, 3))), ValueError, "input has 4 channels"),
+    (lambda: sf.conv2d(x4, np.ones((4, 3, 3, 3)), np.ones(3)), ValueError, "bias must have shape"),
+    (lambda: sf.conv2d(x4, np.ones((3, 3))), ValueError, "weight must be 4-D"),
+    (lambda: sf.conv2d(x4, np.ones((4, 3, 3, 3), np.float32)), TypeError, "weight has dtype float32"),
+    (lambda: sf.conv2d(x4, np.ones((4, 3, 3, 3)), np.ones(4, np.float32)), TypeError, "bias has dtype float32"),
+    (lambda: snn.Conv2d(3, 2, 7, dtype=np.float64)(x4), ValueError, "larger than the padded input"),
+    (lambda: snn.Conv2d(3, 2, 3, dilation=3, dtype=np.float64)(x4), ValueError, "larger than the padded input"),
+    (lambda: snn.Conv2d(3, 2, 3, stride=0), ValueError, "stride must be"),
+    (lambda: snn.Conv2d(3, 2, 3, stride=(1, -1)), ValueError, "stride must be"),
+    (lambda: snn.Conv2d(3, 2, 3, dilation=0), ValueError, "dilation must be"),
+    (lambda: snn.Conv2d(3, 2, 3, padding=-1), ValueError, "padding must be"),
+    (lambda: snn.Conv2d(3, 2, 0), ValueError, "kernel_size must be"),
+    (lambda: snn.Conv2d(3, 2, 3, padding="full"), ValueError, "padding must be an int, a pair or one of"),
+    (lambda: snn.Conv2d(3, 2, 3, stride=2, padding="same"), ValueError, "padding='same' is not supported for strided"),
+    (lambda: sf.conv2d(x4, np.ones((2, 3, 3, 3)), stride=2, padding="same"), ValueError, "padding='same'"),
+    (lambda: snn.Conv2d(3, 2, 3, padding_mode="reflect"), ValueError, "padding_mode must be 'zeros'"),
+    (lambda: snn.Conv2d(3, 2, 3, dtype=np.float64)(np.ones((3, 5, 5))), ValueError, "must be 4-D"),
+    (lambda: snn.Conv2d(2, 2, 3, dtype=np.float64)(x4), ValueError, "must have 2 channels"),
+    (lambda: snn.Conv2d(3, 2, 3)(x4), TypeError, "dtype float64 but Conv2d's parameters are float32"),
+    (lambda: snn.Conv2d(3, 2, 3).backward(np.ones((1, 2, 3, 3))), ValueError, "backward\\(\\) called before forward"),
+    (lambda: snn.ConvTranspose2d(3, 2, 3, stride=2, output_padding=2), ValueError, "output_padding"),
+    (lambda: snn.ConvTranspose2d(3, 2, 3, padding="same"), ValueError, "padding must be an int or a pair"),
+    (lambda: snn.ConvTranspose2d(3, 3, 3, groups=2), ValueError, "divisible by groups"),
+    (lambda: snn.ConvTranspose2d(2, 2, 3, dtype=np.float64)(x4), ValueError, "must have 2 channels"),
+    (lambda: snn.ConvTranspose2d(3, 2, 1, padding=1, dtype=np.float64)(np.ones((1, 3, 1, 1))), ValueError, "empty output"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call,error,match", BAD_INPUT)
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

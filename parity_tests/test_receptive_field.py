@@ -1,0 +1,147 @@
+"""Parity of scratch/receptive_field.py with torch_ref/receptive_field.py.
+
+The scratch side computes output sizes and receptive fields with formulas; the torch side
+measures them on real torch layers (output shapes; pixels reached by one unit's gradient).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from torchvision.models import resnet18
+from torchvision.models.vgg import cfgs, make_layers
+
+import torch_ref.receptive_field as trf
+from parity_tests.harness import assert_close
+from scratch.receptive_field import (
+    RESNET18_STEM,
+    VGG16,
+    Layer,
+    conv_output_size,
+    receptive_field,
+)
+
+# The seed's tables: receptive field after each layer (known values, not computed here).
+SEED_VGG16_RF = [3, 5, 6, 10, 14, 16, 24, 32, 40, 44, 60, 76, 92, 100, 132, 164, 196, 212]
+SEED_RESNET_STEM_RF = [7, 11, 19, 27, 35, 43]
+STACKS = [("VGG16", VGG16, SEED_VGG16_RF), ("ResNet-18 stem", RESNET18_STEM, SEED_RESNET_STEM_RF)]
+
+
+def check_ints(actual, expected, component: str, tensor: str) -> None:
+    assert_close(np.asarray(actual, dtype=np.int64), np.asarray(expected, dtype=np.int64),
+                 component=component, tensor=tensor, dtype="float64")  # fmt: skip
+
+
+@pytest.mark.parametrize("name,layers,seed_rf", STACKS, ids=[s[0] for s in STACKS])
+def test_seed_tables(name, layers, seed_rf):
+    check_ints([rf.size for rf in receptive_field(layers)], seed_rf, name, "receptive field per layer")  # fmt: skip
+
+
+def _geometry(module: torch.nn.Module) -> tuple[int, int, int, int]:
+    """(kernel, stride, padding, dilation) of a square torch conv or pool layer."""
+    first = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731
+    return tuple(first(getattr(module, a)) for a in ("kernel_size", "stride", "padding", "dilation"))  # fmt: skip
+
+
+def test_tables_describe_the_torchvision_models():
+    """The tables are VGG-16's features and ResNet-18's stem as torchvision builds them."""
+    vgg = [m for m in make_layers(cfgs["D"]) if isinstance(m, (torch.nn.Conv2d, torch.nn.MaxPool2d))]  # fmt: skip
+    net = resnet18()
+    stem = [net.conv1, net.maxpool] + [
+        getattr(block, c) for block in net.layer1 for c in ("conv1", "conv2")
+    ]
+    for name, table, modules in (("VGG16", VGG16, vgg), ("RESNET18_STEM", RESNET18_STEM, stem)):
+        check_ints([layer[1:5] for layer in table], [_geometry(m) for m in modules], name, "layer geometry")  # fmt: skip
+        check_ints([layer.pool for layer in table],
+                   [isinstance(m, torch.nn.MaxPool2d) for m in modules], name, "pool layers")  # fmt: skip
+
+
+@pytest.mark.parametrize("name,layers,seed_rf", STACKS, ids=[s[0] for s in STACKS])
+def test_analytic_matches_measured_on_seed_stacks(name, layers, seed_rf):
+    """At 224x224 every centre unit's field fits in the image: the measured span is r."""
+    check_spans(name, layers, 224)
+
+
+def check_spans(name: str, layers: list, input_size: int) -> None:
+    measured = trf.receptive_field(layers, input_size)
+    analytic = receptive_field(layers, input_size)
+    spans = [rf.span(unit) for rf, (unit, _, _) in zip(analytic, measured, strict=True)]
+    check_ints(spans, [m[1:] for m in measured], name, "first and last input pixel of the centre unit")  # fmt: skip
+    check_ints([rf.out // 2 for rf in analytic], [m[0] for m in measured], name, "centre unit")
+
+
+@st.composite
+def stacks(draw):
+    """1-4 conv or pool layers, and an input large enough that no field is clipped."""
+    layers = []
+    for i in range(draw(st.integers(1, 4), label="depth")):
+        if draw(st.booleans(), label="pool"):
+            k = draw(st.integers(2, 3), label="pool kernel")
+            layer = Layer(f"pool{i}", k, draw(st.integers(1, 2)), draw(st.integers(0, k // 2)), pool=True)  # fmt: skip
+        else:
+            k = draw(st.integers(1, 4), label="kernel")
+            layer = Layer(f"conv{i}", k, draw(st.integers(1, 2), label="stride"),
+                          draw(st.integers(0, 2), label="padding"),
+                          draw(st.integers(1, 3), label="dilation"))  # fmt: skip
+        layers.append(layer)
+    final = receptive_field(layers)[-1]
+    input_size = 2 * final.size + 2 * final.jump + 2 * int(abs(final.start)) + 3
+    try:
+        rfs = receptive_field(layers, input_size)
+    except ValueError:  # some layer's kernel outgrew its (padded) input
+        assume(False)
+    assume(all(0 <= rf.span(rf.out // 2)[0] and rf.span(rf.out // 2)[1] < input_size for rf in rfs))  # fmt: skip
+    return layers, input_size
+
+
+@given(stack=stacks())
+def test_analytic_matches_measured_on_random_stacks(stack):
+    layers, input_size = stack
+    check_spans("random stack", layers, input_size)
+
+
+# (I, K, S, P, D, ceil_mode): textbook values of the seed's O = (I - K + 2P)/S + 1, and
+# cases where torch's floor / dilation / ceil_mode rule departs from it.
+OUTPUT_SIZE_CASES = [
+    ((32, 5, 1, 0), 28), ((28, 3, 1, 1), 28), ((224, 7, 2, 3), 112), ((112, 3, 2, 1), 56),
+    ((7, 3, 2, 0), 3), ((8, 3, 2, 0), 3), ((9, 3, 1, 2, 2), 9), ((8, 3, 2, 0, 1, True), 4),
+    ((5, 2, 2, 1, 1, True), 3),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args,expected", OUTPUT_SIZE_CASES, ids=str)
+def test_conv_output_size_table(args, expected):
+    check_ints(conv_output_size(*args), expected, "conv_output_size", f"O{args}")
+    check_ints(trf.conv_output_size(*args), expected, "torch_ref conv_output_size", f"O{args}")
+
+
+@given(I=st.integers(1, 40), K=st.integers(1, 6), S=st.integers(1, 4), P=st.integers(0, 3),
+       D=st.integers(1, 3), ceil_mode=st.booleans())  # fmt: skip
+def test_conv_output_size_matches_torch(I, K, S, P, D, ceil_mode):
+    assume(I + 2 * P >= D * (K - 1) + 1)
+    assume(not ceil_mode or P <= K // 2)  # torch's pools allow padding ≤ kernel/2 only
+    check_ints(conv_output_size(I, K, S, P, D, ceil_mode),
+               trf.conv_output_size(I, K, S, P, D, ceil_mode), "conv_output_size", "O")  # fmt: skip
+
+
+BAD_INPUT = [
+    (lambda: conv_output_size(0, 3), ValueError, "I must be an integer ≥ 1"),
+    (lambda: conv_output_size(5, 0), ValueError, "K must be"),
+    (lambda: conv_output_size(5, 3, S=0), ValueError, "S must be"),
+    (lambda: conv_output_size(5, 3, P=-1), ValueError, "P must be an integer ≥ 0"),
+    (lambda: conv_output_size(5, 3, D=0), ValueError, "D must be"),
+    (lambda: conv_output_size(5, 3.5), ValueError, "K must be an integer"),
+    (lambda: conv_output_size(3, 5), ValueError, "larger than the padded input"),
+    (lambda: receptive_field([(3, 0, 1, 1)]), ValueError, "stride must be"),
+    (lambda: receptive_field([(3, 1, -1, 1)]), ValueError, "padding must be"),
+    (lambda: receptive_field([(7, 1, 0, 1)], input_size=5), ValueError, "larger than the padded input"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call,error,match", BAD_INPUT)
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

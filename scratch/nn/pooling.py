@@ -1,0 +1,260 @@
+"""Pooling and Flatten, forward and hand-written backward.
+
+Twin: ``torch.nn.MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``Flatten`` and
+``torch.nn.functional.max_pool2d`` / ``avg_pool2d`` / ``adaptive_avg_pool2d``
+(torch_ref/nn/pooling.py).
+
+Max and average pooling read their windows through the same strided view as the
+convolution (``_im2col.windows``), so there is no loop over pixels; the backward scatters
+through ``col2im`` (a loop over the kernel offsets only). Adaptive average pooling is
+separable: averaging over a rectangle is averaging rows then columns, so it is two small
+matrix products ``A_h x A_wᵀ`` with A's rows holding 1/len over each bin.
+
+Output size: ``scratch.receptive_field.conv_output_size`` (torch's ``pooling_output_shape``,
+with ``ceil_mode``'s rule that a last window may not start in the right padding).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scratch.nn._im2col import Pair, Size2, check_input, col2im, pad2d, pair, windows
+from scratch.nn.module import Module
+from scratch.receptive_field import conv_output_size
+
+
+def _geometry(x: np.ndarray, kernel, stride, padding, dilation, ceil_mode: bool, owner: str):
+    """Checked (kernel, stride, padding, dilation, out) pairs, and the (t, b, l, r) padding.
+
+    With ``ceil_mode`` the last window may run past the right padding; the input is padded
+    a little more there (with the pool's neutral value) so every window is a full view.
+    """
+    kernel = pair(kernel, "kernel_size")
+    stride = kernel if stride is None else pair(stride, "stride")
+    padding, dilation = pair(padding, "padding", minimum=0), pair(dilation, "dilation")
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"padding {padding} must be at most half of kernel_size {kernel}")
+    size = x.shape[-2:]
+    padded = (size[0] + 2 * padding[0], size[1] + 2 * padding[1])
+    if any(dilation[i] * (kernel[i] - 1) + 1 > padded[i] for i in range(2)):
+        raise ValueError(f"{owner}: kernel_size {kernel} (dilation {dilation}) is larger than the padded input {padded}")  # fmt: skip
+    out = tuple(conv_output_size(size[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
+                for i in range(2))  # fmt: skip
+    extra = [max(0, (out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
+                 - size[i] - 2 * padding[i]) for i in range(2)]  # fmt: skip
+    pad4 = (padding[0], padding[0] + extra[0], padding[1], padding[1] + extra[1])
+    return kernel, stride, dilation, out, pad4
+
+
+def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
+    x = check_input(x, None, "max_pool2d")
+    kernel, stride, dilation, out, pad4 = _geometry(x, kernel_size, stride, padding, dilation,
+                                                    ceil_mode, "max_pool2d")  # fmt: skip
+    xp = pad2d(x, pad4, value=-np.inf)  # -inf: padding never wins the max
+    n, c = x.shape[:2]
+    win = windows(xp, kernel, stride, dilation, out).reshape(n, c, -1, *out)
+    argmax = win.argmax(axis=2)[:, :, None]  # (N, C, 1, OH, OW): which kernel offset won
+    return np.take_along_axis(win, argmax, axis=2)[:, :, 0], (argmax, xp.shape, pad4, kernel,
+                                                               stride, dilation)  # fmt: skip
+
+
+def max_pool2d(
+    x: np.ndarray,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
+    dilation: Size2 = 1,
+    ceil_mode: bool = False,
+) -> np.ndarray:
+    """``torch.nn.functional.max_pool2d``: the largest value of each window."""
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
+
+
+def _avg_divisor(
+    size: int, kernel: int, stride: int, padding: int, out: int, count_include_pad: bool
+) -> np.ndarray:
+    """Per output position on one axis: the window length torch divides by.
+
+    The window is clipped to the padded input (``count_include_pad``) or to the input
+    itself; a ceil_mode overhang past the padding never counts. The 2-D divisor is the
+    product of the two axes' lengths.
+    """
+    start = np.arange(out) * stride - padding
+    end = np.minimum(start + kernel, size + padding)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    x = check_input(x, None, "avg_pool2d")
+    kernel, stride, dilation, out, pad4 = _geometry(x, kernel_size, stride, padding, 1,
+                                                    ceil_mode, "avg_pool2d")  # fmt: skip
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, int) or divisor_override == 0:  # fmt: skip
+            raise ValueError(f"divisor_override must be a non-zero int, got {divisor_override!r}")  # fmt: skip
+        divisor = np.full(out, float(divisor_override))
+    else:
+        h, w = (_avg_divisor(x.shape[2 + i], kernel[i], stride[i], pad4[2 * i], out[i],
+                             count_include_pad) for i in range(2))  # fmt: skip
+        divisor = np.outer(h, w).astype(np.float64)
+    xp = pad2d(x, pad4)
+    total = windows(xp, kernel, stride, dilation, out).sum(axis=(-4, -3))
+    return (total / divisor).astype(x.dtype), (divisor, xp.shape, pad4, kernel, stride)
+
+
+def avg_pool2d(
+    x: np.ndarray,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> np.ndarray:
+    """``torch.nn.functional.avg_pool2d``: Σ window / divisor (see ``_avg_divisor``)."""
+    return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)[0]  # fmt: skip
+
+
+def _bins(size: int, out: int) -> np.ndarray:
+    """(out, size) averaging matrix: bin i covers [floor(i·I/O), ceil((i+1)·I/O))."""
+    i = np.arange(out)[:, None]
+    start, end = (i * size) // out, -(-((i + 1) * size) // out)
+    inside = (np.arange(size) >= start) & (np.arange(size) < end)
+    return inside / (end - start)
+
+
+def _adaptive_size(output_size, x: np.ndarray) -> Pair:
+    items = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    if len(items) != 2:
+        raise ValueError(f"output_size must be an int or a pair, got {output_size!r}")
+    size = tuple(x.shape[2 + i] if v is None else v for i, v in enumerate(items))
+    return pair(size, "output_size")
+
+
+def adaptive_avg_pool2d(
+    x: np.ndarray, output_size: int | tuple[int | None, int | None]
+) -> np.ndarray:
+    """``torch.nn.functional.adaptive_avg_pool2d``; output_size (1, 1) is global average pooling."""
+    x = check_input(x, None, "adaptive_avg_pool2d")
+    oh, ow = _adaptive_size(output_size, x)
+    A_h, A_w = (_bins(x.shape[2], oh).astype(x.dtype), _bins(x.shape[3], ow).astype(x.dtype))
+    return A_h @ x @ A_w.T
+
+
+class MaxPool2d(Module):
+    """``torch.nn.MaxPool2d``: the gradient goes to the argmax of each window, 0 elsewhere."""
+
+    def __init__(
+        self,
+        kernel_size: Size2,
+        stride: Size2 | None = None,
+        padding: Size2 = 0,
+        dilation: Size2 = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        if return_indices:
+            raise ValueError("return_indices=True is not implemented in scratch.nn.MaxPool2d")
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation, self.ceil_mode = dilation, ceil_mode
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out, self._cache = _max_pool(x, self.kernel_size, self.stride, self.padding,
+                                     self.dilation, self.ceil_mode)  # fmt: skip
+        return out
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        argmax, padded_shape, pad4, kernel, stride, dilation = self.saved()
+        n, c, oh, ow = grad_output.shape
+        dwin = np.zeros((n, c, kernel[0] * kernel[1], oh, ow), dtype=grad_output.dtype)
+        np.put_along_axis(dwin, argmax, grad_output[:, :, None], axis=2)  # route to argmax
+        return col2im(dwin.reshape(n, c, *kernel, oh, ow), padded_shape, stride, dilation, pad4)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")  # fmt: skip
+
+
+class AvgPool2d(Module):
+    """``torch.nn.AvgPool2d``: each window element gets grad / divisor."""
+
+    def __init__(
+        self,
+        kernel_size: Size2,
+        stride: Size2 | None = None,
+        padding: Size2 = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out, self._cache = _avg_pool(x, self.kernel_size, self.stride, self.padding,
+                                     self.ceil_mode, self.count_include_pad,
+                                     self.divisor_override)  # fmt: skip
+        return out
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        divisor, padded_shape, pad4, kernel, stride = self.saved()
+        share = (grad_output / divisor).astype(grad_output.dtype)[:, :, None, None]
+        dwin = np.broadcast_to(share, (*share.shape[:2], *kernel, *share.shape[-2:]))
+        return col2im(dwin, padded_shape, stride, (1, 1), pad4)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """``torch.nn.AdaptiveAvgPool2d``: out = A_h x A_wᵀ, so dx = A_hᵀ dout A_w."""
+
+    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = check_input(x, None, "AdaptiveAvgPool2d")
+        oh, ow = _adaptive_size(self.output_size, x)
+        A_h, A_w = _bins(x.shape[2], oh).astype(x.dtype), _bins(x.shape[3], ow).astype(x.dtype)
+        self._cache = (A_h, A_w)
+        return A_h @ x @ A_w.T
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        A_h, A_w = self.saved()
+        return A_h.T @ grad_output @ A_w
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class Flatten(Module):
+    """``torch.nn.Flatten``: merge dims start_dim..end_dim; backward restores the shape."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        start, end = (d + x.ndim if d < 0 else d for d in (self.start_dim, self.end_dim))
+        if not (0 <= start < max(x.ndim, 1) and 0 <= end < max(x.ndim, 1)) or start > end:
+            raise ValueError(
+                f"start_dim={self.start_dim}, end_dim={self.end_dim} do not select a range of "
+                f"dims of an input of shape {x.shape}"
+            )
+        self._cache = x.shape
+        return x.reshape(*x.shape[:start], math.prod(x.shape[start : end + 1]), *x.shape[end + 1 :])
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return grad_output.reshape(self.saved())
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
