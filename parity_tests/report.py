@@ -1,0 +1,174 @@
+"""The parity report: run the catalog's tests, write one self-contained HTML page and a JSON.
+
+    python -m parity_tests.report --out report/            # every entry's tests (-n 2)
+    python -m parity_tests.report --out report/ --figures  # ... and the course's figures
+    python -m parity_tests.report --out r/ -k Loss         # only entries matching "Loss"
+    python -m parity_tests.report --out r/ --records /tmp/rec   # reuse a PARITY_RECORD dump
+
+It runs the listed tests in a pytest subprocess with ``PARITY_RECORD`` set (each comparison
+of ``harness.assert_close`` is recorded with its test's node id), maps the records to the
+catalog's entries (report_data.py) and renders report.html (report_html.py) and
+report.json. Exit status 1 when a test failed (the page is written anyway).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Tiny matrices: BLAS and torch threads only add contention (see conftest), so one each.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import shlex  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from parity_tests import records as records_mod  # noqa: E402
+from parity_tests.catalog import CATALOG, SECTIONS, Entry  # noqa: E402
+from parity_tests.report_data import build_entries, test_key  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DIR = "parity_tests"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="parity-report", description=__doc__.split("\n")[0])
+    p.add_argument("--out", required=True, type=Path, help="folder for report.html and report.json")
+    p.add_argument("-k", "--select", default="",
+                   help="run only the entries whose scratch name, twin or section contains this "
+                        "(case-insensitive); the page still lists every entry")  # fmt: skip
+    p.add_argument("--tests", nargs="+", default=None, metavar="FILE::FUNCTION",
+                   help="run only these tests (as the catalog names them)")  # fmt: skip
+    p.add_argument("--records", metavar="BASE",
+                   help="reuse the dump <BASE>.*.jsonl of an earlier PARITY_RECORD run")  # fmt: skip
+    p.add_argument("--figures", nargs="?", const="all", choices=("all", "cheap"), default=None,
+                   help="draw the course's figures (all, or only the cheap ones)")  # fmt: skip
+    p.add_argument("-n", "--workers", type=int, default=2, help="pytest-xdist workers (0: none)")
+    return p.parse_args(argv)
+
+
+def selected_tests(catalog: list[Entry], select: str, tests: list[str] | None) -> list[str]:
+    """The catalog's tests to run, in catalog order, without repeats."""
+    if tests is not None:
+        known = {t for e in catalog for t in e.tests}
+        unknown = [t for t in tests if t not in known]
+        if unknown:
+            raise SystemExit(f"--tests: not in the catalog: {unknown}")
+        return list(dict.fromkeys(tests))
+    needle = select.lower()
+    entries = [e for e in catalog if needle in f"{e.scratch} {e.twin} {e.section}".lower()]
+    if not entries:
+        raise SystemExit(f"-k {select!r} matches no catalog entry")
+    return list(dict.fromkeys(t for e in entries for t in e.tests))
+
+
+def junit_outcomes(path: Path) -> dict[str, Counter]:
+    """{"test_x.py::test_y": Counter(passed=, failed=, error=, skipped=)} from pytest's XML."""
+    outcomes: dict[str, Counter] = defaultdict(Counter)
+    for case in ET.parse(path).iter("testcase"):
+        module = case.get("classname", "").split(".")
+        file = next((m for m in reversed(module) if m.startswith("test_")), module[-1])
+        key = test_key(f"{file}.py::{case.get('name', '')}")
+        kinds = {child.tag for child in case}
+        kind = next((k for k in ("failure", "error", "skipped") if k in kinds), "passed")
+        outcomes[key][{"failure": "failed"}.get(kind, kind)] += 1
+    return dict(outcomes)
+
+
+def run_tests(tests: list[str], base: str, workers: int, junit: Path) -> tuple[int, str]:
+    """Run the tests with PARITY_RECORD=base; return pytest's exit code and last line."""
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+           f"--junitxml={junit}", *(["-n", str(workers)] if workers else []),
+           *(f"{TEST_DIR}/{t}" for t in tests)]  # fmt: skip
+    env = os.environ | {"PARITY_RECORD": base}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode not in (0, 1):  # 1: tests failed (reported per entry); else: no run
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+    return done.returncode, f"pytest exit status {done.returncode}"
+
+
+def outcome_line(outcomes: dict[str, Counter], returncode: int) -> str:
+    total = sum(outcomes.values(), Counter())
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(total.items()) if n)
+    return f"{len(outcomes)} tests, {counts} (pytest exit status {returncode})"
+
+
+def versions() -> dict[str, str]:
+    import numpy
+    import torch
+
+    return dict(torch=torch.__version__, numpy=numpy.__version__)
+
+
+def build_report(args: argparse.Namespace, argv: list[str]) -> tuple[dict, int, list[dict]]:
+    """Run (or reuse) the tests and figures; return the report, pytest's exit code, records."""
+    start = time.perf_counter()
+    returncode, outcomes = 0, None
+    if args.records:
+        records = records_mod.load(args.records)
+        pytest_line = f"records reused from {args.records}.*.jsonl ({len(records)} comparisons)"
+    else:
+        tests = selected_tests(CATALOG, args.select, args.tests)
+        with tempfile.TemporaryDirectory(prefix="parity-report-") as tmp:
+            base, junit = f"{tmp}/rec", Path(tmp) / "junit.xml"
+            returncode, pytest_line = run_tests(tests, base, args.workers, junit)
+            records = records_mod.load(base)
+            outcomes = junit_outcomes(junit) if junit.exists() else {}
+            if outcomes:
+                pytest_line = outcome_line(outcomes, returncode)
+    figures = []
+    if args.figures:
+        import torch
+
+        torch.set_num_threads(1)
+        from parity_tests.figures import render_all
+
+        figures = render_all(args.figures)
+    report = dict(
+        run=dict(when=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                 command=shlex.join(["python", "-m", "parity_tests.report", *argv]),
+                 pytest=pytest_line, seconds=time.perf_counter() - start, **versions()),
+        entries=build_entries(CATALOG, records, outcomes),
+        figures=figures,
+    )  # fmt: skip
+    return report, returncode, records
+
+
+def write(report: dict, out: Path) -> tuple[Path, Path]:
+    """report.html (with the figures' PNGs) and report.json (the same figures, no images)."""
+    from parity_tests.report_html import page
+
+    out.mkdir(parents=True, exist_ok=True)
+    html_path, json_path = out / "report.html", out / "report.json"
+    html_path.write_text(page(report, SECTIONS), encoding="utf-8")
+    slim = report | dict(figures=[{k: v for k, v in f.items() if k != "png"}
+                                  for f in report["figures"]])  # fmt: skip
+    json_path.write_text(json.dumps(slim, indent=1), encoding="utf-8")
+    return html_path, json_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    report, returncode, records = build_report(args, argv)
+    html_path, json_path = write(report, args.out)
+    print(records_mod.format_table(records_mod.worst_by_component(records)))
+    failed = [e["scratch"] for e in report["entries"] if e["status"] == "failed"]
+    for f in report["figures"]:
+        print(f"figure {f['name']:24} {f['status']:12} {f['seconds']:5.1f} s")
+    print(f"\n{report['run']['pytest']}; {len(failed)} entries failed {failed or ''}")
+    print(f"wrote {html_path} and {json_path} in {report['run']['seconds']:.1f} s")
+    return 1 if returncode or failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

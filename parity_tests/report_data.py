@@ -1,0 +1,126 @@
+"""The parity report's figures: comparison records mapped to catalog entries, worst first.
+
+Pure functions (no pytest, no HTML), so the mapping can be tested on hand-made records.
+A record (``harness._record``) carries the pytest node id it came from; an entry lists the
+tests that prove it ("test_file.py::test_function"). A test shared by several entries (one
+table-driven test proves every activation) is narrowed to the records whose component
+names the entry ("ReLU", "CE label_smoothing=0.1" → CrossEntropyLoss); a test proving one
+entry gives it all its records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from parity_tests.catalog import Entry
+
+HIGHLIGHT = 0.1  # headroom above this fraction of the tolerance is highlighted in the report
+
+# Short labels some tests use for a component (first word of the record's component).
+ALIASES = {
+    "CE": "CrossEntropyLoss",
+    "BCE": "BCELoss",
+    "BCEWithLogits": "BCEWithLogitsLoss",
+    "Focal": "FocalLoss",
+    "gelu_tanh": "gelu",
+}
+
+
+def test_key(node_id: str) -> str:
+    """"parity_tests/test_x.py::test_y[case]" → "test_x.py::test_y" (how the catalog names it)."""
+    path, _, rest = node_id.partition("::")
+    function = rest.split("::")[-1].split("[", 1)[0]
+    return f"{path.rsplit('/', 1)[-1]}::{function}"
+
+
+def record_name(component: str) -> str:
+    """The component a record is about: its first word, with the tests' short labels expanded."""
+    first = re.split(r"[ (]", component, maxsplit=1)[0]
+    return ALIASES.get(first, first)
+
+
+def matches(entry: Entry, record: dict) -> bool:
+    """Does this record compare the entry's component (by name; derivatives by tensor)?"""
+    short = entry.scratch.rsplit(".", 1)[-1].lower()
+    name = record_name(record["component"]).lower()
+    if short.endswith("_derivative"):
+        return name == short.removesuffix("_derivative") and record["tensor"] == "derivative"
+    return name == short
+
+
+def records_for(entry: Entry, records: list[dict], catalog: Iterable[Entry]) -> list[dict]:
+    """The records that prove ``entry``: those of its tests, narrowed where a test is shared."""
+    sharing = Counter(t for e in catalog for t in set(e.tests))
+    found = []
+    for test in entry.tests:
+        of_test = [r for r in records if test_key(r.get("test", "")) == test]
+        if sharing[test] > 1:
+            narrowed = [r for r in of_test if matches(entry, r)]
+            of_test = narrowed or of_test
+        found += of_test
+    return found
+
+
+def _cell(r: dict) -> dict:
+    keys = ("max_abs", "max_rel", "headroom", "rtol", "atol")
+    return {k: r[k] for k in keys}
+
+
+def comparisons(records: list[dict]) -> list[dict]:
+    """One row per (component, tensor): the worst float64 and float32 record, in record order."""
+    rows: dict[tuple[str, str], dict] = {}
+    for r in records:
+        row = rows.setdefault((r["component"], r["tensor"]),
+                              dict(component=r["component"], tensor=r["tensor"], count=0))  # fmt: skip
+        row["count"] += 1
+        worst = row.get(r["dtype"])
+        if worst is None:
+            row[r["dtype"]] = _cell(r)
+        else:  # errors and headroom each at their worst; the tolerance of the worst headroom
+            if r["headroom"] >= worst["headroom"]:
+                worst.update(headroom=r["headroom"], rtol=r["rtol"], atol=r["atol"])
+            worst["max_abs"] = max(worst["max_abs"], r["max_abs"])
+            worst["max_rel"] = max(worst["max_rel"], r["max_rel"])
+    return list(rows.values())
+
+
+def worst(rows: list[dict], dtype: str) -> tuple[float | None, str]:
+    """The worst headroom among ``rows`` for ``dtype`` and which "component: tensor" it was."""
+    best: tuple[float | None, str] = (None, "")
+    for row in rows:
+        cell = row.get(dtype)
+        if cell and (best[0] is None or cell["headroom"] > best[0]):
+            best = (cell["headroom"], f"{row['component']}: {row['tensor']}")
+    return best
+
+
+def entry_status(entry: Entry, outcomes: dict[str, Counter] | None, rows: list[dict]) -> str:
+    """passed / failed / not run / no records (when records were reused, outcomes is None)."""
+    if outcomes is None:
+        return "passed" if rows else "no records"
+    ran = [outcomes[t] for t in entry.tests if t in outcomes]
+    if not ran:
+        return "not run"
+    if any(c["failed"] or c["error"] for c in ran):
+        return "failed"
+    return "passed" if any(c["passed"] for c in ran) else "skipped"
+
+
+def build_entries(catalog: list[Entry], records: list[dict],
+                  outcomes: dict[str, Counter] | None) -> list[dict]:  # fmt: skip
+    """Everything the page and the JSON say about each entry, in the catalog's order."""
+    out = []
+    for entry in catalog:
+        rows = comparisons(records_for(entry, records, catalog))
+        f64, f32 = worst(rows, "float64"), worst(rows, "float32")
+        out.append(
+            dict(scratch=entry.scratch, twin=entry.twin, section=entry.section,
+                 tests=list(entry.tests), note=entry.note, comparisons=rows,
+                 status=entry_status(entry, outcomes, rows),
+                 tests_run={t: dict(outcomes[t]) for t in entry.tests if outcomes and t in outcomes},
+                 worst_float64=f64[0], worst_float64_at=f64[1],
+                 worst_float32=f32[0], worst_float32_at=f32[1])
+        )  # fmt: skip
+    return out

@@ -1,0 +1,105 @@
+"""The source code the parity report shows side by side: a scratch component and its twin.
+
+Scratch and torch_ref sources come from ``inspect.getsource``. A torch built-in twin shows
+torch's own Python source when it has one (``torch.nn.ReLU``), else (C++ ops such as
+``torch.sigmoid``) its signature and docstring; the label says which. Long sources are cut
+at ``MAX_LINES`` so the page stays a reasonable size; the label says where the rest lives.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import inspect
+from dataclasses import dataclass
+from functools import cache
+
+MAX_LINES = 120
+
+
+@dataclass(frozen=True)
+class Source:
+    label: str  # what is shown: "scratch source", "torch's Python source", "docstring", ...
+    code: str
+    language: str  # "python" or "text"
+    lines: int  # lines in the full source (before any cut)
+
+
+def resolve(dotted: str):
+    """The object a dotted name denotes, preferring an attribute over a same-named module.
+
+    ``torch.autograd.gradcheck`` is both a module and the function torch exports from it;
+    the catalog means the function.
+    """
+    parts = dotted.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+            return obj
+        except (ImportError, AttributeError):
+            continue
+    return importlib.import_module(dotted)
+
+
+def _where(obj, line: int) -> str:
+    file = inspect.getsourcefile(obj) or "?"
+    for marker in ("site-packages/", "dist-packages/"):
+        file = file.split(marker, 1)[-1]
+    return f"{file}:{line}"
+
+
+def _cut(code: str) -> tuple[str, int]:
+    lines = code.splitlines()
+    if len(lines) <= MAX_LINES:
+        return code, len(lines)
+    rest = len(lines) - MAX_LINES
+    return "\n".join(lines[:MAX_LINES]) + f"\n# ... {rest} more lines (see the file)\n", len(lines)
+
+
+@cache
+def source_of(dotted: str) -> Source:
+    """The source to show for a catalog name, labelled with what it is and where it lives."""
+    try:
+        obj = resolve(dotted)
+    except (ImportError, AttributeError) as exc:
+        return Source(f"{dotted} does not resolve ({exc})", "", "text", 0)
+    top = dotted.split(".", 1)[0]
+    kind = {"scratch": "scratch (NumPy)", "torch_ref": "torch_ref twin"}.get(top)
+    kind = kind or f"{top}'s own Python source"
+    try:
+        lines, start = inspect.getsourcelines(obj)
+        code, count = _cut("".join(lines))
+        return Source(f"{kind} · {_where(obj, start)}", code, "python", count)
+    except (TypeError, OSError):
+        pass
+    try:
+        signature = f"{dotted.rsplit('.', 1)[-1]}{inspect.signature(obj)}"
+    except (TypeError, ValueError):
+        signature = dotted
+    doc = inspect.getdoc(obj) or "(no docstring)"
+    code, lines = _cut(f"{signature}\n\n{doc}")
+    label = f"{top} built-in (compiled, no Python source): signature and docstring"
+    return Source(label, code, "text", lines)
+
+
+@cache
+def highlight_css() -> str:
+    try:
+        from pygments.formatters import HtmlFormatter
+    except ImportError:
+        return ""
+    return HtmlFormatter(style="friendly").get_style_defs(".hl")
+
+
+def highlight(source: Source) -> str:
+    """HTML of the code (Pygments when installed; escaped plain text otherwise)."""
+    try:
+        from pygments import highlight as pyg_highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer, TextLexer
+    except ImportError:
+        return f'<pre class="hl">{html.escape(source.code)}</pre>'
+    lexer = PythonLexer() if source.language == "python" else TextLexer()
+    return pyg_highlight(source.code, lexer, HtmlFormatter(cssclass="hl", style="friendly"))
