@@ -33,7 +33,7 @@ from pathlib import Path  # noqa: E402
 
 from parity_tests import records as records_mod  # noqa: E402
 from parity_tests.catalog import CATALOG, SECTIONS, Entry  # noqa: E402
-from parity_tests.report_data import build_entries, test_key  # noqa: E402
+from parity_tests.report_data import build_entries, catalog_test_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DIR = "parity_tests"
@@ -76,30 +76,33 @@ def junit_outcomes(path: Path) -> dict[str, Counter]:
     for case in ET.parse(path).iter("testcase"):
         module = case.get("classname", "").split(".")
         file = next((m for m in reversed(module) if m.startswith("test_")), module[-1])
-        key = test_key(f"{file}.py::{case.get('name', '')}")
+        key = catalog_test_name(f"{file}.py::{case.get('name', '')}")
         kinds = {child.tag for child in case}
         kind = next((k for k in ("failure", "error", "skipped") if k in kinds), "passed")
         outcomes[key][{"failure": "failed"}.get(kind, kind)] += 1
     return dict(outcomes)
 
 
-def run_tests(tests: list[str], base: str, workers: int, junit: Path) -> tuple[int, str]:
-    """Run the tests with PARITY_RECORD=base; return pytest's exit code and last line."""
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-           f"--junitxml={junit}", *(["-n", str(workers)] if workers else []),
-           *(f"{TEST_DIR}/{t}" for t in tests)]  # fmt: skip
+def start_tests(tests: list[str], base: str, workers: int, junit: Path) -> subprocess.Popen:
+    """Start pytest on the tests with PARITY_RECORD=base (the figures are drawn meanwhile)."""
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}",
+           *(["-n", str(workers)] if workers else []), *(f"{TEST_DIR}/{t}" for t in tests)]  # fmt: skip
     env = os.environ | {"PARITY_RECORD": base}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode not in (0, 1):  # 1: tests failed (reported per entry); else: no run
-        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
-    return done.returncode, f"pytest exit status {done.returncode}"
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
 
 
-def outcome_line(outcomes: dict[str, Counter], returncode: int) -> str:
+def finish_tests(run: subprocess.Popen, base: str, junit: Path) -> tuple[int, str, list, dict]:
+    """Wait for pytest; return its exit code, a summary line, the records and the outcomes."""
+    output, _ = run.communicate()
+    if run.returncode not in (0, 1):  # 1: tests failed (shown per entry); else: pytest broke
+        sys.stderr.write(output[-6000:])
+    outcomes = junit_outcomes(junit) if junit.exists() else {}
     total = sum(outcomes.values(), Counter())
-    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(total.items()) if n)
-    return f"{len(outcomes)} tests, {counts} (pytest exit status {returncode})"
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(total.items()) if n) or "none run"
+    line = f"{len(outcomes)} tests: {counts} (pytest exit status {run.returncode})"
+    return run.returncode, line, records_mod.load(base), outcomes
 
 
 def versions() -> dict[str, str]:
@@ -109,30 +112,38 @@ def versions() -> dict[str, str]:
     return dict(torch=torch.__version__, numpy=numpy.__version__)
 
 
+def prepare_page(figures: str | None) -> list[dict]:
+    """The work that needs no test result: draw the figures, highlight every source."""
+    from parity_tests.report_html import warm_sources
+
+    warm_sources(e.scratch for e in CATALOG)
+    warm_sources(e.twin for e in CATALOG)
+    if not figures:
+        return []
+    import torch
+
+    torch.set_num_threads(1)
+    from parity_tests.figures import render_all
+
+    return render_all(figures)
+
+
 def build_report(args: argparse.Namespace, argv: list[str]) -> tuple[dict, int, list[dict]]:
-    """Run (or reuse) the tests and figures; return the report, pytest's exit code, records."""
+    """Run (or reuse) the tests and draw the figures; return the report, exit code, records."""
     start = time.perf_counter()
-    returncode, outcomes = 0, None
     if args.records:
-        records = records_mod.load(args.records)
+        figures = prepare_page(args.figures)
+        returncode, outcomes, records = 0, None, records_mod.load(args.records)
         pytest_line = f"records reused from {args.records}.*.jsonl ({len(records)} comparisons)"
     else:
         tests = selected_tests(CATALOG, args.select, args.tests)
         with tempfile.TemporaryDirectory(prefix="parity-report-") as tmp:
             base, junit = f"{tmp}/rec", Path(tmp) / "junit.xml"
-            returncode, pytest_line = run_tests(tests, base, args.workers, junit)
-            records = records_mod.load(base)
-            outcomes = junit_outcomes(junit) if junit.exists() else {}
-            if outcomes:
-                pytest_line = outcome_line(outcomes, returncode)
-    figures = []
-    if args.figures:
-        import torch
-
-        torch.set_num_threads(1)
-        from parity_tests.figures import render_all
-
-        figures = render_all(args.figures)
+            run = start_tests(tests, base, args.workers, junit)
+            try:
+                figures = prepare_page(args.figures)
+            finally:
+                returncode, pytest_line, records, outcomes = finish_tests(run, base, junit)
     report = dict(
         run=dict(when=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                  command=shlex.join(["python", "-m", "parity_tests.report", *argv]),

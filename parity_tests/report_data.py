@@ -28,8 +28,8 @@ ALIASES = {
 }
 
 
-def test_key(node_id: str) -> str:
-    """"parity_tests/test_x.py::test_y[case]" → "test_x.py::test_y" (how the catalog names it)."""
+def catalog_test_name(node_id: str) -> str:
+    """ "parity_tests/test_x.py::test_y[case]" → "test_x.py::test_y" (how the catalog names it)."""
     path, _, rest = node_id.partition("::")
     function = rest.split("::")[-1].split("[", 1)[0]
     return f"{path.rsplit('/', 1)[-1]}::{function}"
@@ -55,7 +55,7 @@ def records_for(entry: Entry, records: list[dict], catalog: Iterable[Entry]) -> 
     sharing = Counter(t for e in catalog for t in set(e.tests))
     found = []
     for test in entry.tests:
-        of_test = [r for r in records if test_key(r.get("test", "")) == test]
+        of_test = [r for r in records if catalog_test_name(r.get("test", "")) == test]
         if sharing[test] > 1:
             narrowed = [r for r in of_test if matches(entry, r)]
             of_test = narrowed or of_test

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
+from functools import cache
 
 from parity_tests.report_data import HIGHLIGHT
 from parity_tests.report_sources import highlight, highlight_css, source_of
@@ -81,7 +83,7 @@ def summary_table(entries: list[dict]) -> str:
     for e in entries:
         rows.append(
             f'<tr><td>{esc(e["section"])}</td><td><a href="#{anchor(e["scratch"])}">'
-            f'<code>{esc(e["scratch"])}</code></a></td><td><code>{esc(e["twin"])}</code></td>'
+            f"<code>{esc(e['scratch'])}</code></a></td><td><code>{esc(e['twin'])}</code></td>"
             f'<td><span class="status {e["status"].replace(" ", "-")}">{esc(e["status"])}</span></td>'
             f"{headroom_cell(e['worst_float64'])}{headroom_cell(e['worst_float32'])}"
             f"<td>{esc(e['worst_float64_at'] or e['worst_float32_at'])}</td></tr>"
@@ -126,12 +128,23 @@ def comparison_table(rows: list[dict]) -> str:
     return table
 
 
+@cache
+def _highlighted(dotted: str) -> str:
+    return highlight(source_of(dotted))
+
+
+def warm_sources(names: Iterable[str]) -> None:
+    """Look up and highlight sources ahead (the report does it while pytest runs)."""
+    for name in names:
+        _highlighted(name)
+
+
 def source_block(dotted: str, role: str) -> str:
     src = source_of(dotted)
     label = f'<p class="label"><b>{role}</b> <code>{esc(dotted)}</code> — {esc(src.label)}</p>'
     if not src.code:
         return f"<div>{label}</div>"
-    code = highlight(src)
+    code = _highlighted(dotted)
     if src.lines > COLLAPSE_LINES:
         code = f"<details><summary>show {src.lines} lines</summary>{code}</details>"
     return f"<div>{label}{code}</div>"
@@ -140,7 +153,9 @@ def source_block(dotted: str, role: str) -> str:
 def entry_block(e: dict) -> str:
     status = e["status"]
     tests = ", ".join(f"<code>{esc(t)}</code>" for t in e["tests"])
-    note = f'<div class="note"><b>Course vs PyTorch:</b> {esc(e["note"])}</div>' if e["note"] else ""
+    note = (
+        f'<div class="note"><b>Course vs PyTorch:</b> {esc(e["note"])}</div>' if e["note"] else ""
+    )
     return (
         f'<div class="entry" id="{anchor(e["scratch"])}" data-entry="{esc(e["scratch"])}">'
         f"<h3><code>{esc(e['scratch'])}</code> ↔ <code>{esc(e['twin'])}</code>"

@@ -99,6 +99,7 @@ def _lrs(optim_module, param, name: str, kwargs: dict, steps: int = 100) -> list
 @figure("Optimizers and schedules", "Learning-rate schedules")
 def lr_schedules():
     import scratch.optim as s_optim
+
     from scratch.nn import Parameter
 
     fig, axes = plt.subplots(1, len(SCHEDULES), figsize=(16, 3.4))

@@ -43,6 +43,28 @@ INITS = [  # title, scratch init call, torch init call, activation
 ]  # fmt: skip
 
 
+def _scratch_filler(init, s_init, rng: np.random.Generator):
+    def fill(w: np.ndarray) -> None:
+        if s_init is None:
+            w[...] = rng.standard_normal(w.shape) * 0.01
+        else:
+            s_init(init, w, rng)
+
+    return fill
+
+
+def _torch_filler(t_init, gen: torch.Generator):
+    def fill(w: np.ndarray) -> None:
+        t = torch.empty(w.shape, dtype=torch.float64)
+        if t_init is None:
+            t.normal_(0.0, 0.01, generator=gen)
+        else:
+            t_init(t, gen)
+        w[...] = t.numpy()
+
+    return fill
+
+
 def _activations(fill, x: np.ndarray, act: str) -> list[np.ndarray]:
     out = []
     for _ in range(DEPTH):
@@ -62,19 +84,16 @@ def init_histograms():
     fig, axes = plt.subplots(1, len(INITS), figsize=(16, 3.6))
     worst = 0.0
     for ax, (title, s_init, t_init, act) in zip(axes, INITS, strict=True):
-        rng, gen = np.random.default_rng(1), torch.Generator().manual_seed(1)
-        if s_init is None:  # the naive baseline, identical by construction in both twins
-            s_fill = t_fill = lambda w: w.__setitem__(..., rng.standard_normal(w.shape) * 0.01)  # noqa: E731
-        else:
-            s_fill = lambda w, s_init=s_init: s_init(init, w, rng)  # noqa: E731
-            t_fill = lambda w, t_init=t_init: w.__setitem__(  # noqa: E731
-                ..., t_init(torch.empty(w.shape, dtype=torch.float64), gen).numpy())
+        s_fill = _scratch_filler(init, s_init, np.random.default_rng(1))
+        t_fill = _torch_filler(t_init, torch.Generator().manual_seed(1))
         s_acts, t_acts = _activations(s_fill, x0, act), _activations(t_fill, x0, act)
         for layer in SHOWN_LAYERS:
             a, b = s_acts[layer - 1], t_acts[layer - 1]
-            worst = max(worst, abs(a.std() - b.std()) / max(b.std(), 1e-12))
+            worst = max(worst, abs(a.std() - b.std()) / max(b.std(), 1e-300))
             colour = plt.cm.viridis(layer / DEPTH)
             bins = np.linspace(-1, 1, 61) if act == "tanh" else np.linspace(0, 3, 61)
+            if act == "relu":  # half the units are exactly 0: show the positive half
+                a, b = a[a > 0], b[b > 0]
             ax.hist(a.ravel(), bins, histtype="step", color=colour, lw=2, label=f"layer {layer}")
             ax.hist(b.ravel(), bins, histtype="step", color="black", lw=0.8, ls="--")
         ax.set_title(title, fontsize=9)
@@ -84,7 +103,8 @@ def init_histograms():
         f"Histograms of the activations of layers {SHOWN_LAYERS} of a {DEPTH}-layer, "
         f"{WIDTH}-wide net for four initialisations: scratch.nn.init (colour) and torch.nn.init "
         "(black dashes). The two draw from different random streams, so the overlay proves the "
-        "same distribution, not the same numbers: per-layer standard deviations differ by at "
-        f"most {worst:.1%}. Too small an init makes deep tanh activations collapse to 0."
+        "same distribution, not the same numbers (per-layer standard deviations differ by at "
+        f"most {worst:.1%} between the two draws). Too small an init makes deep tanh activations "
+        "collapse to 0; the ReLU panel shows the positive half (the other half is exactly 0)."
     )
     return fig, caption
