@@ -101,7 +101,7 @@ def finish_tests(run: subprocess.Popen, base: str, junit: Path) -> tuple[int, st
     outcomes = junit_outcomes(junit) if junit.exists() else {}
     total = sum(outcomes.values(), Counter())
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(total.items()) if n) or "none run"
-    line = f"{len(outcomes)} tests: {counts} (pytest exit status {run.returncode})"
+    line = f"{len(outcomes)} test functions, {counts} cases (pytest exit status {run.returncode})"
     return run.returncode, line, records_mod.load(base), outcomes
 
 

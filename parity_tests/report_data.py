@@ -2,17 +2,16 @@
 
 Pure functions (no pytest, no HTML), so the mapping can be tested on hand-made records.
 A record (``harness._record``) carries the pytest node id it came from; an entry lists the
-tests that prove it ("test_file.py::test_function"). A test shared by several entries (one
-table-driven test proves every activation) is narrowed to the records whose component
-names the entry ("ReLU", "CE label_smoothing=0.1" → CrossEntropyLoss); a test proving one
-entry gives it all its records.
+tests that prove it ("test_file.py::test_function"). Where some records of a test name the
+entry's component (one table-driven test proves every activation: "ReLU", "Sigmoid", ...;
+"CE label_smoothing=0.1" is CrossEntropyLoss), the entry gets those; where none do (the
+models test names its nets "spiral MLP 2-64-32-3"), it gets all of the test's records.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 
 from parity_tests.catalog import Entry
 
@@ -50,16 +49,12 @@ def matches(entry: Entry, record: dict) -> bool:
     return name == short
 
 
-def records_for(entry: Entry, records: list[dict], catalog: Iterable[Entry]) -> list[dict]:
-    """The records that prove ``entry``: those of its tests, narrowed where a test is shared."""
-    sharing = Counter(t for e in catalog for t in set(e.tests))
+def records_for(entry: Entry, records: list[dict]) -> list[dict]:
+    """The records of the entry's tests, narrowed to those naming it when some do."""
     found = []
     for test in entry.tests:
         of_test = [r for r in records if catalog_test_name(r.get("test", "")) == test]
-        if sharing[test] > 1:
-            narrowed = [r for r in of_test if matches(entry, r)]
-            of_test = narrowed or of_test
-        found += of_test
+        found += [r for r in of_test if matches(entry, r)] or of_test
     return found
 
 
@@ -113,7 +108,7 @@ def build_entries(catalog: list[Entry], records: list[dict],
     """Everything the page and the JSON say about each entry, in the catalog's order."""
     out = []
     for entry in catalog:
-        rows = comparisons(records_for(entry, records, catalog))
+        rows = comparisons(records_for(entry, records))
         f64, f32 = worst(rows, "float64"), worst(rows, "float32")
         out.append(
             dict(scratch=entry.scratch, twin=entry.twin, section=entry.section,

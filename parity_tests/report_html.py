@@ -146,7 +146,12 @@ def source_block(dotted: str, role: str) -> str:
         return f"<div>{label}</div>"
     code = _highlighted(dotted)
     if src.lines > COLLAPSE_LINES:
-        code = f"<details><summary>show {src.lines} lines</summary>{code}</details>"
+        what = (
+            f"{src.lines} lines"
+            if src.shown == src.lines
+            else f"the first {src.shown} of {src.lines} lines"
+        )
+        code = f"<details><summary>show {what}</summary>{code}</details>"
     return f"<div>{label}{code}</div>"
 
 

@@ -13,8 +13,10 @@ import importlib
 import inspect
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 MAX_LINES = 120
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Source:
     code: str
     language: str  # "python" or "text"
     lines: int  # lines in the full source (before any cut)
+    shown: int  # lines shown (at most MAX_LINES)
 
 
 def resolve(dotted: str):
@@ -44,18 +47,20 @@ def resolve(dotted: str):
 
 
 def _where(obj, line: int) -> str:
+    """The file as a reader finds it: relative to the project, or to site-packages."""
     file = inspect.getsourcefile(obj) or "?"
-    for marker in ("site-packages/", "dist-packages/"):
+    for marker in (f"{ROOT}/", "site-packages/", "dist-packages/"):
         file = file.split(marker, 1)[-1]
     return f"{file}:{line}"
 
 
-def _cut(code: str) -> tuple[str, int]:
+def _cut(code: str) -> tuple[str, int, int]:
     lines = code.splitlines()
     if len(lines) <= MAX_LINES:
-        return code, len(lines)
+        return code, len(lines), len(lines)
     rest = len(lines) - MAX_LINES
-    return "\n".join(lines[:MAX_LINES]) + f"\n# ... {rest} more lines (see the file)\n", len(lines)
+    cut = "\n".join(lines[:MAX_LINES]) + f"\n# ... {rest} more lines (see the file)\n"
+    return cut, len(lines), MAX_LINES
 
 
 @cache
@@ -64,14 +69,14 @@ def source_of(dotted: str) -> Source:
     try:
         obj = resolve(dotted)
     except (ImportError, AttributeError) as exc:
-        return Source(f"{dotted} does not resolve ({exc})", "", "text", 0)
+        return Source(f"{dotted} does not resolve ({exc})", "", "text", 0, 0)
     top = dotted.split(".", 1)[0]
     kind = {"scratch": "scratch (NumPy)", "torch_ref": "torch_ref twin"}.get(top)
     kind = kind or f"{top}'s own Python source"
     try:
         lines, start = inspect.getsourcelines(obj)
-        code, count = _cut("".join(lines))
-        return Source(f"{kind} · {_where(obj, start)}", code, "python", count)
+        code, count, shown = _cut("".join(lines))
+        return Source(f"{kind} · {_where(obj, start)}", code, "python", count, shown)
     except (TypeError, OSError):
         pass
     try:
@@ -79,9 +84,9 @@ def source_of(dotted: str) -> Source:
     except (TypeError, ValueError):
         signature = dotted
     doc = inspect.getdoc(obj) or "(no docstring)"
-    code, lines = _cut(f"{signature}\n\n{doc}")
+    code, count, shown = _cut(f"{signature}\n\n{doc}")
     label = f"{top} built-in (compiled, no Python source): signature and docstring"
-    return Source(label, code, "text", lines)
+    return Source(label, code, "text", count, shown)
 
 
 @cache

@@ -46,12 +46,12 @@ def test_harness_records_the_running_test():
     )
 
 
-def test_a_shared_test_is_narrowed_to_the_entrys_component():
+def test_a_test_of_several_components_is_narrowed_to_the_entrys():
     catalog = [E("scratch.nn.ReLU", "torch.nn.ReLU", "Activations", ACT),
                E("scratch.nn.Sigmoid", "torch.nn.Sigmoid", "Activations", ACT)]  # fmt: skip
     records = [rec("ReLU"), rec("Sigmoid"), rec("ReLU", "grad of input 0")]
-    assert [r["component"] for r in records_for(catalog[0], records, catalog)] == ["ReLU", "ReLU"]
-    assert [r["component"] for r in records_for(catalog[1], records, catalog)] == ["Sigmoid"]
+    assert [r["component"] for r in records_for(catalog[0], records)] == ["ReLU", "ReLU"]
+    assert [r["component"] for r in records_for(catalog[1], records)] == ["Sigmoid"]
 
 
 def test_short_labels_and_derivatives_map_to_their_entries():
@@ -62,7 +62,7 @@ def test_short_labels_and_derivatives_map_to_their_entries():
                E("scratch.functional.relu_derivative", "t", "Activations", ACT_F)]  # fmt: skip
     records = [rec("CE label_smoothing=0.1", test=loss), rec("BCE weight", test=loss),
                rec("relu", test=ACT_F), rec("relu", "derivative", test=ACT_F)]  # fmt: skip
-    found = [[(r["component"], r["tensor"]) for r in records_for(e, records, catalog)]
+    found = [[(r["component"], r["tensor"]) for r in records_for(e, records)]
              for e in catalog]  # fmt: skip
     assert found == [
         [("CE label_smoothing=0.1", "output")],
@@ -72,11 +72,11 @@ def test_short_labels_and_derivatives_map_to_their_entries():
     ]
 
 
-def test_a_test_of_one_entry_gives_it_every_record():
+def test_records_naming_no_entry_all_go_to_the_entry_of_their_test():
     models = "test_models.py::test_network_forward_and_gradients"
     catalog = [E("scratch.models.NeuralNetwork", "t", "MLP and backprop", models)]
     records = [rec("spiral MLP 2-64-32-3", test=models), rec("XOR net", test=models), rec("ReLU")]
-    assert len(records_for(catalog[0], records, catalog)) == 2
+    assert len(records_for(catalog[0], records)) == 2
 
 
 def test_comparisons_keep_the_worst_record_per_tensor_and_dtype():

@@ -152,6 +152,7 @@ def spiral_boundary():
     ax0.scatter(X[:, 0], X[:, 1], c=y, cmap="Set1", s=12, edgecolors="k", linewidths=0.3)
     ax0.set_title("regions: scratch · dashed boundary: torch")
     ax0.set_aspect("equal")
+    ax0.set_xticks([-1, -0.5, 0, 0.5, 1])
     _loss_curves(ax1, s_hist, t_hist, "full-batch gradient descent, lr 0.5")
     agree = float((s_pred == t_pred).mean())
     caption = (
