@@ -87,7 +87,9 @@ def start_tests(tests: list[str], base: str, workers: int, junit: Path) -> subpr
     """Start pytest on the tests with PARITY_RECORD=base (the figures are drawn meanwhile)."""
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}",
            *(["-n", str(workers)] if workers else []), *(f"{TEST_DIR}/{t}" for t in tests)]  # fmt: skip
-    env = os.environ | {"PARITY_RECORD": base}
+    # a fresh pytest: not a worker of the pytest that may be running this report (its test)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PARITY_RECORD"] = base
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)  # fmt: skip

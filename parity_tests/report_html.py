@@ -30,7 +30,7 @@ th,td{border:1px solid #d8dde3;padding:3px 7px;text-align:left;vertical-align:to
 th{background:#eef1f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .ok{background:#eaf6ec}.warn{background:#fff0c2;font-weight:600}.fail{background:#f9c9c9;font-weight:700}
 .status{display:inline-block;white-space:nowrap;border-radius:9px;padding:0 8px;font-size:12px;margin-left:8px}
-.status.passed{background:#cfe9d4}.status.failed{background:#f3b6b6}
+.status.passed,.status.recorded{background:#cfe9d4}.status.failed,.status.over-tolerance{background:#f3b6b6}
 .status.not-run,.status.no-records,.status.skipped{background:#e2e5e9}
 .entry{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:10px 14px;margin:14px 0}
 .note{background:#fff8e1;border-left:4px solid #e0a800;padding:6px 10px;margin:8px 0}

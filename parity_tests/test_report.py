@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections import Counter
 
 import pytest
 
 from parity_tests import harness, report
 from parity_tests.catalog import CATALOG, E
 from parity_tests.figures import FIGURES, FigureSpec, render
-from parity_tests.report_data import catalog_test_name, comparisons, records_for
+from parity_tests.report_data import catalog_test_name, comparisons, entry_status, records_for
 from parity_tests.report_html import level
 from parity_tests.report_sources import source_of
 
@@ -135,3 +136,12 @@ def test_page_opens_in_a_browser_with_every_entry_figure_and_image(tmp_path):
     drawn = {name for name, status in figures.items() if status == "ok"}
     assert total == len(drawn) >= 1 and drawn <= {s.name for s in FIGURES if s.cheap}
     assert re.search(r'data-entry="scratch.datasets.xor">.{0,300}?status passed', dom)
+
+
+def test_an_entry_whose_test_failed_is_marked_failed():
+    entry = E("scratch.nn.ReLU", "torch.nn.ReLU", "Activations", ACT, ACT_F)
+    rows = comparisons([rec("ReLU")])
+    assert entry_status(entry, {ACT: Counter(passed=3, failed=1)}, rows) == "failed"
+    assert entry_status(entry, {ACT_F: Counter(passed=2)}, rows) == "passed"
+    assert entry_status(entry, {}, rows) == "not run"
+    assert entry_status(entry, None, comparisons([rec("ReLU", headroom=2.0)])) == "over tolerance"
