@@ -78,6 +78,14 @@ def headroom_cell(headroom: float | None) -> str:
     return f'<td class="num {level(headroom)}">{headroom:.3g}</td>'
 
 
+def _worst_at(e: dict) -> str:
+    """The compared tensor closest to its tolerance, in whichever dtype is closer."""
+    f64, f32 = e["worst_float64"], e["worst_float32"]
+    if f32 is not None and (f64 is None or f32 > f64):
+        return f"{e['worst_float32_at']} (float32)"
+    return f"{e['worst_float64_at']} (float64)" if f64 is not None else ""
+
+
 def summary_table(entries: list[dict]) -> str:
     rows = []
     for e in entries:
@@ -86,7 +94,7 @@ def summary_table(entries: list[dict]) -> str:
             f"<code>{esc(e['scratch'])}</code></a></td><td><code>{esc(e['twin'])}</code></td>"
             f'<td><span class="status {e["status"].replace(" ", "-")}">{esc(e["status"])}</span></td>'
             f"{headroom_cell(e['worst_float64'])}{headroom_cell(e['worst_float32'])}"
-            f"<td>{esc(e['worst_float64_at'] or e['worst_float32_at'])}</td></tr>"
+            f"<td>{esc(_worst_at(e))}</td></tr>"
         )
     head = (
         "<tr><th>section</th><th>scratch</th><th>torch twin</th><th>tests</th>"

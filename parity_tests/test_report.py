@@ -129,6 +129,7 @@ def test_page_opens_in_a_browser_with_every_entry_figure_and_image(tmp_path):
     assert counts, "the page's load script did not run"
     total, decoded = map(int, counts.groups())
     assert decoded == total, f"only {decoded} of {total} images decoded"
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', dom), "the page must work offline"
     entries = set(re.findall(r'data-entry="([^"]+)"', dom))
     assert entries == {e.scratch for e in CATALOG}
     figures = dict(re.findall(r'data-figure="([^"]+)" data-status="([^"]+)"', dom))
