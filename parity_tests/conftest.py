@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import os
 
-import torch
-from hypothesis import HealthCheck, settings
+# Before NumPy is imported: the parity cases are small, and on a busy 2-core machine
+# OpenBLAS's threads spin (a (64x256)@(256x256) matmul: 47 ms threaded, 0.9 ms on one).
+# pytest-xdist's two workers keep both cores busy instead.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from parity_tests import harness
+import torch  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from parity_tests import harness  # noqa: E402
 
 # Parity cases use tiny tensors: torch's intra-op threads only add synchronisation (on a
 # busy 2-core machine, 10x slower for the 10,000-step XOR run), so the suite runs torch on one.

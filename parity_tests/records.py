@@ -37,7 +37,9 @@ def worst_by_component(records: list[dict]) -> dict[tuple[str, str], dict]:
 
 
 def format_table(worst: dict[tuple[str, str], dict]) -> str:
-    lines = [f"{'component':44} {'dtype':8} {'max abs':>10} {'max rel':>10} {'headroom':>9}  worst tensor"]
+    lines = [
+        f"{'component':44} {'dtype':8} {'max abs':>10} {'max rel':>10} {'headroom':>9}  worst tensor"
+    ]
     for (component, dtype), w in sorted(worst.items()):
         lines.append(
             f"{component[:44]:44} {dtype:8} {w['max_abs']:10.2e} {w['max_rel']:10.2e} "

@@ -20,9 +20,18 @@ from scratch.nn.activation import (
     tanh,
     tanh_derivative,
 )
+from scratch.nn.attention import (
+    scaled_dot_product_attention,
+    scaled_dot_product_attention_backward,
+    scaled_dot_product_attention_forward,
+)
+from scratch.nn.batchnorm import batch_norm
+from scratch.nn.dropout import dropout
 from scratch.nn.linear import linear
 
 __all__ = [
+    "batch_norm",
+    "dropout",
     "gelu",
     "gelu_derivative",
     "leaky_relu",
@@ -31,6 +40,9 @@ __all__ = [
     "log_softmax",
     "relu",
     "relu_derivative",
+    "scaled_dot_product_attention",
+    "scaled_dot_product_attention_backward",
+    "scaled_dot_product_attention_forward",
     "sigmoid",
     "sigmoid_derivative",
     "silu",

@@ -10,6 +10,9 @@ from scratch.nn.activation import (
     Softmax,
     Tanh,
 )
+from scratch.nn.attention import MultiheadAttention
+from scratch.nn.batchnorm import BatchNorm1d, BatchNorm2d
+from scratch.nn.dropout import Dropout
 from scratch.nn.linear import Linear
 from scratch.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, FocalLoss, MSELoss
 from scratch.nn.module import Module, ModuleList, Parameter, Sequential
@@ -17,7 +20,10 @@ from scratch.nn.module import Module, ModuleList, Parameter, Sequential
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "CrossEntropyLoss",
+    "Dropout",
     "FocalLoss",
     "GELU",
     "LeakyReLU",
@@ -26,6 +32,7 @@ __all__ = [
     "MSELoss",
     "Module",
     "ModuleList",
+    "MultiheadAttention",
     "Parameter",
     "ReLU",
     "Sequential",

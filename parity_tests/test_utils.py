@@ -1,0 +1,162 @@
+"""Parity of scratch/nn/utils.py (gradient clipping) with torch.nn.utils (torch_ref/nn/utils.py),
+and the vanishing-gradient experiment of scratch/experiments.py (torch_ref/experiments.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import scratch.experiments as sx
+import scratch.nn as snn
+import scratch.nn.utils as su
+import torch_ref.experiments as tx
+import torch_ref.nn.utils as tu
+from parity_tests.harness import DTYPES, assert_close, randn
+
+SHAPES = [(4, 3), (3,), (2, 3, 2, 2)]  # a Linear weight, a bias, a conv weight
+
+
+def twin_params(dtype: str, scale: float, seed: int = 0, with_grad=(True, True, True)):
+    """Scratch Parameters and torch leaf tensors holding the same gradients (some None)."""
+    params, tensors = [], []
+    for i, (shape, has_grad) in enumerate(zip(SHAPES, with_grad, strict=True)):
+        p = snn.Parameter(randn(shape, dtype, seed=seed + i))
+        t = torch.tensor(p.data, requires_grad=True)
+        if has_grad:
+            p.grad = randn(shape, dtype, seed=seed + 10 + i, scale=scale)
+            t.grad = torch.tensor(p.grad)
+        params.append(p)
+        tensors.append(t)
+    return params, tensors
+
+
+def compare_grads(name, params, tensors, dtype):
+    for i, (p, t) in enumerate(zip(params, tensors, strict=True)):
+        if t.grad is None:
+            assert p.grad is None, f"{name}: a parameter without grad got one"
+        else:
+            assert_close(p.grad, t.grad, component=name, tensor=f"grad {i} after clipping", dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("norm_type", [2.0, "inf", float("inf"), 1.0, 3.0])
+@pytest.mark.parametrize(
+    "max_norm,scale", [(0.5, 1.0), (1e3, 1.0), (1.0, 1e4)]
+)  # clip / no clip / explode
+def test_clip_grad_norm(max_norm, scale, norm_type, dtype):
+    params, tensors = twin_params(dtype, scale)
+    name = f"clip_grad_norm_(max_norm={max_norm}, norm_type={norm_type})"
+    total = su.clip_grad_norm_(params, max_norm, norm_type)
+    t_total = tu.clip_grad_norm_(tensors, max_norm, norm_type)
+    assert_close(total, t_total, component=name, tensor="total norm", dtype=dtype)
+    compare_grads(name, params, tensors, dtype)
+    new_total = su.clip_grad_norm_(params, max_norm, norm_type)  # clipping is idempotent-ish:
+    assert new_total <= max_norm * (1 + 1e-5), f"{name}: norm after clipping {new_total}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_clip_grad_norm_skips_missing_grads_and_takes_one_parameter(dtype):
+    params, tensors = twin_params(dtype, 3.0, with_grad=(True, False, True))
+    total = su.clip_grad_norm_(iter(params), 1.0)  # a generator, as model.parameters() is
+    assert_close(total, tu.clip_grad_norm_(iter(tensors), 1.0), component="clip_grad_norm_",
+                 tensor="total norm (one grad missing)", dtype=dtype)  # fmt: skip
+    compare_grads("clip_grad_norm_", params, tensors, dtype)
+    one = su.clip_grad_norm_(params[0], 0.1)
+    assert_close(one, tu.clip_grad_norm_(tensors[0], 0.1), component="clip_grad_norm_",
+                 tensor="total norm (single parameter)", dtype=dtype)  # fmt: skip
+    compare_grads("clip_grad_norm_", params, tensors, dtype)
+    assert float(su.clip_grad_norm_([snn.Parameter(np.ones(2))], 1.0)) == float(
+        tu.clip_grad_norm_([torch.ones(2, requires_grad=True)], 1.0)
+    )  # no gradient at all: total norm 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("clip_value", [0.1, 0.7, 100.0])
+def test_clip_grad_value(clip_value, dtype):
+    params, tensors = twin_params(dtype, 1.0, with_grad=(True, True, False))
+    assert su.clip_grad_value_(params, clip_value) is None
+    tu.clip_grad_value_(tensors, clip_value)
+    compare_grads(f"clip_grad_value_({clip_value})", params, tensors, dtype)
+
+
+# -- vanishing gradients: 20 layers, He-normal weights, three activations ---------------------
+DEPTH, WIDTH = 20, 32
+
+
+def gradient_norms(activation: str):
+    """Per-layer weight-gradient norms from scratch's backprop and torch's autograd, same weights."""
+    model = sx.deep_mlp(activation, depth=DEPTH, width=WIDTH, generator=np.random.default_rng(0))
+    torch_model = tx.deep_mlp(activation, depth=DEPTH, width=WIDTH)
+    torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    rng = np.random.default_rng(1)
+    x, g = rng.standard_normal((16, WIDTH)), rng.standard_normal((16, WIDTH))
+    norms = sx.layer_gradient_norms(model, x, g)
+    t_norms = tx.layer_gradient_norms(torch_model, torch.from_numpy(x), torch.from_numpy(g))
+    return norms, t_norms
+
+
+@pytest.mark.parametrize("activation", sorted(sx.ACTIVATIONS))
+def test_layer_gradient_norms_parity(activation):
+    norms, t_norms = gradient_norms(activation)
+    # the norms span ~10 orders of magnitude (sigmoid); atol=0 keeps the test relative at
+    # every layer instead of letting atol=1e-12 excuse the tiny early-layer gradients
+    assert_close(norms, t_norms, component=f"deep {activation} MLP", tensor="per-layer grad norms",
+                 dtype="float64", atol=0.0)  # fmt: skip
+
+
+def test_sigmoid_gradients_vanish_relu_gradients_do_not():
+    norms = {act: gradient_norms(act) for act in sx.ACTIVATIONS}
+    for twin in (0, 1):  # both twins tell the same story
+        sigmoid, tanh, relu = (float(norms[a][twin][0]) for a in ("sigmoid", "tanh", "relu"))
+        assert sigmoid < 1e-4 * relu, f"sigmoid first-layer grad {sigmoid:.2e} vs relu {relu:.2e}"
+        assert sigmoid < 1e-4 * tanh
+        last = {a: float(norms[a][twin][-1]) for a in norms}
+        assert sigmoid / last["sigmoid"] < 1e-6, "sigmoid's gradient must shrink going back"
+        assert 0.1 < relu / last["relu"] < 10, "He-initialised ReLU keeps the gradient's scale"
+
+
+def test_clipping_tames_an_exploding_gradient():
+    """N(0, 1) weights (std 1, not 1/sqrt(fan_in)) blow the ReLU net's gradient up; clip it."""
+    model = sx.deep_mlp("relu", depth=10, width=WIDTH, generator=np.random.default_rng(2))
+    for p in model.parameters():
+        p.data = np.random.default_rng(3).standard_normal(p.shape)
+    rng = np.random.default_rng(4)
+    norms = sx.layer_gradient_norms(model, rng.standard_normal((8, WIDTH)), rng.standard_normal((8, WIDTH)))  # fmt: skip
+    assert norms[0] > 1e6
+    total = su.clip_grad_norm_(model.parameters(), 1.0)
+    assert total == pytest.approx(np.linalg.norm(norms), rel=1e-12)
+    assert np.sqrt(sum((p.grad**2).sum() for p in model.parameters())) == pytest.approx(
+        1.0, rel=1e-5
+    )
+
+
+BAD_INPUT = [
+    (lambda: su.clip_grad_norm_([], 0.0), ValueError, "max_norm must be a positive number, got 0.0"),
+    (lambda: su.clip_grad_norm_([], -1.0), ValueError, "max_norm must be a positive number"),
+    (lambda: su.clip_grad_norm_([], float("nan")), ValueError, "max_norm must be a positive number"),
+    (lambda: su.clip_grad_norm_([], "1"), ValueError, "max_norm must be a positive number"),
+    (lambda: su.clip_grad_norm_([], 1.0, norm_type=0), ValueError, "norm_type must be a positive"),
+    (lambda: su.clip_grad_value_([], 0), ValueError, "clip_value must be a positive number"),
+    (lambda: su.clip_grad_value_([], -0.5), ValueError, "clip_value must be a positive number"),
+    (lambda: su.clip_grad_norm_([np.ones(3)], 1.0), TypeError, "parameters must be Parameters"),
+    (lambda: sx.deep_mlp("softplus"), ValueError, "activation must be one of"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call,error,match", BAD_INPUT)
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_nonfinite_norm_is_refused_on_request():
+    p = snn.Parameter(np.ones(3))
+    p.grad = np.array([1.0, np.inf, 0.0])
+    with pytest.raises(ValueError, match="non-finite"):
+        su.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    t = torch.ones(3, requires_grad=True)
+    t.grad = torch.tensor([1.0, float("inf"), 0.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        tu.clip_grad_norm_([t], 1.0, error_if_nonfinite=True)

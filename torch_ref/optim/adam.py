@@ -1,0 +1,5 @@
+"""Twin of scratch/optim/adam.py: torch's Adam and AdamW."""
+
+from torch.optim import Adam, AdamW
+
+__all__ = ["Adam", "AdamW"]
