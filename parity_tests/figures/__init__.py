@@ -7,8 +7,10 @@ from parity_tests.figures import (  # noqa: F401 - imported to register their fi
     attention,
     basics,
     convolution,
+    initialisation,
     optim,
     pending,
+    regularization,
 )
 from parity_tests.figures.registry import FIGURES, FigureSpec, figure, render, render_all, stub
 

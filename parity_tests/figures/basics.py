@@ -35,7 +35,7 @@ ACTIVATIONS = [
 ]  # fmt: skip
 
 
-@figure("Activations", "Activations and their derivatives")
+@figure("Activations", "Activations and their derivatives", cheap=True)
 def activations():
     z = np.linspace(-4, 4, 401)
     z = z[np.abs(z) > 1e-3]  # off the kink at 0, where ReLU's derivative is undefined
@@ -137,7 +137,7 @@ def _loss_curves(ax, s_hist, t_hist, title: str) -> None:
     ax.legend()
 
 
-@figure("MLP and backprop", "Spiral: decision boundary and loss curve", cheap=False)
+@figure("MLP and backprop", "Spiral: decision boundary and loss curve")
 def spiral_boundary():
     X, y = spiral()
     s_net, t_net, s_hist, t_hist = _train_twins(dict(layer_sizes=[2, 64, 32, 3]), X, y, 200, 0.5)
@@ -165,7 +165,7 @@ def spiral_boundary():
     return fig, caption
 
 
-@figure("MLP and backprop", "XOR: training loss of the 2-4-1 tanh net", cheap=False)
+@figure("MLP and backprop", "XOR: training loss of the 2-4-1 tanh net")
 def xor_loss():
     X, y = xor()
     kwargs = dict(layer_sizes=[2, 4, 1], hidden_activation="tanh", output="sigmoid")
