@@ -46,7 +46,7 @@ def matches(entry: Entry, record: dict) -> bool:
     name = record_name(record["component"]).lower()
     if short.endswith("_derivative"):
         return name == short.removesuffix("_derivative") and record["tensor"] == "derivative"
-    return name == short
+    return name in (short, short.removesuffix("_grad"))  # l1_penalty_grad: l1_penalty's grad
 
 
 def records_for(entry: Entry, records: list[dict]) -> list[dict]:

@@ -8,9 +8,11 @@ at ``MAX_LINES`` so the page stays a reasonable size; the label says where the r
 
 from __future__ import annotations
 
+import ast
 import html
 import importlib
 import inspect
+import linecache
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -64,6 +66,39 @@ def _cut(code: str) -> tuple[str, int, int]:
 
 
 @cache
+def _class_spans(file: str) -> dict[str, tuple[int, int]]:
+    """{qualname: (first line, last line)} of every class in a file, from one parse.
+
+    inspect.getsourcelines re-parses the whole file for each class it looks up; torch's
+    activation.py alone holds a dozen of the catalog's twins.
+    """
+    with open(file, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    spans: dict[str, tuple[int, int]] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                first = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                spans[prefix + child.name] = (first, child.end_lineno or child.lineno)
+                visit(child, f"{prefix}{child.name}.")
+
+    visit(tree, "")
+    return spans
+
+
+def _source_lines(obj) -> tuple[list[str], int]:
+    """inspect.getsourcelines, with classes found through the cached per-file index."""
+    if inspect.isclass(obj):
+        file = inspect.getsourcefile(obj)
+        span = _class_spans(file).get(obj.__qualname__) if file else None
+        if span:
+            lines = linecache.getlines(file)[span[0] - 1 : span[1]]
+            return lines, span[0]
+    return inspect.getsourcelines(obj)
+
+
+@cache
 def source_of(dotted: str) -> Source:
     """The source to show for a catalog name, labelled with what it is and where it lives."""
     try:
@@ -74,7 +109,7 @@ def source_of(dotted: str) -> Source:
     kind = {"scratch": "scratch (NumPy)", "torch_ref": "torch_ref twin"}.get(top)
     kind = kind or f"{top}'s own Python source"
     try:
-        lines, start = inspect.getsourcelines(obj)
+        lines, start = _source_lines(obj)
         code, count, shown = _cut("".join(lines))
         return Source(f"{kind} · {_where(obj, start)}", code, "python", count, shown)
     except (TypeError, OSError):

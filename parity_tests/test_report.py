@@ -7,6 +7,7 @@ in the page counted on load: every catalog entry, every figure, every image deco
 
 from __future__ import annotations
 
+import inspect
 import re
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ from parity_tests.catalog import CATALOG, E
 from parity_tests.figures import FIGURES, FigureSpec, render
 from parity_tests.report_data import catalog_test_name, comparisons, entry_status, records_for
 from parity_tests.report_html import level
-from parity_tests.report_sources import source_of
+from parity_tests.report_sources import _source_lines, resolve, source_of
 
 ACT = "test_activation.py::test_module_forward_backward"
 ACT_F = "test_activation.py::test_function_and_derivative"
@@ -100,6 +101,13 @@ def test_a_figure_whose_component_is_missing_says_not_available_yet():
     out = render(spec)
     assert out["status"] == "unavailable" and out["caption"].startswith("Not available yet")
     assert render(FigureSpec("y", "Attention", "Y", None, todo="later"))["status"] == "stub"
+
+
+@pytest.mark.parametrize("name", ["scratch.nn.ReLU", "torch.nn.ReLU", "torch.nn.Module",
+                                  "scratch.nn.Module", "torch.nn.MultiheadAttention"])  # fmt: skip
+def test_class_sources_are_what_inspect_finds(name):
+    obj = resolve(name)
+    assert _source_lines(obj) == inspect.getsourcelines(obj)
 
 
 def test_sources_are_labelled_python_or_builtin():
