@@ -96,7 +96,7 @@ def _lrs(optim_module, param, name: str, kwargs: dict, steps: int = 100) -> list
     return lrs
 
 
-@figure("Optimizers and schedules", "Learning-rate schedules", cheap=True)
+@figure("Optimizers and schedules", "Learning-rate schedules")
 def lr_schedules():
     import scratch.optim as s_optim
     from scratch.nn import Parameter
