@@ -4,14 +4,16 @@ Pure functions (no pytest, no HTML), so the mapping can be tested on hand-made r
 A record (``harness._record``) carries the pytest node id it came from; an entry lists the
 tests that prove it ("test_file.py::test_function"). Where some records of a test name the
 entry's component (one table-driven test proves every activation: "ReLU", "Sigmoid", ...;
-"CE label_smoothing=0.1" is CrossEntropyLoss), the entry gets those; where none do (the
-models test names its nets "spiral MLP 2-64-32-3"), it gets all of the test's records.
+"CE label_smoothing=0.1" is CrossEntropyLoss; "l1_penalty" for l1_penalty_grad when no
+record names the _grad), the entry gets those; where none do (the models test names its
+nets "spiral MLP 2-64-32-3"), it gets all of the test's records.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 
 from parity_tests.catalog import Entry
 
@@ -46,7 +48,7 @@ def matches(entry: Entry, record: dict) -> bool:
     name = record_name(record["component"]).lower()
     if short.endswith("_derivative"):
         return name == short.removesuffix("_derivative") and record["tensor"] == "derivative"
-    return name in (short, short.removesuffix("_grad"))  # l1_penalty_grad: l1_penalty's grad
+    return name == short
 
 
 def records_for(entry: Entry, records: list[dict]) -> list[dict]:
@@ -54,7 +56,11 @@ def records_for(entry: Entry, records: list[dict]) -> list[dict]:
     found = []
     for test in entry.tests:
         of_test = [r for r in records if catalog_test_name(r.get("test", "")) == test]
-        found += [r for r in of_test if matches(entry, r)] or of_test
+        named = [r for r in of_test if matches(entry, r)]
+        if not named and entry.scratch.endswith("_grad"):  # l1_penalty_grad: l1_penalty's
+            base = replace(entry, scratch=entry.scratch.removesuffix("_grad"))
+            named = [r for r in of_test if matches(base, r)]
+        found += named or of_test
     return found
 
 

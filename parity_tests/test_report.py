@@ -74,6 +74,15 @@ def test_short_labels_and_derivatives_map_to_their_entries():
     ]
 
 
+def test_a_grad_entry_takes_its_own_records_else_its_functions():
+    test = "test_x.py::test_grad"
+    beale_grad = E("scratch.datasets.beale_grad", "t", "Optimizers and schedules", test)
+    penalty_grad = E("scratch.regularization.l1_penalty_grad", "t", "Regularisation", test)
+    records = [rec("beale", test=test), rec("beale_grad", test=test), rec("l1_penalty", test=test)]
+    assert [r["component"] for r in records_for(beale_grad, records)] == ["beale_grad"]
+    assert [r["component"] for r in records_for(penalty_grad, records)] == ["l1_penalty"]
+
+
 def test_records_naming_no_entry_all_go_to_the_entry_of_their_test():
     models = "test_models.py::test_network_forward_and_gradients"
     catalog = [E("scratch.models.NeuralNetwork", "t", "MLP and backprop", models)]
