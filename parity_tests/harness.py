@@ -48,6 +48,16 @@ def to_numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
+def current_test() -> str:
+    """The running pytest node id ("parity_tests/test_x.py::test_y[case]"), or "" outside pytest.
+
+    The report maps records to catalog entries by the test they came from: component names
+    ("Linear(no bias)") are labels for people, not catalog names.
+    """
+    running = os.environ.get("PYTEST_CURRENT_TEST", "")  # "<node id> (setup|call|teardown)"
+    return running.rsplit(" (", 1)[0] if running.endswith(")") else running
+
+
 def _record(component, tensor, dtype, a, e, rtol, atol) -> float:
     a64, e64 = a.astype(np.float64), e.astype(np.float64)
     diff = np.abs(a64 - e64)
@@ -58,7 +68,7 @@ def _record(component, tensor, dtype, a, e, rtol, atol) -> float:
     headroom = float((diff / (atol + rtol * np.abs(e64))).max()) if diff.size else 0.0
     RECORDS.append(
         dict(component=component, tensor=tensor, dtype=dtype, max_abs=max_abs,
-             max_rel=max_rel, rtol=rtol, atol=atol, headroom=headroom)
+             max_rel=max_rel, rtol=rtol, atol=atol, headroom=headroom, test=current_test())
     )  # fmt: skip
     return headroom
 

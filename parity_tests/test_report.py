@@ -1,0 +1,165 @@
+"""The parity report: records map to the right catalog entries, and the page works in a browser.
+
+The browser test generates the page for one fast test and the cheap figures, opens it in
+headless Chromium (``.ci/run`` installs Debian's ``chromium``) and reads back what a script
+in the page counted on load: every catalog entry, every figure, every image decoded.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import shutil
+import subprocess
+from collections import Counter
+
+import pytest
+
+from parity_tests import harness, report
+from parity_tests.catalog import CATALOG, E
+from parity_tests.figures import FIGURES, FigureSpec, render
+from parity_tests.report_data import catalog_test_name, comparisons, entry_status, records_for
+from parity_tests.report_html import level
+from parity_tests.report_sources import _source_lines, resolve, source_of
+
+ACT = "test_activation.py::test_module_forward_backward"
+ACT_F = "test_activation.py::test_function_and_derivative"
+
+
+def rec(component, tensor="output", dtype="float64", headroom=0.01, test=ACT, **extra):
+    node = f"parity_tests/{test}[{component}-{dtype}]"
+    return dict(component=component, tensor=tensor, dtype=dtype, max_abs=headroom * 1e-12,
+                max_rel=headroom * 1e-10, rtol=1e-10, atol=1e-12, headroom=headroom,
+                test=node) | extra  # fmt: skip
+
+
+def test_test_key_drops_the_folder_and_the_case():
+    assert catalog_test_name("parity_tests/test_models.py::test_neuron[relu-(6, 3)-float64]") == (
+        "test_models.py::test_neuron"
+    )
+    assert catalog_test_name("parity_tests/test_x.py::TestA::test_b[1]") == "test_x.py::test_b"
+
+
+def test_harness_records_the_running_test():
+    harness.assert_close([1.0], [1.0], component="report self-check", tensor="t", dtype="float64")
+    record = harness.RECORDS.pop()  # not a parity figure: keep it out of a PARITY_RECORD dump
+    assert (
+        catalog_test_name(record["test"]) == "test_report.py::test_harness_records_the_running_test"
+    )
+
+
+def test_a_test_of_several_components_is_narrowed_to_the_entrys():
+    catalog = [E("scratch.nn.ReLU", "torch.nn.ReLU", "Activations", ACT),
+               E("scratch.nn.Sigmoid", "torch.nn.Sigmoid", "Activations", ACT)]  # fmt: skip
+    records = [rec("ReLU"), rec("Sigmoid"), rec("ReLU", "grad of input 0")]
+    assert [r["component"] for r in records_for(catalog[0], records)] == ["ReLU", "ReLU"]
+    assert [r["component"] for r in records_for(catalog[1], records)] == ["Sigmoid"]
+
+
+def test_short_labels_and_derivatives_map_to_their_entries():
+    loss = "test_loss.py::test_loss_options"
+    catalog = [E("scratch.nn.CrossEntropyLoss", "t", "Losses", loss),
+               E("scratch.nn.BCELoss", "t", "Losses", loss),
+               E("scratch.functional.relu", "t", "Activations", ACT_F),
+               E("scratch.functional.relu_derivative", "t", "Activations", ACT_F)]  # fmt: skip
+    records = [rec("CE label_smoothing=0.1", test=loss), rec("BCE weight", test=loss),
+               rec("relu", test=ACT_F), rec("relu", "derivative", test=ACT_F)]  # fmt: skip
+    found = [[(r["component"], r["tensor"]) for r in records_for(e, records)]
+             for e in catalog]  # fmt: skip
+    assert found == [
+        [("CE label_smoothing=0.1", "output")],
+        [("BCE weight", "output")],
+        [("relu", "output"), ("relu", "derivative")],
+        [("relu", "derivative")],
+    ]
+
+
+def test_a_grad_entry_takes_its_own_records_else_its_functions():
+    test = "test_x.py::test_grad"
+    beale_grad = E("scratch.datasets.beale_grad", "t", "Optimizers and schedules", test)
+    penalty_grad = E("scratch.regularization.l1_penalty_grad", "t", "Regularisation", test)
+    records = [rec("beale", test=test), rec("beale_grad", test=test), rec("l1_penalty", test=test)]
+    assert [r["component"] for r in records_for(beale_grad, records)] == ["beale_grad"]
+    assert [r["component"] for r in records_for(penalty_grad, records)] == ["l1_penalty"]
+
+
+def test_records_naming_no_entry_all_go_to_the_entry_of_their_test():
+    models = "test_models.py::test_network_forward_and_gradients"
+    catalog = [E("scratch.models.NeuralNetwork", "t", "MLP and backprop", models)]
+    records = [rec("spiral MLP 2-64-32-3", test=models), rec("XOR net", test=models), rec("ReLU")]
+    assert len(records_for(catalog[0], records)) == 2
+
+
+def test_comparisons_keep_the_worst_record_per_tensor_and_dtype():
+    rows = comparisons([rec("ReLU", headroom=0.2), rec("ReLU", headroom=0.05),
+                        rec("ReLU", dtype="float32", headroom=0.5)])  # fmt: skip
+    assert len(rows) == 1 and rows[0]["count"] == 3
+    assert rows[0]["float64"]["headroom"] == 0.2 and rows[0]["float32"]["headroom"] == 0.5
+
+
+@pytest.mark.parametrize("headroom,css", [(None, ""), (0.1, "ok"), (0.11, "warn"), (1.5, "fail")])
+def test_headroom_above_a_tenth_of_the_tolerance_is_highlighted(headroom, css):
+    assert level(headroom) == css
+
+
+def test_a_figure_whose_component_is_missing_says_not_available_yet():
+    def needs_missing_branch():
+        from scratch import no_such_module  # noqa: F401
+
+    spec = FigureSpec("x", "Attention", "X", needs_missing_branch)
+    out = render(spec)
+    assert out["status"] == "unavailable" and out["caption"].startswith("Not available yet")
+    assert render(FigureSpec("y", "Attention", "Y", None, todo="later"))["status"] == "stub"
+
+
+@pytest.mark.parametrize("name", ["scratch.nn.ReLU", "torch.nn.ReLU", "torch.nn.Module",
+                                  "scratch.nn.Module", "torch.nn.MultiheadAttention"])  # fmt: skip
+def test_class_sources_are_what_inspect_finds(name):
+    obj = resolve(name)
+    assert _source_lines(obj) == inspect.getsourcelines(obj)
+
+
+def test_sources_are_labelled_python_or_builtin():
+    assert source_of("scratch.nn.ReLU").language == "python"
+    builtin = source_of("torch.sigmoid")
+    assert builtin.language == "text" and "built-in" in builtin.label and builtin.code
+
+
+def find_chromium() -> str | None:
+    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
+
+
+@pytest.mark.skipif(
+    find_chromium() is None, reason="chromium is not installed (.ci/run installs it)"
+)
+def test_page_opens_in_a_browser_with_every_entry_figure_and_image(tmp_path):
+    fast_test = "test_datasets.py::test_xor_matches"
+    status = report.main(["--out", str(tmp_path), "--tests", fast_test,
+                          "--figures", "cheap", "-n", "0"])  # fmt: skip
+    assert status == 0
+    cmd = [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+           "--virtual-time-budget=5000", "--dump-dom", (tmp_path / "report.html").as_uri()]  # fmt: skip
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
+    counts = re.search(r'data-images-total="(\d+)" data-images-decoded="(\d+)"', dom)
+    assert counts, "the page's load script did not run"
+    total, decoded = map(int, counts.groups())
+    assert decoded == total, f"only {decoded} of {total} images decoded"
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', dom), "the page must work offline"
+    entries = set(re.findall(r'data-entry="([^"]+)"', dom))
+    assert entries == {e.scratch for e in CATALOG}
+    figures = dict(re.findall(r'data-figure="([^"]+)" data-status="([^"]+)"', dom))
+    assert set(figures) == {s.name for s in FIGURES}
+    drawn = {name for name, status in figures.items() if status == "ok"}
+    assert total == len(drawn) >= 1 and drawn <= {s.name for s in FIGURES if s.cheap}
+    assert re.search(r'data-entry="scratch.datasets.xor">.{0,300}?status passed', dom)
+
+
+def test_an_entry_whose_test_failed_is_marked_failed():
+    entry = E("scratch.nn.ReLU", "torch.nn.ReLU", "Activations", ACT, ACT_F)
+    rows = comparisons([rec("ReLU")])
+    assert entry_status(entry, {ACT: Counter(passed=3, failed=1)}, rows) == "failed"
+    assert entry_status(entry, {ACT_F: Counter(passed=2)}, rows) == "passed"
+    assert entry_status(entry, {}, rows) == "not run"
+    assert entry_status(entry, None, comparisons([rec("ReLU", headroom=2.0)])) == "over tolerance"
