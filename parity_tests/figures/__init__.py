@@ -9,7 +9,7 @@ from parity_tests.figures import (  # noqa: F401 - imported to register their fi
     convolution,
     initialisation,
     optim,
-    pending,
+    receptive,
     regularization,
 )
 from parity_tests.figures.registry import FIGURES, FigureSpec, figure, render, render_all, stub
