@@ -218,15 +218,8 @@ class Module:
         return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
 
 
-class Sequential(Module):
-    """Apply modules in order; backward walks them in reverse (the chain rule, literally)."""
-
-    def __init__(self, *modules: Module) -> None:
-        super().__init__()
-        for index, module in enumerate(modules):
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential argument {index} must be a Module, got {module!r}")
-            setattr(self, str(index), module)
+class _Container(Module):
+    """Children registered under ``0``, ``1``, ...: indexing, length and iteration."""
 
     def __getitem__(self, index: int) -> Module:
         return list(self._modules.values())[index]
@@ -236,6 +229,17 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+
+class Sequential(_Container):
+    """Apply modules in order; backward walks them in reverse (the chain rule, literally)."""
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for index, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential argument {index} must be a Module, got {module!r}")
+            setattr(self, str(index), module)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for module in self:
@@ -248,7 +252,7 @@ class Sequential(Module):
         return grad_output
 
 
-class ModuleList(Module):
+class ModuleList(_Container):
     """A list of sub-modules registered under ``0``, ``1``, ... (torch's ``nn.ModuleList``)."""
 
     def __init__(self, modules: list[Module] | None = None) -> None:
@@ -261,12 +265,3 @@ class ModuleList(Module):
             raise TypeError(f"ModuleList items must be Modules, got {module!r}")
         setattr(self, str(len(self._modules)), module)
         return self
-
-    def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
