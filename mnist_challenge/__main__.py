@@ -13,7 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mnist_challenge.data import MNISTDataError
-from mnist_challenge.train import DEVICES, PRESETS, CheckpointError, Config, evaluate, train
+from mnist_challenge.evaluate import evaluate
+from mnist_challenge.train import DEVICES, PRESETS, CheckpointError, Config, train
 
 
 def _checked(kind: type, test: Callable[[float], bool], expected: str) -> Callable[[str], object]:

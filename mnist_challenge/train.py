@@ -11,7 +11,6 @@ epoch come from a generator seeded by (seed, epoch), and the global RNG state is
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import math
 import os
@@ -29,6 +28,9 @@ from mnist_challenge.data import MNIST, augment, batches, load_mnist
 from mnist_challenge.model import ChallengeNet, count_parameters
 
 CHECKPOINT_FORMAT = "mnist-challenge-checkpoint-v1"
+# Settings that may change between an interrupted run and its --resume.
+RUN_CONTROL = {"name", "out_dir", "data_dir", "device", "resume", "overwrite", "stop_after",
+               "threads", "progress", "plots"}  # fmt: skip
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -162,13 +164,13 @@ def predict(model: torch.nn.Module, images: torch.Tensor, cfg: Config, device: t
     model.eval()
     out = []
     for x, _ in batches(images, torch.zeros(len(images)), 2000):
-        x = x.to(device, memory_format=_memory_format(cfg))
+        x = x.to(device, memory_format=memory_format(cfg))
         with torch.autocast(device.type, torch.bfloat16, enabled=cfg.bf16):
             out.append(model(x).float().cpu())
     return torch.cat(out)
 
 
-def _memory_format(cfg: Config) -> torch.memory_format:
+def memory_format(cfg: Config) -> torch.memory_format:
     return torch.channels_last if cfg.channels_last else torch.contiguous_format
 
 
@@ -197,6 +199,16 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
     if not cfg.resume and out.exists() and not cfg.overwrite:
         raise ValueError(f"{out} exists: pass --resume to continue it or --overwrite")
     ckpt = load_checkpoint(ckpt_path, cfg.widths) if cfg.resume else None
+    if ckpt is not None:
+        changed = [
+            f"{k}={v!r} (checkpoint: {ckpt['config'].get(k)!r})"
+            for k, v in asdict(cfg).items()
+            if k not in RUN_CONTROL and ckpt["config"].get(k) != v
+        ]
+        if changed:
+            raise CheckpointError(f"resume: settings differ from {ckpt_path}: {', '.join(changed)}")
+        if ckpt["epoch"] >= cfg.epochs:
+            raise ValueError(f"resume: {out} already finished its {cfg.epochs} epochs")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
@@ -210,7 +222,7 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
 
     # model, optimizer, schedule: all seeded
     torch.manual_seed(cfg.seed)
-    model = ChallengeNet(cfg.widths, cfg.dropout).to(device, memory_format=_memory_format(cfg))
+    model = ChallengeNet(cfg.widths, cfg.dropout).to(device, memory_format=memory_format(cfg))
     optimizer = torch.optim.SGD(
         model.parameters(),
         lr=cfg.lr,
@@ -254,7 +266,7 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
         for x, y in bar:
             if cfg.augment:
                 x = augment(x, g, cfg.degrees, cfg.scale, cfg.shift)
-            x = x.to(device, memory_format=_memory_format(cfg))
+            x = x.to(device, memory_format=memory_format(cfg))
             y = y.to(device)
             with torch.autocast(device.type, torch.bfloat16, enabled=cfg.bf16):
                 logits = model(x)
@@ -328,50 +340,3 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
         f"({summary['params']} parameters, {summary['wall_time_s']:.0f}s) -> {out}"
     )
     return summary
-
-
-def evaluate(
-    checkpoint: str, data_dir: str = "", device: str = "auto", engine: str = "torch"
-) -> dict[str, Any]:
-    """Test accuracy and per-class accuracy of a checkpoint."""
-    if engine not in ("torch", "numpy"):
-        raise ValueError(f"engine: expected torch or numpy, got {engine!r}")
-    ckpt = load_checkpoint(checkpoint)
-    data = load_mnist(data_dir or None)
-    if engine == "numpy":
-        logits = predict_numpy(ckpt, data.test_images)
-    else:
-        model = model_from_checkpoint(ckpt)
-        fields = {f.name for f in dataclasses.fields(Config)}
-        cfg = Config(**{k: v for k, v in ckpt["config"].items() if k in fields})
-        cfg.widths = tuple(cfg.widths)
-        dev = pick_device(device)
-        logits = predict(
-            model.to(dev, memory_format=_memory_format(cfg)), data.test_images, cfg, dev
-        )
-    pred = logits.argmax(1)
-    return {
-        "engine": engine,
-        "test_accuracy": float((pred == data.test_labels).float().mean()),
-        "per_class_accuracy": per_class_accuracy(pred, data.test_labels),
-    }
-
-
-def predict_numpy(ckpt: dict, images: torch.Tensor) -> torch.Tensor:
-    """Logits from the NumPy twin `scratch.models.ChallengeNet` (hook for the twin)."""
-    try:
-        from scratch.models import ChallengeNet as NumpyChallengeNet
-    except ImportError as e:
-        raise NotImplementedError(
-            "--engine numpy needs scratch.models.ChallengeNet, which is not available yet "
-            f"({e}); use --engine torch"
-        ) from e
-    cfg = ckpt["config"]
-    net = NumpyChallengeNet(tuple(cfg["widths"]), cfg["dropout"])
-    net.load_state_dict({k: v.numpy() for k, v in ckpt["model"].items()})
-    net.eval()
-    out = [
-        torch.from_numpy(net(x.numpy()))
-        for x, _ in batches(images, torch.zeros(len(images)), 1000)
-    ]  # fmt: skip
-    return torch.cat(out)

@@ -18,7 +18,8 @@ import torch
 
 from mnist_challenge import data
 from mnist_challenge.__main__ import main
-from mnist_challenge.train import CheckpointError, Config, evaluate, load_checkpoint, train
+from mnist_challenge.evaluate import evaluate
+from mnist_challenge.train import CheckpointError, Config, load_checkpoint, train
 
 HAVE_MNIST = (Path(os.environ.get("MNIST_ROOT", "data")) / "MNIST" / "raw").is_dir()
 needs_mnist = pytest.mark.skipif(not HAVE_MNIST, reason="the MNIST files are not at $MNIST_ROOT")
@@ -48,7 +49,7 @@ def tiny(tmp_path: Path, **overrides) -> Config:
 
 @needs_mnist
 def test_short_run_learns_and_writes_its_run_folder(tmp_path, mnist):
-    cfg = tiny(tmp_path, train_subset=2000, lr=0.2, augment=False, plots=True)
+    cfg = tiny(tmp_path, train_subset=1536, lr=0.2, augment=False, plots=True)
     summary = train(cfg, mnist)
     assert summary["test_accuracy"] > 0.8  # chance is 0.1
     out = tmp_path / "runs" / "tiny"
@@ -69,6 +70,8 @@ def test_resume_ends_with_the_same_weights(tmp_path, mnist):
     stopped = train(tiny(tmp_path, name="resumed", stop_after=1), mnist)
     assert stopped == {"stopped_at_epoch": 1}
     assert load_checkpoint(tmp_path / "runs" / "resumed" / "checkpoint.pt")["epoch"] == 1
+    with pytest.raises(CheckpointError, match="epochs=3"):  # another schedule is refused
+        train(tiny(tmp_path, name="resumed", resume=True, epochs=3), mnist)
     torch.manual_seed(1234)  # a different global RNG state must not matter after resume
     train(tiny(tmp_path, name="resumed", resume=True), mnist)
     a = load_checkpoint(tmp_path / "runs" / "straight" / "checkpoint.pt")
@@ -79,13 +82,6 @@ def test_resume_ends_with_the_same_weights(tmp_path, mnist):
     assert a["history"][-1]["test_acc"] == b["history"][-1]["test_acc"]
 
 
-@needs_mnist
-def test_same_seed_same_run(tmp_path, mnist):
-    a = train(tiny(tmp_path, name="a", epochs=1), mnist)
-    b = train(tiny(tmp_path, name="b", epochs=1), mnist)
-    assert a["test_accuracy"] == b["test_accuracy"]
-
-
 def test_foreign_files_are_refused_as_checkpoints(tmp_path):
     (tmp_path / "text.pt").write_text("not a checkpoint")
     torch.save({"model": {}}, tmp_path / "other.pt")
@@ -94,26 +90,39 @@ def test_foreign_files_are_refused_as_checkpoints(tmp_path):
             load_checkpoint(tmp_path / name)
 
 
+@pytest.fixture(scope="module")
+def small_checkpoint(tmp_path_factory, mnist) -> Path:
+    """One epoch of ChallengeNet(widths=(4, 8, 8)) on 512 images, shared by the tests below."""
+    tmp = tmp_path_factory.mktemp("small")
+    before = torch.get_num_threads()
+    train(tiny(tmp, epochs=1, train_subset=512, widths=(4, 8, 8)), mnist)
+    torch.set_num_threads(before)
+    return tmp / "runs" / "tiny" / "checkpoint.pt"
+
+
 @needs_mnist
-def test_checkpoint_of_another_architecture_is_refused(tmp_path, mnist, capsys):
-    train(tiny(tmp_path, epochs=1, widths=(4, 8, 8)), mnist)
-    path = tmp_path / "runs" / "tiny" / "checkpoint.pt"
+def test_checkpoint_of_another_architecture_is_refused(small_checkpoint, tmp_path, mnist):
     with pytest.raises(CheckpointError, match=r"widths=\(4, 8, 8\)"):
-        load_checkpoint(path, widths=(6, 16, 24))
+        load_checkpoint(small_checkpoint, widths=(6, 16, 24))
+    run = tmp_path / "runs" / "tiny"
+    run.mkdir(parents=True)
+    (run / "checkpoint.pt").write_bytes(small_checkpoint.read_bytes())
     with pytest.raises(CheckpointError, match="widths"):
         train(tiny(tmp_path, resume=True), mnist)
-    # evaluate rebuilds the checkpoint's own architecture
-    assert main(["evaluate", "--checkpoint", str(path)]) == 0
+
+
+@needs_mnist
+def test_evaluate_rebuilds_the_checkpoints_architecture(small_checkpoint, capsys):
+    assert main(["evaluate", "--checkpoint", str(small_checkpoint)]) == 0
     printed = capsys.readouterr().out
     assert "test accuracy (torch)" in printed and "digit 9" in printed
 
 
 @needs_mnist
-def test_numpy_engine_is_a_clear_hook_until_the_twin_exists(tmp_path, mnist, monkeypatch):
-    train(tiny(tmp_path, epochs=1), mnist)
+def test_numpy_engine_is_a_clear_hook_until_the_twin_exists(small_checkpoint, monkeypatch):
     monkeypatch.setitem(sys.modules, "scratch.models", None)  # as if the twin is missing
     with pytest.raises(NotImplementedError, match="scratch.models.ChallengeNet"):
-        evaluate(str(tmp_path / "runs" / "tiny" / "checkpoint.pt"), engine="numpy")
+        evaluate(str(small_checkpoint), engine="numpy")
 
 
 @pytest.mark.parametrize(
