@@ -66,10 +66,13 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         if field.name == "preset":
             parser.add_argument(flag, choices=sorted(PRESETS), default="default")
         elif isinstance(field.default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                help=f"default {field.default}")  # fmt: skip
         else:
             kind = SPECIAL.get(field.name) or type(field.default)
-            parser.add_argument(flag, type=kind, default=None, metavar=field.name.upper())
+            shown = ",".join(map(str, field.default)) if field.name == "widths" else field.default
+            parser.add_argument(flag, type=kind, default=None, metavar=field.name.upper(),
+                                help=f"default {shown!r}")  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

@@ -52,7 +52,7 @@ class Config:
     widths: tuple[int, int, int] = (6, 16, 24)
     dropout: float = 0.0
     # optimisation: SGD with Nesterov momentum under a OneCycle schedule
-    epochs: int = 12
+    epochs: int = 10
     batch_size: int = 128
     lr: float = 0.2  # OneCycle's peak learning rate
     momentum: float = 0.9
@@ -106,13 +106,15 @@ class CheckpointError(ValueError):
 
 
 def pick_device(name: str) -> torch.device:
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    """auto = cuda, then mps, then cpu; a named device must be available."""
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    if name == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    kind = name.split(":")[0]
+    if kind not in DEVICES or (kind == "cuda" and not cuda) or (kind == "mps" and not mps):
+        raise ValueError(f"device: {name!r} is not available here; expected auto or cpu")
+    return torch.device(name)
 
 
 def run_dir(cfg: Config) -> Path:
@@ -209,9 +211,9 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
             raise CheckpointError(f"resume: settings differ from {ckpt_path}: {', '.join(changed)}")
         if ckpt["epoch"] >= cfg.epochs:
             raise ValueError(f"resume: {out} already finished its {cfg.epochs} epochs")
+    device = pick_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = pick_device(cfg.device)
     data = data or load_mnist(cfg.data_dir or None)
     train_x, train_y = data.train_images, data.train_labels
     test_x, test_y = data.test_images, data.test_labels

@@ -152,6 +152,14 @@ def test_config_rejects_bad_values_and_writes_nothing(tmp_path, field, value):
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_unavailable_device_is_a_clear_error(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--out-dir", str(tmp_path / "runs"), "--device", "cuda"])
+    assert "device: 'cuda' is not available" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_missing_data_stops_before_the_run_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(data, "DOWNLOADERS", [])
     empty = tmp_path / "empty"
