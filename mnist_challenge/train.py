@@ -52,9 +52,9 @@ class Config:
     widths: tuple[int, int, int] = (6, 16, 24)
     dropout: float = 0.0
     # optimisation: SGD with Nesterov momentum under a OneCycle schedule
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 0.2  # OneCycle's peak learning rate
+    epochs: int = 12
+    batch_size: int = 256
+    lr: float = 0.4  # OneCycle's peak learning rate
     momentum: float = 0.9
     weight_decay: float = 5e-4
     label_smoothing: float = 0.1
