@@ -1,0 +1,119 @@
+"""Command line: `python -m mnist_challenge train|evaluate` (console script `mnist-challenge`).
+
+Every field of `train.Config` is an option (`--batch-size 256`, `--no-augment`);
+`--preset fast` changes the defaults, and options given explicitly still win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+from collections.abc import Callable, Sequence
+
+from mnist_challenge.data import MNISTDataError
+from mnist_challenge.evaluate import evaluate
+from mnist_challenge.train import DEVICES, PRESETS, CheckpointError, Config, train
+
+
+def _checked(kind: type, test: Callable[[float], bool], expected: str) -> Callable[[str], object]:
+    """An argparse type that names what was expected when the value is wrong."""
+
+    def parse(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _widths(text: str) -> tuple[int, int, int]:
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        widths = ()
+    if len(widths) != 3 or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected three positive ints like 8,16,24, got {text!r}")
+    return widths  # type: ignore[return-value]
+
+
+def _device(text: str) -> str:
+    if text.split(":")[0] not in DEVICES:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(DEVICES)}, got {text!r}")
+    return text
+
+
+# Options whose values must be checked beyond their type.
+SPECIAL = {
+    "epochs": _checked(int, lambda v: v >= 1, "an integer >= 1"),
+    "batch_size": _checked(int, lambda v: v >= 1, "an integer >= 1"),
+    "lr": _checked(float, lambda v: math.isfinite(v) and v > 0, "a positive number"),
+    "weight_decay": _checked(float, lambda v: v >= 0, "a number >= 0"),
+    "widths": _widths,
+    "device": _device,
+    "preset": None,
+}
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    for field in dataclasses.fields(Config):
+        flag = "--" + field.name.replace("_", "-")
+        if field.name == "preset":
+            parser.add_argument(flag, choices=sorted(PRESETS), default="default")
+        elif isinstance(field.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                help=f"default {field.default}")  # fmt: skip
+        else:
+            kind = SPECIAL.get(field.name) or type(field.default)
+            shown = ",".join(map(str, field.default)) if field.name == "widths" else field.default
+            parser.add_argument(flag, type=kind, default=None, metavar=field.name.upper(),
+                                help=f"default {shown!r}")  # fmt: skip
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Config defaults, then the preset, then the options given on the command line."""
+    values = dict(PRESETS[args.preset], preset=args.preset)
+    for field in dataclasses.fields(Config):
+        given = getattr(args, field.name)
+        if given is not None and field.name != "preset":
+            values[field.name] = given
+    return Config(**values)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mnist-challenge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_train = sub.add_parser("train", help="train ChallengeNet (defaults reach >= 99.6%%)")
+    _add_config_options(p_train)
+    p_eval = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
+    p_eval.add_argument("--checkpoint", required=True)
+    p_eval.add_argument("--data-dir", default="")
+    p_eval.add_argument("--device", type=_device, default="auto")
+    p_eval.add_argument("--engine", choices=("torch", "numpy"), default="torch")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            train(config_from_args(args))
+        else:
+            result = evaluate(args.checkpoint, args.data_dir, args.device, args.engine)
+            print(f"test accuracy ({result['engine']}): {result['test_accuracy']:.4f}")
+            for k, acc in enumerate(result["per_class_accuracy"]):
+                print(f"  digit {k}: {acc:.4f}")
+    except (ValueError, MNISTDataError, NotImplementedError, FileNotFoundError) as e:
+        kind = "checkpoint" if isinstance(e, CheckpointError) else args.command
+        parser.exit(2, f"{parser.prog} {kind}: error: {e}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
