@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mnist_challenge.data import MNISTDataError
-from mnist_challenge.evaluate import evaluate
+from mnist_challenge.evaluate import ENGINES, evaluate
 from mnist_challenge.train import DEVICES, PRESETS, CheckpointError, Config, train
 
 
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--checkpoint", required=True)
     p_eval.add_argument("--data-dir", default="")
     p_eval.add_argument("--device", type=_device, default="auto")
-    p_eval.add_argument("--engine", choices=("torch", "numpy"), default="torch")
+    p_eval.add_argument("--engine", choices=ENGINES, default="torch")
     return parser
 
 
@@ -109,6 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"test accuracy ({result['engine']}): {result['test_accuracy']:.4f}")
             for k, acc in enumerate(result["per_class_accuracy"]):
                 print(f"  digit {k}: {acc:.4f}")
+            if args.engine == "both":
+                print(
+                    f"numpy vs torch: max |logit difference| {result['max_abs_logit_diff']:.2e}, "
+                    f"{result['prediction_mismatches']} predictions differ, inference time "
+                    f"numpy {result['numpy_seconds']:.2f} s / torch {result['torch_seconds']:.2f} s "
+                    f"= {result['numpy_over_torch_time']:.2f}x"
+                )
     except (ValueError, MNISTDataError, NotImplementedError, FileNotFoundError) as e:
         kind = "checkpoint" if isinstance(e, CheckpointError) else args.command
         parser.exit(2, f"{parser.prog} {kind}: error: {e}\n")

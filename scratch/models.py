@@ -1,7 +1,8 @@
 """The seed's composite models: a single Neuron and the NeuralNetwork (MLP) trained by backprop.
 
 Twin: torch_ref/models.py (the same models as torch ``nn.Module``s trained with autograd and
-``torch.optim.SGD``). ``ChallengeNet``, the MNIST capstone's NumPy twin, joins them later.
+``torch.optim.SGD``), and ``mnist_challenge.model.ChallengeNet`` for the MNIST capstone's
+``ChallengeNet``, whose trained state_dict loads here as is.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import numpy as np
 
 from scratch._checks import as_float_array, check_positive_int
 from scratch.nn.activation import ReLU, Sigmoid, Tanh, sigmoid, softmax
+from scratch.nn.batchnorm import BatchNorm2d
+from scratch.nn.conv import Conv2d
+from scratch.nn.dropout import Dropout
 from scratch.nn.linear import Linear
 from scratch.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss
 from scratch.nn.module import Module, Parameter, Sequential
+from scratch.nn.pooling import AdaptiveAvgPool2d, Flatten, MaxPool2d
 
-__all__ = ["NeuralNetwork", "Neuron"]
+__all__ = ["ChallengeNet", "NeuralNetwork", "Neuron"]
 
 NEURON_ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "identity": None}
 HIDDEN_ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
@@ -126,3 +131,93 @@ class NeuralNetwork(Module):
         if not lr > 0:
             raise ValueError(f"lr must be a positive number, got {lr!r}")
         return [self.train_step(X, y, lr) for _ in range(epochs)]
+
+
+class ConvBN(Module):
+    """conv 3x3 (no bias: BatchNorm has one) → BatchNorm → ReLU; backward in reverse order."""
+
+    def __init__(self, c_in: int, c_out: int, dtype: type = np.float32) -> None:
+        super().__init__()
+        self.conv = Conv2d(c_in, c_out, 3, padding=1, bias=False, dtype=dtype)
+        self.bn = BatchNorm2d(c_out, dtype=dtype)
+        self.relu = ReLU()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.relu(self.bn(self.conv(x)))
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return self.conv.backward(self.bn.backward(self.relu.backward(grad_output)))
+
+
+class ResidualBlock(Module):
+    """out = relu(x + bn2(conv2(relu(bn1(conv1(x)))))).
+
+    The skip connection is why residual nets train deep: in backward the upstream gradient
+    reaches x twice — straight through the addition, and through the branch — and the two add.
+    """
+
+    def __init__(self, channels: int, dtype: type = np.float32) -> None:
+        super().__init__()
+        self.conv1 = Conv2d(channels, channels, 3, padding=1, bias=False, dtype=dtype)
+        self.bn1 = BatchNorm2d(channels, dtype=dtype)
+        self.relu1 = ReLU()
+        self.conv2 = Conv2d(channels, channels, 3, padding=1, bias=False, dtype=dtype)
+        self.bn2 = BatchNorm2d(channels, dtype=dtype)
+        self.relu2 = ReLU()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        z = self.relu1(self.bn1(self.conv1(x)))
+        return self.relu2(x + self.bn2(self.conv2(z)))
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        d_sum = self.relu2.backward(grad_output)  # gradient of x + branch(x)
+        d_branch = self.bn2.backward(d_sum)
+        d_branch = self.conv1.backward(
+            self.bn1.backward(self.relu1.backward(self.conv2.backward(d_branch)))
+        )
+        return d_sum + d_branch  # the identity path adds d_sum unchanged
+
+
+class ChallengeNet(Module):
+    """NumPy twin of ``mnist_challenge.model.ChallengeNet``: same layers, same names.
+
+    28x28: stem, maxpool → 14x14: down1 (→ widths[1] channels), block1, down2, maxpool → 7x7:
+    block2, global average pool, flatten, dropout, fc → 10 logits. Only the stem runs at
+    full resolution, which keeps the FLOPs (and the training time) low.
+    """
+
+    def __init__(self, widths: Sequence[int] = (6, 16, 24), dropout: float = 0.0,
+                 *, dtype: type = np.float32) -> None:  # fmt: skip
+        super().__init__()
+        if len(widths) != 3:
+            raise ValueError(f"widths must be three channel counts (c1, c2, c3), got {widths!r}")
+        c1, c2, c3 = (check_positive_int(c, "widths") for c in widths)
+        self.widths = (c1, c2, c3)
+        self.stem = ConvBN(1, c1, dtype)
+        self.down1 = ConvBN(c1, c2, dtype)
+        self.pool1 = MaxPool2d(2)
+        self.block1 = ResidualBlock(c2, dtype)
+        self.down2 = ConvBN(c2, c3, dtype)
+        self.pool2 = MaxPool2d(2)
+        self.block2 = ResidualBlock(c3, dtype)
+        self.gap = AdaptiveAvgPool2d(1)
+        self.flatten = Flatten()
+        self.dropout = Dropout(dropout)
+        self.fc = Linear(c3, 10, dtype=dtype)
+
+    def _layers(self) -> list[Module]:
+        return [self.stem, self.pool1, self.down1, self.block1, self.down2, self.pool2,
+                self.block2, self.gap, self.flatten, self.dropout, self.fc]  # fmt: skip
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_float_array(x, "x")
+        if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
+            raise ValueError(f"x must have shape (N, 1, 28, 28), got {x.shape}")
+        for layer in self._layers():
+            x = layer(x)
+        return x
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        for layer in reversed(self._layers()):
+            grad_output = layer.backward(grad_output)
+        return grad_output
