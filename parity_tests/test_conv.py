@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +14,8 @@ from hypothesis import strategies as st
 
 import scratch.functional as sf
 import scratch.nn as snn
+import scratch.nn._flat_conv as flat_conv
+import scratch.nn.conv as conv_module
 import torch_ref.nn.conv as tnn
 from parity_tests.harness import DTYPES, assert_close, check_module, randn
 from scratch.nn.conv import conv2d_manual
@@ -132,12 +137,40 @@ def conv_configs(draw, transposed: bool = False):
     return kwargs, (batch, c_in, *size)
 
 
-@given(config=conv_configs())
-def test_conv2d_configuration_space(config):
+@given(config=conv_configs(), flat=st.booleans(), block=st.sampled_from([5, 64, 4096]))
+def test_conv2d_configuration_space(config, flat, block):
+    """Stride-1 configurations also run through the flat fast path (forced, with small cache
+    blocks so that block edges and a short last block are crossed) — see _flat_conv."""
     kwargs, shape = config
-    for dtype in DTYPES:
-        x = randn(shape, dtype, seed=sum(shape))
-        check_module("Conv2d (hypothesis)", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs), x, dtype=dtype)  # fmt: skip
+    with forced_flat_path(flat, block):
+        for dtype in DTYPES:
+            x = randn(shape, dtype, seed=sum(shape))
+            check_module("Conv2d (hypothesis)", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs), x, dtype=dtype)  # fmt: skip
+
+
+@contextlib.contextmanager
+def forced_flat_path(flat: bool, block: int):
+    """Make every stride-1 Conv2d take (or skip) the flat path, with ``block`` columns a block."""
+    with mock.patch.object(conv_module, "flat_pays", lambda *args: flat), \
+            mock.patch.object(flat_conv, "BLOCK", block):  # fmt: skip
+        yield
+
+
+FLAT_CASES = [  # stride 1 by definition of the fast path
+    ("3x3 pad 1 (the MNIST CNN)", dict(in_channels=3, out_channels=4, kernel_size=3, padding=1), (2, 3, 9, 8)),
+    ("dilation 2, groups 2", dict(in_channels=4, out_channels=6, kernel_size=3, padding=2, dilation=2, groups=2), (2, 4, 8, 9)),
+    ("'same', even kernel (asymmetric pad)", dict(in_channels=2, out_channels=3, kernel_size=(2, 4), padding="same"), (1, 2, 7, 6)),
+    ("no padding, 1x1", dict(in_channels=5, out_channels=2, kernel_size=1), (3, 5, 4, 4)),
+    ("depthwise 5x5 pad (2, 1)", dict(in_channels=3, out_channels=3, kernel_size=5, padding=(2, 1), groups=3), (2, 3, 6, 7)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,kwargs,shape", FLAT_CASES, ids=[c[0] for c in FLAT_CASES])
+def test_conv2d_flat_path(name, kwargs, shape, dtype):
+    with forced_flat_path(True, block=7):
+        check_module(f"Conv2d flat path ({name})", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs),
+                     randn(shape, dtype, seed=3), dtype=dtype)  # fmt: skip
 
 
 @given(config=conv_configs(transposed=True))

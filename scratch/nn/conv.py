@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratch._checks import as_float_array, check_positive_int, check_same_dtype
+from scratch.nn._flat_conv import flat_backward, flat_forward, flat_input, flat_pays
 from scratch.nn._im2col import (
     Padding4,
     Pair,
@@ -156,12 +157,17 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     _check_weight(x, weight, bias, groups, 1, weight.shape[0] if weight.ndim else 0)
     kernel = weight.shape[2:]
     pad4 = resolve_padding(padding, kernel, stride, dilation)
-    cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
     W_g = weight.reshape(groups, weight.shape[0] // groups, -1)
-    Z = batch_major(np.matmul(W_g, cols), x.shape[0], (oh, ow))
+    if stride == (1, 1) and flat_pays(x.shape, kernel, pad4, dilation):  # see _flat_conv
+        cols, geom = flat_input(x, kernel, pad4, dilation)  # the backward rebuilds cols from it
+        Z = flat_forward(cols, geom, W_g)
+    else:
+        cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
+        geom = None
+        Z = batch_major(np.matmul(W_g, cols), x.shape[0], (oh, ow))
     if bias is not None:
         Z += bias.reshape(-1, 1, 1)
-    return Z, cols
+    return Z, (cols, geom)
 
 
 def _output_padding(output_padding: object, stride: Pair, dilation: Pair) -> Pair:
@@ -300,11 +306,16 @@ class Conv2d(_ConvNd):
         return Z
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        x_shape, cols = self.saved()
+        x_shape, (cols, geom) = self.saved()
         dZ = np.asarray(grad_output, dtype=self.weight.dtype)
-        self._accumulate(dZ, _conv_grad_weight(cols, dZ, self.weight.shape, self.groups))
-        return _conv_grad_input(dZ, self.weight.data, x_shape, self.stride, self._pad4,
-                                self.dilation, self.groups)  # fmt: skip
+        if geom is None:
+            self._accumulate(dZ, _conv_grad_weight(cols, dZ, self.weight.shape, self.groups))
+            return _conv_grad_input(dZ, self.weight.data, x_shape, self.stride, self._pad4,
+                                    self.dilation, self.groups)  # fmt: skip
+        W_g = self.weight.data.reshape(self.groups, self.out_channels // self.groups, -1)
+        dW_g, dx = flat_backward(cols, geom, W_g, dZ)  # stride 1: cols is the flat input
+        self._accumulate(dZ, dW_g.reshape(self.weight.shape))
+        return dx
 
 
 class ConvTranspose2d(_ConvNd):
