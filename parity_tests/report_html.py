@@ -27,6 +27,7 @@ h3{margin:0;font-size:15px}code{font-size:12.5px}
 .meta{color:#56606b}.legend span{margin-right:14px}
 table{border-collapse:collapse;background:#fff;font-size:12.5px;margin:6px 0}
 th,td{border:1px solid #d8dde3;padding:3px 7px;text-align:left;vertical-align:top}
+table.summary td{max-width:24em;overflow-wrap:anywhere}
 th{background:#eef1f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .ok{background:#eaf6ec}.warn{background:#fff0c2;font-weight:600}.fail{background:#f9c9c9;font-weight:700}
 .status{display:inline-block;white-space:nowrap;border-radius:9px;padding:0 8px;font-size:12px;margin-left:8px}
