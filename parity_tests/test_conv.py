@@ -151,7 +151,11 @@ def test_conv2d_configuration_space(config, flat, block):
 @contextlib.contextmanager
 def forced_flat_path(flat: bool, block: int):
     """Make every stride-1 Conv2d take (or skip) the flat path, with ``block`` columns a block."""
-    with mock.patch.object(conv_module, "flat_pays", lambda *args: flat), \
+
+    def pays(*args):  # forced, wherever the flat layout exists at all
+        return flat and flat_conv.flat_geometry(*args) is not None
+
+    with mock.patch.object(conv_module, "flat_pays", pays), \
             mock.patch.object(flat_conv, "BLOCK", block):  # fmt: skip
         yield
 
@@ -161,6 +165,8 @@ FLAT_CASES = [  # stride 1 by definition of the fast path
     ("dilation 2, groups 2", dict(in_channels=4, out_channels=6, kernel_size=3, padding=2, dilation=2, groups=2), (2, 4, 8, 9)),
     ("'same', even kernel (asymmetric pad)", dict(in_channels=2, out_channels=3, kernel_size=(2, 4), padding="same"), (1, 2, 7, 6)),
     ("no padding, 1x1", dict(in_channels=5, out_channels=2, kernel_size=1), (3, 5, 4, 4)),
+    ("padding wider than the halo (no flat layout: strided path)", dict(in_channels=2, out_channels=3, kernel_size=1, padding=2), (2, 2, 4, 5)),
+    ("asymmetric explicit padding (2, 0)", dict(in_channels=2, out_channels=2, kernel_size=3, padding=(2, 0)), (2, 2, 5, 6)),
     ("depthwise 5x5 pad (2, 1)", dict(in_channels=3, out_channels=3, kernel_size=5, padding=(2, 1), groups=3), (2, 3, 6, 7)),
 ]  # fmt: skip
 
