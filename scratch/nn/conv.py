@@ -28,7 +28,13 @@ from __future__ import annotations
 import numpy as np
 
 from scratch._checks import as_float_array, check_positive_int, check_same_dtype
-from scratch.nn._flat_conv import flat_backward, flat_forward, flat_input, flat_pays
+from scratch.nn._flat_conv import (
+    flat_backward,
+    flat_forward,
+    flat_geometry,
+    flat_input,
+    flat_pays,
+)
 from scratch.nn._im2col import (
     Padding4,
     Pair,
@@ -158,8 +164,9 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     kernel = weight.shape[2:]
     pad4 = resolve_padding(padding, kernel, stride, dilation)
     W_g = weight.reshape(groups, weight.shape[0] // groups, -1)
-    if stride == (1, 1) and flat_pays(x.shape, kernel, pad4, dilation):  # see _flat_conv
-        cols, geom = flat_input(x, kernel, pad4, dilation)  # the backward rebuilds cols from it
+    geom = flat_geometry(x.shape, kernel, pad4, dilation) if stride == (1, 1) else None
+    if geom is not None and flat_pays(geom):  # see _flat_conv
+        cols = flat_input(x, geom)  # the backward rebuilds the cols blocks from it
         Z = flat_forward(cols, geom, W_g)
     else:
         cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
