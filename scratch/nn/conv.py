@@ -28,13 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratch._checks import as_float_array, check_positive_int, check_same_dtype
-from scratch.nn._flat_conv import (
-    flat_backward,
-    flat_forward,
-    flat_geometry,
-    flat_input,
-    flat_pays,
-)
+from scratch.nn._flat_conv import flat_backward, flat_forward, flat_geometry, flat_input, flat_pays  # fmt: skip
 from scratch.nn._im2col import (
     Padding4,
     Pair,
