@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 import scratch.functional as sf
 import scratch.nn as snn
 import scratch.nn._flat_conv as flat_conv
-import scratch.nn.conv as conv_module
 import torch_ref.nn.conv as tnn
 from parity_tests.harness import DTYPES, assert_close, check_module, randn
 from scratch.nn.conv import conv2d_manual
@@ -152,7 +151,7 @@ def test_conv2d_configuration_space(config, flat, block):
 def forced_flat_path(flat: bool, block: int):
     """Make every stride-1 Conv2d take (or skip) the flat path, with ``block`` columns a block."""
 
-    with mock.patch.object(conv_module, "flat_pays", lambda geom: flat), \
+    with mock.patch.object(flat_conv, "flat_pays", lambda geom: flat), \
             mock.patch.object(flat_conv, "BLOCK", block):  # fmt: skip
         yield
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratch._checks import as_float_array, check_positive_int, check_same_dtype
-from scratch.nn._flat_conv import flat_backward, flat_forward, flat_geometry, flat_input, flat_pays  # fmt: skip
+from scratch.nn import _flat_conv as flat
 from scratch.nn._im2col import (
     Padding4,
     Pair,
@@ -158,10 +158,10 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     kernel = weight.shape[2:]
     pad4 = resolve_padding(padding, kernel, stride, dilation)
     W_g = weight.reshape(groups, weight.shape[0] // groups, -1)
-    geom = flat_geometry(x.shape, kernel, pad4, dilation) if stride == (1, 1) else None
-    if geom is not None and flat_pays(geom):  # see _flat_conv
-        cols = flat_input(x, geom)  # the backward rebuilds the cols blocks from it
-        Z = flat_forward(cols, geom, W_g)
+    geom = flat.flat_geometry(x.shape, kernel, pad4, dilation) if stride == (1, 1) else None
+    if geom is not None and flat.flat_pays(geom):  # see _flat_conv
+        cols = flat.flat_input(x, geom)  # the backward rebuilds the cols blocks from it
+        Z = flat.flat_forward(cols, geom, W_g)
     else:
         cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
         geom = None
@@ -314,7 +314,7 @@ class Conv2d(_ConvNd):
             return _conv_grad_input(dZ, self.weight.data, x_shape, self.stride, self._pad4,
                                     self.dilation, self.groups)  # fmt: skip
         W_g = self.weight.data.reshape(self.groups, self.out_channels // self.groups, -1)
-        dW_g, dx = flat_backward(cols, geom, W_g, dZ)  # stride 1: cols is the flat input
+        dW_g, dx = flat.flat_backward(cols, geom, W_g, dZ)  # stride 1: cols is the flat input
         self._accumulate(dZ, dW_g.reshape(self.weight.shape))
         return dx
 
