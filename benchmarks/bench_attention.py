@@ -3,8 +3,8 @@
     python benchmarks/bench_attention.py [--reps 30] [--threads 1] [--batch 32] [--seq 64] ...
 
 Self-attention in float32 on (batch, seq, dim) inputs, batch_first, both twins holding the same
-weights. Repetitions are interleaved (scratch, torch, scratch, ...) so a neighbour's load hits
-both alike; the figure is the ratio of medians, scratch / torch, for need_weights=True (torch's
+weights. The twins run in alternating blocks of ``--block`` steps, the first of each untimed
+(see _timing.py); the figure is the ratio of medians, scratch / torch, for need_weights=True (torch's
 default: explicit softmax, weights returned) and need_weights=False (torch calls its fused SDPA
 kernel). The load average is printed because the machine is shared.
 
@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="scratch vs torch MultiheadAttention timing")
-    parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--reps", type=int, default=30, help="timed steps per twin")
+    parser.add_argument("--block", type=int, default=5, help="steps per block, first untimed")
     parser.add_argument("--threads", type=int, default=1, help="BLAS/torch threads, both twins")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seq", type=int, default=64)
@@ -43,6 +43,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+from _timing import compare  # noqa: E402  (benchmarks/, the script's folder, is on the path)
 
 import scratch.nn as snn  # noqa: E402
 
@@ -75,21 +76,12 @@ def main() -> None:
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}")
     print(f"load average before: {os.getloadavg()}")
     for need_weights in (True, False):
-        times = {"scratch": [], "torch": []}
-        runs = (("scratch", step_scratch, s_mha, x, g), ("torch", step_torch, t_mha, t_x, t_g))
-        for _, step, mha, inp, grad in runs:  # warm-up: allocator, BLAS threads
-            for _ in range(3):
-                step(mha, inp, grad, need_weights)
-        for _ in range(args.reps):
-            for name, step, mha, inp, grad in runs:
-                start = time.perf_counter()
-                step(mha, inp, grad, need_weights)
-                times[name].append(time.perf_counter() - start)
-        med = {name: statistics.median(t) for name, t in times.items()}
+        scratch = partial(step_scratch, s_mha, x, g, need_weights)
+        torch_ = partial(step_torch, t_mha, t_x, t_g, need_weights)
+        s, t = compare(scratch, torch_, args.reps, args.block)
         print(
-            f"need_weights={need_weights!s:5}: scratch {med['scratch'] * 1e3:7.2f} ms, "
-            f"torch {med['torch'] * 1e3:7.2f} ms (medians of {args.reps}), "
-            f"ratio scratch/torch = {med['scratch'] / med['torch']:.2f}"
+            f"need_weights={need_weights!s:5}: scratch {s * 1e3:7.2f} ms, "
+            f"torch {t * 1e3:7.2f} ms (medians of {args.reps}+), ratio scratch/torch = {s / t:.2f}"
         )
     print(f"load average after: {os.getloadavg()}")
 

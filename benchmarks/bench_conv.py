@@ -1,29 +1,49 @@
 """Time scratch.nn.Conv2d against torch.nn.Conv2d (CPU), forward + backward, side by side.
 
-Shapes: the convolutions of the small MNIST residual CNN (batch 128, 3x3, padding 1,
-float32): 1→16 and 16→16 at 28x28, 16→32 at 14x14. For each shape the two twins run
-alternately (scratch, torch, scratch, torch, ...) so that a load spike from other processes
-hits both, and the median of the repetitions is reported with the ratio scratch/torch.
+    python benchmarks/bench_conv.py [--repeats 30] [--block 5] [--threads 1] [--batch 128]
 
-Run: ``python benchmarks/bench_conv.py [--repeats 15] [--batch 128]``
-Single-threaded, both twins (less at the mercy of other processes on a shared machine):
-``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_conv.py --torch-threads 1``
+Shapes: the convolutions of the small MNIST residual CNN (batch 128, 3x3, padding 1,
+float32): 1→16 and 16→16 at 28x28, 16→32 at 14x14. The two twins run in alternating blocks
+of ``--block`` steps, the first of each untimed (see _timing.py); the medians of the timed
+steps and their ratio scratch/torch are printed.
+
+``--threads`` (default 1) sets both twins alike: torch.set_num_threads and OpenBLAS's thread
+count (an environment variable, so it is set before NumPy loads); 0 leaves both defaults.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
-import torch
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30, help="timed steps per twin and shape")
+    parser.add_argument("--block", type=int, default=5, help="steps per block, first untimed")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads of both twins (torch and OpenBLAS); 0 = their defaults")  # fmt: skip
+    parser.add_argument("--batch", type=int, default=128)
+    args = parser.parse_args()
+    if args.repeats < 1 or args.block < 2 or args.threads < 0 or args.batch < 1:
+        parser.error("expected --repeats >= 1, --block >= 2, --threads >= 0, --batch >= 1")
+    return args
+
+
+ARGS = parse_args()
+if ARGS.threads:
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)  # read once, when NumPy's BLAS loads below
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 # Runnable as `python benchmarks/bench_conv.py` from a checkout that is not pip-installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import compare  # noqa: E402  (benchmarks/, the script's folder, is on the path)
+
 from scratch.nn import Conv2d  # noqa: E402
 from torch_ref.nn.conv import Conv2d as TorchConv2d  # noqa: E402
 
@@ -46,49 +66,30 @@ def torch_step(conv: torch.nn.Conv2d, x: torch.Tensor, g: torch.Tensor) -> None:
     conv(x).backward(g)
 
 
-def timed(fn, *args) -> float:
-    start = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - start
-
-
-def bench(c_in: int, c_out: int, size: int, batch: int, repeats: int) -> tuple[float, float]:
+def bench(c_in: int, c_out: int, size: int) -> tuple[float, float]:
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch, c_in, size, size)).astype(np.float32)
-    g = rng.standard_normal((batch, c_out, size, size)).astype(np.float32)
+    x = rng.standard_normal((ARGS.batch, c_in, size, size)).astype(np.float32)
+    g = rng.standard_normal((ARGS.batch, c_out, size, size)).astype(np.float32)
     conv_s = Conv2d(c_in, c_out, 3, padding=1, generator=rng)
     conv_t = TorchConv2d(c_in, c_out, 3, padding=1)
     x_t = torch.from_numpy(x).requires_grad_(True)
     g_t = torch.from_numpy(g)
-    for _ in range(2):  # warm-up: first calls allocate and pick kernels
-        scratch_step(conv_s, x, g)
-        torch_step(conv_t, x_t, g_t)
-    s_times, t_times = [], []
-    for _ in range(repeats):
-        s_times.append(timed(scratch_step, conv_s, x, g))
-        t_times.append(timed(torch_step, conv_t, x_t, g_t))
-    return statistics.median(s_times), statistics.median(t_times)
+    return compare(lambda: scratch_step(conv_s, x, g), lambda: torch_step(conv_t, x_t, g_t),
+                   ARGS.repeats, ARGS.block)  # fmt: skip
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--torch-threads", type=int, default=None,
-                        help="torch.set_num_threads; NumPy's count is OPENBLAS_NUM_THREADS")  # fmt: skip
-    args = parser.parse_args()
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
+    if ARGS.threads:
+        torch.set_num_threads(ARGS.threads)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"torch {torch.__version__} threads={torch.get_num_threads()}, numpy {np.__version__}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
           f"load average {load:.2f}")  # fmt: skip
-    print(f"Conv2d 3x3 padding 1, batch {args.batch}, float32, forward+backward, "
-          f"median of {args.repeats} interleaved runs")  # fmt: skip
+    print(f"Conv2d 3x3 padding 1, batch {ARGS.batch}, float32, forward+backward, medians of "
+          f"{ARGS.repeats}+ steps in blocks of {ARGS.block} (first untimed)")  # fmt: skip
     print(f"{'shape':<22}{'scratch ms':>12}{'torch ms':>12}{'ratio':>8}")
     for c_in, c_out, size in SHAPES:
-        s, t = bench(c_in, c_out, size, args.batch, args.repeats)
+        s, t = bench(c_in, c_out, size)
         label = f"{c_in}->{c_out} @ {size}x{size}"
         print(f"{label:<22}{s * 1e3:>12.2f}{t * 1e3:>12.2f}{s / t:>8.2f}")
 

@@ -1,0 +1,46 @@
+"""The benchmark scripts run (tiny sizes) and print a ratio per row. Their figures are not
+checked here: speed is measured by running them on a quiet machine, not by timed tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+spec = importlib.util.spec_from_file_location("_timing", BENCHMARKS / "_timing.py")
+timing = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(timing)
+
+
+def test_compare_alternates_blocks_and_drops_the_first_step_of_each():
+    calls: list[str] = []
+    timing.compare(lambda: calls.append("s"), lambda: calls.append("t"), repeats=3, block=2)
+    # 3 timed steps each need 3 blocks of 2 (one untimed), alternating
+    assert "".join(calls) == "sstt" * 3
+
+
+@pytest.mark.parametrize("repeats, block", [(0, 5), (3, 1)])
+def test_compare_rejects_bad_counts(repeats, block):
+    with pytest.raises(ValueError, match="repeats >= 1 and block >= 2"):
+        timing.compare(lambda: None, lambda: None, repeats, block)
+
+
+RUNS = [  # script, tiny arguments, the regex of one result row, rows expected
+    ("bench_conv.py", "--repeats 1 --block 2 --batch 2", r"^\d+->\d+ @ .* (\d+\.\d\d)$", 3),
+    ("bench_attention.py", "--reps 1 --block 2 --batch 2 --seq 4 --dim 8 --heads 2",
+     r"ratio scratch/torch = (\d+\.\d\d)$", 2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("script, args, row, rows", RUNS, ids=[r[0] for r in RUNS])
+def test_benchmark_runs_and_prints_a_ratio_per_row(script, args, row, rows):
+    out = subprocess.run([sys.executable, str(BENCHMARKS / script), *args.split()], capture_output=True,
+                         text=True, timeout=120, check=True).stdout  # fmt: skip
+    ratios = re.findall(row, out, re.MULTILINE)
+    assert len(ratios) == rows, out
+    assert all(float(r) > 0 for r in ratios)
