@@ -137,27 +137,25 @@ def conv_configs(draw, transposed: bool = False):
 
 
 @given(config=conv_configs(), flat=st.booleans(), block=st.sampled_from([5, 64, 4096]),
-       keep=st.booleans(), flip=st.booleans())  # fmt: skip
-def test_conv2d_configuration_space(config, flat, block, keep, flip):
+       flip=st.booleans())  # fmt: skip
+def test_conv2d_configuration_space(config, flat, block, flip):
     """Stride-1 configurations also run through the flat fast path (forced, with small cache
-    blocks so that block edges and a short last block are crossed, the column blocks kept
-    for the backward or rebuilt by it, dx by the flipped kernel or col2im) — see _flat_conv."""
+    blocks so that block edges and a short last block are crossed, dx by the flipped kernel
+    or by col2im) — see _flat_conv."""
     kwargs, shape = config
-    with forced_flat_path(flat, block, keep, flip):
+    with forced_flat_path(flat, block, flip):
         for dtype in DTYPES:
             x = randn(shape, dtype, seed=sum(shape))
             check_module("Conv2d (hypothesis)", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs), x, dtype=dtype)  # fmt: skip
 
 
 @contextlib.contextmanager
-def forced_flat_path(flat: bool, block: int, keep: bool = True, flip: bool = True):
+def forced_flat_path(flat: bool, block: int, flip: bool = True):
     """Make every stride-1 Conv2d take (or skip) the flat path, with ``block`` rows a block;
-    ``keep=False`` makes the backward rebuild the column blocks instead of reusing them,
     ``flip=False`` computes dx by col2im instead of the flipped-kernel convolution."""
 
     with mock.patch.object(flat_conv, "flat_pays", lambda geom: flat), \
             mock.patch.object(flat_conv, "BLOCK", block), \
-            mock.patch.object(flat_conv, "KEEP_BYTES", flat_conv.KEEP_BYTES if keep else -1), \
             mock.patch.object(flat_conv, "flip_pays", lambda geom, out_channels: flip):  # fmt: skip
         yield
 
@@ -173,12 +171,11 @@ FLAT_CASES = [  # stride 1 by definition of the fast path
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("keep, flip", [(True, True), (False, False)],
-                         ids=["blocks kept, dx by flipped kernel", "blocks rebuilt, dx by col2im"])  # fmt: skip
+@pytest.mark.parametrize("flip", [True, False], ids=["dx by flipped kernel", "dx by col2im"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,kwargs,shape", FLAT_CASES, ids=[c[0] for c in FLAT_CASES])
-def test_conv2d_flat_path(name, kwargs, shape, dtype, keep, flip):
-    with forced_flat_path(True, block=7, keep=keep, flip=flip):
+def test_conv2d_flat_path(name, kwargs, shape, dtype, flip):
+    with forced_flat_path(True, block=7, flip=flip):
         check_module(f"Conv2d flat path ({name})", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs),
                      randn(shape, dtype, seed=3), dtype=dtype)  # fmt: skip
 

@@ -14,9 +14,9 @@ a small one, which OpenBLAS runs about twice as fast as the channel-major
 EPYC: 6.5 against 12 ms for the forward product of 16→16 at 28x28).
 
 The view is copied ``BLOCK`` rows at a time, so that the block being built and multiplied
-stays in cache. The forward keeps its copied blocks for the backward (up to ``KEEP_BYTES``;
-beyond that the backward copies them again from the saved flat input). The price of the
-flat layout: the products also compute the "wrapped" positions i ≥ OH or j ≥ OW (7% more
+stays in cache, and the backward copies each block again from the saved flat input rather
+than keeping them all: keeping the 64 MB of 16→16 at 28x28 made the forward 2.4x slower
+(14 → 34 ms, single-threaded) and the backward slower too. The price of the flat layout: the products also compute the "wrapped" positions i ≥ OH or j ≥ OW (7% more
 rows at 28x28, 15% at 14x14), which are cropped away in the forward and given a zero
 gradient in the backward. Used by scratch/nn/conv.py; no torch twin of its own.
 """
@@ -29,7 +29,6 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 BLOCK = 4096  # rows per block: 4096 × 144 columns × 4 bytes ≈ 2.4 MB of float32 cols
-KEEP_BYTES = 2**27  # the forward keeps its column blocks for the backward up to 128 MiB
 
 
 class FlatGeometry(NamedTuple):
@@ -123,23 +122,16 @@ def _block_cols(view: np.ndarray, cols: slice) -> np.ndarray:
     return block.reshape(block.shape[0], block.shape[1], -1).transpose(1, 0, 2)
 
 
-def flat_forward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
-                 keep: bool = True) -> tuple[np.ndarray, list[np.ndarray] | None]:  # fmt: skip
-    """Z = cols W, block by block; returns contiguous (N, O, OH, OW) and, when `keep` and
-    they fit in KEEP_BYTES, the column blocks (the backward reuses them)."""
+def flat_forward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray) -> np.ndarray:
+    """Z = cols W, block by block; returns contiguous (N, O, OH, OW)."""
     groups, out_g, _ = W_g.shape
     view = _cols_view(xp, geom, groups)
     W_cols = _weight_columns(W_g, geom)
-    keep = keep and geom.length * W_cols.shape[1] * groups * xp.itemsize <= KEEP_BYTES
     Z = np.empty((geom.length, groups, out_g), dtype=xp.dtype)
-    blocks = []
     for cols in _blocks(geom.length):
-        block = _block_cols(view, cols)
-        Z[cols] = np.matmul(block, W_cols).transpose(1, 0, 2)
-        if keep:
-            blocks.append(block)
+        Z[cols] = np.matmul(_block_cols(view, cols), W_cols).transpose(1, 0, 2)
     Z = Z.reshape(geom.n, geom.hs, geom.ws, -1)[:, : geom.oh, : geom.ow]
-    return np.ascontiguousarray(Z.transpose(0, 3, 1, 2)), blocks if keep else None
+    return np.ascontiguousarray(Z.transpose(0, 3, 1, 2))
 
 
 def _gradient_geometry(geom: FlatGeometry, out_channels: int) -> FlatGeometry:
@@ -167,8 +159,8 @@ def flip_pays(geom: FlatGeometry, out_channels: int) -> bool:
     return out_channels < 2 * geom.c
 
 
-def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray, dZ: np.ndarray,
-                  blocks: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
+                  dZ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(dW_g, dx): dW = Σ_blocks colsᵀ dZ; dx = dZ convolved with the flipped kernel, or
     dcols = dZ Wᵀ added back slice by slice (col2im) when that is cheaper (`flip_pays`)."""
     groups, out_g, c_g = W_g.shape[0], W_g.shape[1], geom.c // W_g.shape[0]
@@ -181,17 +173,16 @@ def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray, dZ: np.nd
     dW_cols = np.zeros_like(W_cols)
     flip = flip_pays(geom, groups * out_g)
     dxp = None if flip else np.zeros_like(xp)
-    for i, cols in enumerate(_blocks(geom.length)):
-        block = blocks[i] if blocks is not None else _block_cols(view, cols)
+    for cols in _blocks(geom.length):
         dZ_block = dZ_g[cols].transpose(1, 0, 2)  # (G, B, O/G)
-        dW_cols += np.matmul(block.transpose(0, 2, 1), dZ_block)
+        dW_cols += np.matmul(_block_cols(view, cols).transpose(0, 2, 1), dZ_block)
         if not flip:
             _col2im_block(dxp, cols, geom, np.matmul(dZ_block, W_cols.transpose(0, 2, 1)))
     dW_g = dW_cols.reshape(groups, kh, kw, c_g, out_g).transpose(0, 4, 3, 1, 2)
     if flip:
         # W_back[g, c, o, a, b] = W[g, o, c, KH-1-a, KW-1-b]: from O/G channels to C/G
         W_back = W_g.reshape(groups, out_g, c_g, kh, kw)[..., ::-1, ::-1].transpose(0, 2, 1, 3, 4)
-        dx, _ = flat_forward(dZp, back, W_back.reshape(groups, c_g, -1), keep=False)
+        dx = flat_forward(dZp, back, W_back.reshape(groups, c_g, -1))
     else:
         dx = dxp[geom.base : geom.base + geom.length].reshape(geom.n, geom.hs, geom.ws, geom.c)
         dx = np.ascontiguousarray(dx[:, : geom.h, : geom.w].transpose(0, 3, 1, 2))

@@ -160,9 +160,8 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     W_g = weight.reshape(groups, weight.shape[0] // groups, -1)
     geom = flat.flat_geometry(x.shape, kernel, pad4, dilation) if stride == (1, 1) else None
     if geom is not None and flat.flat_pays(geom):  # see _flat_conv
-        xp = flat.flat_input(x, geom)
-        Z, blocks = flat.flat_forward(xp, geom, W_g)
-        cols = (xp, blocks)  # the backward rebuilds any blocks not kept from xp
+        cols = flat.flat_input(x, geom)  # the backward rebuilds the cols blocks from it
+        Z = flat.flat_forward(cols, geom, W_g)
     else:
         cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
         geom = None
@@ -315,8 +314,7 @@ class Conv2d(_ConvNd):
             return _conv_grad_input(dZ, self.weight.data, x_shape, self.stride, self._pad4,
                                     self.dilation, self.groups)  # fmt: skip
         W_g = self.weight.data.reshape(self.groups, self.out_channels // self.groups, -1)
-        xp, blocks = cols  # stride 1: the flat input and the column blocks the forward kept
-        dW_g, dx = flat.flat_backward(xp, geom, W_g, dZ, blocks)
+        dW_g, dx = flat.flat_backward(cols, geom, W_g, dZ)  # stride 1: cols is the flat input
         self._accumulate(dZ, dW_g.reshape(self.weight.shape))
         return dx
 
