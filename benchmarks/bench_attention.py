@@ -3,8 +3,8 @@
     python benchmarks/bench_attention.py [--reps 30] [--threads 1] [--batch 32] [--seq 64] ...
 
 Self-attention in float32 on (batch, seq, dim) inputs, batch_first, both twins holding the same
-weights. The twins run in alternating blocks of ``--block`` steps, the first of each untimed
-(see _timing.py); the figure is the ratio of medians, scratch / torch, for need_weights=True (torch's
+weights. The twins run in alternating blocks of ``--block`` timed steps, each block after a
+quarter second of untimed ones (see _timing.py); the figure is the ratio of medians, scratch / torch, for need_weights=True (torch's
 default: explicit softmax, weights returned) and need_weights=False (torch calls its fused SDPA
 kernel). The load average is printed because the machine is shared.
 
@@ -26,7 +26,7 @@ from pathlib import Path
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="scratch vs torch MultiheadAttention timing")
     parser.add_argument("--reps", type=int, default=30, help="timed steps per twin")
-    parser.add_argument("--block", type=int, default=5, help="steps per block, first untimed")
+    parser.add_argument("--block", type=int, default=5, help="timed steps per block")
     parser.add_argument("--threads", type=int, default=1, help="BLAS/torch threads, both twins")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seq", type=int, default=64)

@@ -17,22 +17,28 @@ timing = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(timing)
 
 
-def test_compare_alternates_blocks_and_drops_the_first_step_of_each():
+def test_compare_alternates_blocks_each_after_an_untimed_step():
     calls: list[str] = []
-    timing.compare(lambda: calls.append("s"), lambda: calls.append("t"), repeats=3, block=2)
-    # 3 timed steps each need 3 blocks of 2 (one untimed), alternating
-    assert "".join(calls) == "sstt" * 3
+    timing.compare(lambda: calls.append("s"), lambda: calls.append("t"), 3, block=2, settle=0)
+    # 3 timed steps need 2 blocks of 2, each block after one untimed step, alternating
+    assert "".join(calls) == "ssstttsssttt"
 
 
-@pytest.mark.parametrize("repeats, block", [(0, 5), (3, 1)])
-def test_compare_rejects_bad_counts(repeats, block):
-    with pytest.raises(ValueError, match="repeats >= 1 and block >= 2"):
-        timing.compare(lambda: None, lambda: None, repeats, block)
+def test_compare_settles_for_the_given_time():
+    calls: list[str] = []
+    timing.compare(lambda: calls.append("s"), lambda: calls.append("t"), 1, block=1, settle=0.05)
+    assert calls.count("s") > 2 and calls.count("t") > 2  # untimed steps for 0.05 s each
+
+
+@pytest.mark.parametrize("repeats, block, settle", [(0, 5, 0), (3, 0, 0), (3, 5, -1)])
+def test_compare_rejects_bad_counts(repeats, block, settle):
+    with pytest.raises(ValueError, match="repeats >= 1, block >= 1 and settle >= 0"):
+        timing.compare(lambda: None, lambda: None, repeats, block, settle)
 
 
 RUNS = [  # script, tiny arguments, the regex of one result row, rows expected
-    ("bench_conv.py", "--repeats 1 --block 2 --batch 2", r"^\d+->\d+ @ .* (\d+\.\d\d)$", 3),
-    ("bench_attention.py", "--reps 1 --block 2 --batch 2 --seq 4 --dim 8 --heads 2",
+    ("bench_conv.py", "--repeats 1 --block 1 --batch 2", r"^\d+->\d+ @ .* (\d+\.\d\d)$", 3),
+    ("bench_attention.py", "--reps 1 --block 1 --batch 2 --seq 4 --dim 8 --heads 2",
      r"ratio scratch/torch = (\d+\.\d\d)$", 2),
 ]  # fmt: skip
 
