@@ -64,7 +64,8 @@ class Config:
     degrees: float = 10.0
     scale: float = 0.1
     shift: float = 0.1
-    # CPU speed-ups (see README_SECTION.md for what was measured)
+    clean_epochs: int = 0  # the last epochs train on unaugmented images
+    # CPU speed-ups (README, "CPU speed: what was measured")
     channels_last: bool = True
     bf16: bool = False  # bfloat16 autocast
     # a subset of the data, for tests and quick experiments (0 = all)
@@ -87,6 +88,7 @@ class Config:
             (self.stop_after >= 0, "stop_after", "an integer >= 0"),
             (self.train_subset >= 0 and self.test_subset >= 0, "train_subset", "an int >= 0"),
             (self.threads >= 0, "threads", "an integer >= 0"),
+            (0 <= self.clean_epochs <= self.epochs, "clean_epochs", "an integer in [0, epochs]"),
             (self.device.split(":")[0] in DEVICES, "device", f"one of {', '.join(DEVICES)}"),
         ]
         for ok, field, expected in checks:
@@ -266,7 +268,7 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
             leave=False,
         )
         for x, y in bar:
-            if cfg.augment:
+            if cfg.augment and epoch < cfg.epochs - cfg.clean_epochs:
                 x = augment(x, g, cfg.degrees, cfg.scale, cfg.shift)
             x = x.to(device, memory_format=memory_format(cfg))
             y = y.to(device)

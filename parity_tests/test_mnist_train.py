@@ -64,21 +64,36 @@ def test_short_run_learns_and_writes_its_run_folder(tmp_path, mnist):
 
 
 @needs_mnist
-def test_resume_ends_with_the_same_weights(tmp_path, mnist):
-    train(tiny(tmp_path, name="straight"), mnist)
-    stopped = train(tiny(tmp_path, name="resumed", stop_after=1), mnist)
+@pytest.mark.parametrize("extra", [{}, {"clean_epochs": 1}], ids=["augmented", "clean last epoch"])
+def test_resume_ends_with_the_same_weights(tmp_path, mnist, extra):
+    train(tiny(tmp_path, name="straight", **extra), mnist)
+    stopped = train(tiny(tmp_path, name="resumed", stop_after=1, **extra), mnist)
     assert stopped == {"stopped_at_epoch": 1}
     assert load_checkpoint(tmp_path / "runs" / "resumed" / "checkpoint.pt")["epoch"] == 1
     with pytest.raises(CheckpointError, match="epochs=3"):  # another schedule is refused
-        train(tiny(tmp_path, name="resumed", resume=True, epochs=3), mnist)
+        train(tiny(tmp_path, name="resumed", resume=True, epochs=3, **extra), mnist)
     torch.manual_seed(1234)  # a different global RNG state must not matter after resume
-    train(tiny(tmp_path, name="resumed", resume=True), mnist)
+    train(tiny(tmp_path, name="resumed", resume=True, **extra), mnist)
     a = load_checkpoint(tmp_path / "runs" / "straight" / "checkpoint.pt")
     b = load_checkpoint(tmp_path / "runs" / "resumed" / "checkpoint.pt")
     assert a["model"].keys() == b["model"].keys()
     for k in a["model"]:
         assert torch.equal(a["model"][k], b["model"][k]), k
     assert a["history"][-1]["test_acc"] == b["history"][-1]["test_acc"]
+
+
+@needs_mnist
+def test_clean_epochs_train_on_unaugmented_images(tmp_path, mnist):
+    """--clean-epochs 2 of 2 is the same run as --no-augment: same shuffles, same weights."""
+    train(tiny(tmp_path, name="clean", clean_epochs=2), mnist)
+    train(tiny(tmp_path, name="plain", augment=False), mnist)
+    train(tiny(tmp_path, name="augmented"), mnist)
+    clean, plain, augmented = (
+        load_checkpoint(tmp_path / "runs" / name / "checkpoint.pt")["model"]
+        for name in ("clean", "plain", "augmented")
+    )
+    assert all(torch.equal(clean[k], plain[k]) for k in clean)
+    assert not torch.equal(clean["fc.weight"], augmented["fc.weight"])
 
 
 def test_foreign_files_are_refused_as_checkpoints(tmp_path):
@@ -147,7 +162,8 @@ def test_cli_rejects_bad_options_and_writes_nothing(tmp_path, capsys, argv, name
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("field, value", [("epochs", 0), ("lr", -1.0), ("device", "tpu")])
+@pytest.mark.parametrize("field, value", [("epochs", 0), ("lr", -1.0), ("device", "tpu"),
+                                          ("clean_epochs", 3)])  # fmt: skip
 def test_config_rejects_bad_values_and_writes_nothing(tmp_path, field, value):
     with pytest.raises(ValueError, match=f"{field}: expected"):
         train(tiny(tmp_path, **{field: value}))
