@@ -52,7 +52,7 @@ class Config:
     widths: tuple[int, int, int] = (6, 16, 24)
     dropout: float = 0.0
     # optimisation: SGD with Nesterov momentum under a OneCycle schedule
-    epochs: int = 12
+    epochs: int = 15
     batch_size: int = 256
     lr: float = 0.4  # OneCycle's peak learning rate
     momentum: float = 0.9
@@ -64,7 +64,7 @@ class Config:
     degrees: float = 10.0
     scale: float = 0.1
     shift: float = 0.1
-    clean_epochs: int = 0  # the last epochs train on unaugmented images
+    clean_epochs: int = 2  # the last epochs (all, if more than --epochs) see unaugmented images
     # CPU speed-ups (README, "CPU speed: what was measured")
     channels_last: bool = True
     bf16: bool = False  # bfloat16 autocast
@@ -88,7 +88,7 @@ class Config:
             (self.stop_after >= 0, "stop_after", "an integer >= 0"),
             (self.train_subset >= 0 and self.test_subset >= 0, "train_subset", "an int >= 0"),
             (self.threads >= 0, "threads", "an integer >= 0"),
-            (0 <= self.clean_epochs <= self.epochs, "clean_epochs", "an integer in [0, epochs]"),
+            (self.clean_epochs >= 0, "clean_epochs", "an integer >= 0"),
             (self.device.split(":")[0] in DEVICES, "device", f"one of {', '.join(DEVICES)}"),
         ]
         for ok, field, expected in checks:
@@ -164,13 +164,12 @@ def model_from_checkpoint(ckpt: dict) -> ChallengeNet:
 
 @torch.inference_mode()
 def predict(model: torch.nn.Module, images: torch.Tensor, cfg: Config, device: torch.device):
-    """Logits for uint8 images (N, 28, 28), in large batches."""
+    """Logits for uint8 images (N, 28, 28), in large batches; float32 even when training
+    used bf16 autocast, so the accuracy is the weights' own (and the NumPy twin's)."""
     model.eval()
     out = []
     for x, _ in batches(images, torch.zeros(len(images)), 2000):
-        x = x.to(device, memory_format=memory_format(cfg))
-        with torch.autocast(device.type, torch.bfloat16, enabled=cfg.bf16):
-            out.append(model(x).float().cpu())
+        out.append(model(x.to(device, memory_format=memory_format(cfg))).float().cpu())
     return torch.cat(out)
 
 

@@ -39,10 +39,11 @@ def one_thread():
 
 
 def tiny(tmp_path: Path, **overrides) -> Config:
-    """A run of seconds: 1024 training images, 500 test images, one thread, no bar."""
+    """A run of seconds: 1024 training images, 500 test images, one thread, no bar; every
+    epoch augmented unless asked (the default's clean epochs would be both of them)."""
     base = Config(out_dir=str(tmp_path / "runs"), name="tiny", epochs=2, batch_size=64, lr=0.1,
                   train_subset=1024, test_subset=500, threads=1, progress=False,
-                  plots=False)  # fmt: skip
+                  plots=False, clean_epochs=0)  # fmt: skip
     return replace(base, **overrides)
 
 
@@ -84,8 +85,8 @@ def test_resume_ends_with_the_same_weights(tmp_path, mnist, extra):
 
 @needs_mnist
 def test_clean_epochs_train_on_unaugmented_images(tmp_path, mnist):
-    """--clean-epochs 2 of 2 is the same run as --no-augment: same shuffles, same weights."""
-    train(tiny(tmp_path, name="clean", clean_epochs=2), mnist)
+    """--clean-epochs 3 of 2 is the same run as --no-augment: same shuffles, same weights."""
+    train(tiny(tmp_path, name="clean", clean_epochs=3), mnist)
     train(tiny(tmp_path, name="plain", augment=False), mnist)
     train(tiny(tmp_path, name="augmented"), mnist)
     clean, plain, augmented = (
@@ -163,7 +164,7 @@ def test_cli_rejects_bad_options_and_writes_nothing(tmp_path, capsys, argv, name
 
 
 @pytest.mark.parametrize("field, value", [("epochs", 0), ("lr", -1.0), ("device", "tpu"),
-                                          ("clean_epochs", 3)])  # fmt: skip
+                                          ("clean_epochs", -1)])  # fmt: skip
 def test_config_rejects_bad_values_and_writes_nothing(tmp_path, field, value):
     with pytest.raises(ValueError, match=f"{field}: expected"):
         train(tiny(tmp_path, **{field: value}))
