@@ -137,26 +137,28 @@ def conv_configs(draw, transposed: bool = False):
 
 
 @given(config=conv_configs(), flat=st.booleans(), block=st.sampled_from([5, 64, 4096]),
-       flip=st.booleans())  # fmt: skip
-def test_conv2d_configuration_space(config, flat, block, flip):
+       flip=st.booleans(), threads=st.sampled_from([1, 2]))  # fmt: skip
+def test_conv2d_configuration_space(config, flat, block, flip, threads):
     """Stride-1 configurations also run through the flat fast path (forced, with small cache
     blocks so that block edges and a short last block are crossed, dx by the flipped kernel
-    or by col2im) — see _flat_conv."""
+    or by col2im, blocks on one thread or two) — see _flat_conv."""
     kwargs, shape = config
-    with forced_flat_path(flat, block, flip):
+    with forced_flat_path(flat, block, flip, threads):
         for dtype in DTYPES:
             x = randn(shape, dtype, seed=sum(shape))
             check_module("Conv2d (hypothesis)", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs), x, dtype=dtype)  # fmt: skip
 
 
 @contextlib.contextmanager
-def forced_flat_path(flat: bool, block: int, flip: bool = True):
+def forced_flat_path(flat: bool, block: int, flip: bool = True, threads: int = 1):
     """Make every stride-1 Conv2d take (or skip) the flat path, with ``block`` rows a block;
-    ``flip=False`` computes dx by col2im instead of the flipped-kernel convolution."""
+    ``flip=False`` computes dx by col2im instead of the flipped-kernel convolution; the
+    blocks are shared out to ``threads`` threads."""
 
     with mock.patch.object(flat_conv, "flat_pays", lambda geom: flat), \
             mock.patch.object(flat_conv, "BLOCK", block), \
-            mock.patch.object(flat_conv, "flip_pays", lambda geom, out_channels: flip):  # fmt: skip
+            mock.patch.object(flat_conv, "flip_pays", lambda geom, out_channels: flip), \
+            mock.patch.object(flat_conv, "threads", lambda: threads):  # fmt: skip
         yield
 
 
@@ -171,13 +173,40 @@ FLAT_CASES = [  # stride 1 by definition of the fast path
 ]  # fmt: skip
 
 
+@pytest.mark.parametrize("threads", [1, 2], ids=["1 thread", "2 threads"])
 @pytest.mark.parametrize("flip", [True, False], ids=["dx by flipped kernel", "dx by col2im"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,kwargs,shape", FLAT_CASES, ids=[c[0] for c in FLAT_CASES])
-def test_conv2d_flat_path(name, kwargs, shape, dtype, flip):
-    with forced_flat_path(True, block=7, flip=flip):
+def test_conv2d_flat_path(name, kwargs, shape, dtype, flip, threads):
+    # Two threads: blocks of 48 rows, wider than every case's col2im spread, so that col2im
+    # runs in even/odd phases rather than falling back to one block at a time.
+    with forced_flat_path(True, block=7 if threads == 1 else 48, flip=flip, threads=threads):
         check_module(f"Conv2d flat path ({name})", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs),
                      randn(shape, dtype, seed=3), dtype=dtype)  # fmt: skip
+
+
+SCHEDULES = [(0, [[0, 1, 2, 3, 4]]), (10, [[0, 2, 4], [1, 3]]), (11, None)]  # blocks of 10 rows
+
+
+@pytest.mark.parametrize("spread,phases", SCHEDULES, ids=["forward", "col2im", "too wide"])
+def test_flat_blocks_schedule(spread, phases):
+    """Blocks that write past their own rows (col2im) never run beside a neighbour: even ones
+    first, then odd ones; a spread wider than a block runs them all on the calling thread."""
+
+    class RecordingPool:
+        calls: list[list[int]] = []
+
+        def map(self, work, blocks):
+            self.calls.append([b.start // 10 for b in blocks])
+            return map(work, blocks)
+
+    pool, ran = RecordingPool(), []
+    with mock.patch.object(flat_conv, "BLOCK", 10), mock.patch.object(flat_conv, "threads", lambda: 2), \
+            mock.patch.dict(flat_conv._POOLS, {2: pool}):  # fmt: skip
+        results = flat_conv._map_blocks(lambda b: ran.append(b.start // 10) or b.stop, 45, spread)
+    assert results == [10, 20, 30, 40, 45]  # in block order, whatever order they ran in
+    assert pool.calls == (phases or [])
+    assert ran == (sum(phases, []) if phases else [0, 1, 2, 3, 4])
 
 
 @given(config=conv_configs(transposed=True))
