@@ -144,6 +144,7 @@ BAD_INPUT = [
     (lambda: snn.BatchNorm1d(3)(np.ones((2, 2), np.float32)), ValueError, "expected 3 channels"),
     (lambda: snn.BatchNorm1d(3)(np.ones((1, 3), np.float32)), ValueError, "Expected more than 1 value per channel when training"),
     (lambda: snn.BatchNorm2d(3)(np.ones((1, 3, 1, 1), np.float32)), ValueError, "Expected more than 1 value per channel"),
+    (lambda: snn.BatchNorm2d(3)(np.ones((0, 3, 4, 4), np.float32)), ValueError, "empty batch"),
     (lambda: snn.BatchNorm2d(3)(np.ones((2, 3, 4), np.float32)), ValueError, "expected 4D input"),
     (lambda: snn.BatchNorm1d(3)(np.ones(3, np.float32)), ValueError, "expected 2D or 3D input"),
     (lambda: snn.BatchNorm1d(0), ValueError, "num_features must be a positive integer"),

@@ -240,6 +240,8 @@ def test_default_init_matches_torch_bound(cls, dtype):
 
 x4 = np.ones((1, 3, 5, 5))
 BAD_INPUT = [
+    (lambda: snn.Conv2d(2, 4, 3, padding=1)(np.ones((0, 2, 5, 5), np.float32)), ValueError, "must not be empty"),
+    (lambda: snn.ConvTranspose2d(2, 4, 3)(np.ones((2, 2, 0, 5), np.float32)), ValueError, "must not be empty"),
     (lambda: snn.Conv2d(4, 6, 3, groups=4), ValueError, "out_channels=6 must be divisible by groups=4"),
     (lambda: snn.Conv2d(3, 4, 3, groups=2), ValueError, "in_channels=3 must be divisible by groups=2"),
     (lambda: snn.Conv2d(4, 4, 3, groups=0), ValueError, "groups must be a positive integer"),

@@ -150,6 +150,8 @@ def test_adaptive_avg_pool2d_configuration_space(size, out):
 
 x4 = np.ones((1, 2, 4, 4))
 BAD_INPUT = [
+    (lambda: snn.MaxPool2d(2)(np.ones((0, 2, 4, 4))), ValueError, "must not be empty"),
+    (lambda: snn.AdaptiveAvgPool2d(1)(np.ones((1, 0, 4, 4))), ValueError, "must not be empty"),
     (lambda: snn.MaxPool2d(2, padding=2)(x4), ValueError, "padding \\(2, 2\\) must be at most half of kernel_size"),
     (lambda: snn.AvgPool2d(3, padding=(1, 2))(x4), ValueError, "at most half of kernel_size"),
     (lambda: snn.MaxPool2d(0)(x4), ValueError, "kernel_size must be"),

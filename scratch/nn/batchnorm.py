@@ -39,7 +39,10 @@ def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
 
 
 def _check_batch_size(x: np.ndarray) -> int:
-    m = x.size // x.shape[1]
+    m = x.size // x.shape[1] if x.shape[1] else 0
+    if m == 0:  # torch returns an empty output; here NumPy's mean of nothing would be NaN
+        raise ValueError(f"BatchNorm got an empty batch (input size {x.shape}): batch "
+                         "statistics need values; scratch does not take empty batches")  # fmt: skip
     if m == 1:
         raise ValueError(
             f"Expected more than 1 value per channel when training, got input size {x.shape}"
