@@ -23,7 +23,7 @@ gradient in the backward. Used by scratch/nn/conv.py; no torch twin of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, TypeVar
 
@@ -122,6 +122,7 @@ def _blocks(length: int) -> Iterator[slice]:
 _BLAS = ThreadpoolController().select(user_api="blas")
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def threads() -> int:
@@ -129,8 +130,12 @@ def threads() -> int:
     return max([1] + [lib["num_threads"] for lib in _BLAS.info()])
 
 
-def _pool(n: int) -> ThreadPoolExecutor:
-    return _POOLS.get(n) or _POOLS.setdefault(n, ThreadPoolExecutor(n, "flat-conv"))
+def _run(work: Callable[[T], U], items: Sequence[T], n: int) -> list[U]:
+    """[work(item) for item in items], on n pooled threads when n > 1 (errors re-raised)."""
+    if n == 1:
+        return [work(item) for item in items]
+    pool = _POOLS.get(n) or _POOLS.setdefault(n, ThreadPoolExecutor(n, "flat-conv"))
+    return list(pool.map(work, items))  # in order; every item is done when this returns
 
 
 def _copy_images(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
@@ -141,10 +146,7 @@ def _copy_images(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
     def work(i: int) -> None:
         dst[bounds[i] : bounds[i + 1]] = src[bounds[i] : bounds[i + 1]]
 
-    if n == 1:
-        work(0)
-    else:
-        list(_pool(n).map(work, range(n)))  # list(): wait for every part (and raise its error)
+    _run(work, range(n), n)
     return dst
 
 
@@ -158,16 +160,14 @@ def _map_blocks(work: Callable[[slice], T], length: int, spread: int = 0) -> lis
     n = threads()
     blocks = list(_blocks(length))
     if n == 1 or len(blocks) == 1 or spread > BLOCK:
-        return [work(cols) for cols in blocks]
-    pool = _pool(n)
-    everything = range(len(blocks))
-    phases = [everything[0::2], everything[1::2]] if spread else [everything]
-    results: list = [None] * len(blocks)
+        return _run(work, blocks, 1)
     with _BLAS.limit(limits=1):
-        for phase in phases:  # every result of a phase is taken before the next one starts
-            for i, result in zip(phase, pool.map(work, [blocks[i] for i in phase]), strict=True):
-                results[i] = result
-    return results
+        if not spread:
+            return _run(work, blocks, n)
+        results: list = [None] * len(blocks)
+        results[0::2] = _run(work, blocks[0::2], n)  # every even block done before odd ones
+        results[1::2] = _run(work, blocks[1::2], n)
+        return results
 
 
 def _weight_columns(W_g: np.ndarray, geom: FlatGeometry) -> np.ndarray:

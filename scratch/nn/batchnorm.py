@@ -39,7 +39,7 @@ def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
 
 
 def _check_batch_size(x: np.ndarray) -> int:
-    m = x.size // x.shape[1] if x.shape[1] else 0
+    m = x.size // x.shape[1]  # x.shape[1] is num_features ≥ 1, checked before
     if m == 0:  # torch returns an empty output; here NumPy's mean of nothing would be NaN
         raise ValueError(f"BatchNorm got an empty batch (input size {x.shape}): batch "
                          "statistics need values; scratch does not take empty batches")  # fmt: skip
