@@ -156,7 +156,7 @@ def forced_flat_path(flat: bool, block: int, flip: bool = True, threads: int = 1
     blocks are shared out to ``threads`` threads."""
 
     with mock.patch.object(flat_conv, "flat_pays", lambda geom: flat), \
-            mock.patch.object(flat_conv, "BLOCK", block), \
+            mock.patch.object(flat_conv, "block_rows", lambda *args: block), \
             mock.patch.object(flat_conv, "flip_pays", lambda geom, out_channels: flip), \
             mock.patch.object(flat_conv, "threads", lambda: threads):  # fmt: skip
         yield
@@ -178,35 +178,41 @@ FLAT_CASES = [  # stride 1 by definition of the fast path
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,kwargs,shape", FLAT_CASES, ids=[c[0] for c in FLAT_CASES])
 def test_conv2d_flat_path(name, kwargs, shape, dtype, flip, threads):
-    # Two threads: blocks of 48 rows, wider than every case's col2im spread, so that col2im
-    # runs in even/odd phases rather than falling back to one block at a time.
-    with forced_flat_path(True, block=7 if threads == 1 else 48, flip=flip, threads=threads):
-        check_module(f"Conv2d flat path ({name})", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs),
-                     randn(shape, dtype, seed=3), dtype=dtype)  # fmt: skip
+    # One thread: blocks of 7 rows, one grid row of an image each. Two threads: blocks of 56
+    # and of 64 rows; each case but the 1x1 has, with one of them, blocks no shorter than its
+    # col2im spread, so that col2im runs in even/odd phases, not one block at a time.
+    for block in [7] if threads == 1 else [56, 64]:
+        with forced_flat_path(True, block=block, flip=flip, threads=threads):
+            check_module(f"Conv2d flat path ({name}, blocks of {block})", snn.Conv2d(**kwargs),
+                         tnn.Conv2d(**kwargs), randn(shape, dtype, seed=3), dtype=dtype)  # fmt: skip
 
 
-SCHEDULES = [(0, [[0, 1, 2, 3, 4]]), (10, [[0, 2, 4], [1, 3]]), (11, None)]  # blocks of 10 rows
+# 2 threads, blocks of 10 rows: each pool call is one phase, a list of block indices per thread
+SCHEDULES = [(0, [[[0, 2, 4], [1, 3]]]), (10, [[[0, 4], [2]], [[1], [3]]]), (11, [])]
 
 
-@pytest.mark.parametrize("spread,phases", SCHEDULES, ids=["forward", "col2im", "too wide"])
-def test_flat_blocks_schedule(spread, phases):
+@pytest.mark.parametrize("spread,calls", SCHEDULES, ids=["forward", "col2im", "too wide"])
+def test_flat_blocks_schedule(spread, calls):
     """Blocks that write past their own rows (col2im) never run beside a neighbour: even ones
     first, then odd ones; a spread wider than a block runs them all on the calling thread."""
 
     class RecordingPool:
-        calls: list[list[int]] = []
+        calls: list[list[list[int]]] = []
 
-        def map(self, work, blocks):
-            self.calls.append([b.start // 10 for b in blocks])
-            return map(work, blocks)
+        def map(self, work, parts):
+            self.calls.append([list(part) for part in parts])
+            return map(work, parts)
 
     pool, ran = RecordingPool(), []
-    with mock.patch.object(flat_conv, "BLOCK", 10), mock.patch.object(flat_conv, "threads", lambda: 2), \
+    blocks = [slice(start, min(start + 10, 45)) for start in range(0, 45, 10)]
+    with mock.patch.object(flat_conv, "threads", lambda: 2), \
             mock.patch.dict(flat_conv._POOLS, {2: pool}):  # fmt: skip
-        results = flat_conv._map_blocks(lambda b: ran.append(b.start // 10) or b.stop, 45, spread)
+        results = flat_conv._map_blocks(
+            lambda b: ran.append(b.start // 10) or b.stop, blocks, spread
+        )
     assert results == [10, 20, 30, 40, 45]  # in block order, whatever order they ran in
-    assert pool.calls == (phases or [])
-    assert ran == (sum(phases, []) if phases else [0, 1, 2, 3, 4])
+    assert pool.calls == calls
+    assert ran == ([i for call in calls for part in call for i in part] or [0, 1, 2, 3, 4])
 
 
 @given(config=conv_configs(transposed=True))

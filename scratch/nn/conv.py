@@ -161,14 +161,12 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     geom = flat.flat_geometry(x.shape, kernel, pad4, dilation) if stride == (1, 1) else None
     if geom is not None and flat.flat_pays(geom):  # see _flat_conv
         cols = flat.flat_input(x, geom)  # the backward rebuilds the cols blocks from it
-        Z = flat.flat_forward(cols, geom, W_g)
-    else:
-        cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
-        geom = None
-        Z = batch_major(np.matmul(W_g, cols), x.shape[0], (oh, ow))
+        return flat.flat_forward(cols, geom, W_g, bias), (cols, geom)
+    cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
+    Z = batch_major(np.matmul(W_g, cols), x.shape[0], (oh, ow))
     if bias is not None:
         Z += bias.reshape(-1, 1, 1)
-    return Z, (cols, geom)
+    return Z, (cols, None)
 
 
 def _output_padding(output_padding: object, stride: Pair, dilation: Pair) -> Pair:
