@@ -102,12 +102,14 @@ def flat_input(x: np.ndarray, geom: FlatGeometry) -> np.ndarray:
 
 
 def _cols_view(xp: np.ndarray, geom: FlatGeometry, groups: int) -> np.ndarray:
-    """(L, G, KH, KW, C/G) read-only view: ``view[p, g, a, b, c] = xp[p + s(a, b), g·C/G + c]``."""
+    """(N, OH, OW, G, KH, KW, C/G) read-only view of the columns of the output positions:
+    ``view[n, i, j, g, a, b, c] = xp[p + s(a, b), g·C/G + c]`` with p = n·hs·ws + i·ws + j."""
     (kh, kw), (dh, dw) = geom.kernel, geom.dilation
     s_p, s_c = xp.strides
     cg = geom.c // groups
-    shape = (geom.length, groups, kh, kw, cg)
-    strides = (s_p, cg * s_c, dh * geom.ws * s_p, dw * s_p, s_c)
+    shape = (geom.n, geom.oh, geom.ow, groups, kh, kw, cg)
+    strides = (geom.hs * geom.ws * s_p, geom.ws * s_p, s_p, cg * s_c, dh * geom.ws * s_p,
+               dw * s_p, s_c)  # fmt: skip
     return as_strided(xp[geom.s0 :], shape, strides, writeable=False)
 
 
@@ -121,7 +123,7 @@ def block_rows(geom: FlatGeometry, out_channels: int, itemsize: int) -> int:
 
 def _blocks(geom: FlatGeometry, rows: int) -> list[slice]:
     """Blocks of about `rows` positions: whole images when one fits, else runs of an image's
-    grid rows, so that each block is one slab of the NCHW output (`_image_part`)."""
+    grid rows, so that each block is one slab of the NCHW output (`_slab`)."""
     per_image = geom.hs * geom.ws
     if per_image <= rows:
         k = rows // per_image
@@ -132,20 +134,30 @@ def _blocks(geom: FlatGeometry, rows: int) -> list[slice]:
             for n in range(geom.n) for k in range(m)]  # fmt: skip
 
 
-def _image_part(images: np.ndarray, block: np.ndarray, geom: FlatGeometry,
-                rows: slice) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """The same pixels in an (N, C, OH, OW) array and in a block of positions ``rows`` (B, C):
-    (a view of `images`, a view of `block` in NCHW order), without the wrapped positions."""
+class _Slab(NamedTuple):
+    """Where a block of positions lies in the images: whole images, or grid rows of one."""
+
+    images: slice  # n0:n1
+    rows: slice  # the grid rows that hold output pixels, i0:min(i1, OH)
+    grid_rows: int  # i1 - i0, the block's grid rows per image
+
+
+def _slab(geom: FlatGeometry, block: slice) -> _Slab:
     per_image = geom.hs * geom.ws
-    n0, r0 = divmod(rows.start, per_image)
-    if r0 == 0 and (rows.stop - rows.start) % per_image == 0:  # whole images
-        n1, i0, i1 = rows.stop // per_image, 0, geom.hs
+    n0, r0 = divmod(block.start, per_image)
+    if r0 == 0 and (block.stop - block.start) % per_image == 0:  # whole images
+        n1, i0, i1 = block.stop // per_image, 0, geom.hs
     else:  # grid rows i0..i1 of image n0
         n1, i0 = n0 + 1, r0 // geom.ws
-        i1 = i0 + (rows.stop - rows.start) // geom.ws
-    i_end = max(i0, min(i1, geom.oh))  # the grid rows past OH are wrapped
-    grid = block.reshape(n1 - n0, i1 - i0, geom.ws, -1)[:, : i_end - i0, : geom.ow]
-    return images[n0:n1, :, i0:i_end], grid.transpose(0, 3, 1, 2)
+        i1 = i0 + (block.stop - block.start) // geom.ws
+    return _Slab(slice(n0, n1), slice(i0, max(i0, min(i1, geom.oh))), i1 - i0)
+
+
+def _pixels(rows: np.ndarray, geom: FlatGeometry, slab: _Slab) -> np.ndarray:
+    """The (k, r, OW, C) view of a block's rows (B, C) that holds its output pixels: the
+    wrapped positions (grid rows past OH, columns past OW) left out."""
+    valid = slab.rows.stop - slab.rows.start
+    return rows.reshape(-1, slab.grid_rows, geom.ws, rows.shape[-1])[:, :valid, : geom.ow]
 
 
 # Blocks in parallel. Left to itself, OpenBLAS splits each block's small product over its
@@ -221,28 +233,28 @@ def _weight_columns(W_g: np.ndarray, geom: FlatGeometry) -> np.ndarray:
     return np.ascontiguousarray(W).reshape(groups, -1, out_g)
 
 
-def _block_cols(view: np.ndarray, cols: slice) -> np.ndarray:
-    """One block of columns as (G, B, KH·KW·C/G) (a copy; a view of it for G = 1)."""
-    block = np.ascontiguousarray(view[cols])
-    return block.reshape(block.shape[0], block.shape[1], -1).transpose(1, 0, 2)
-
-
 def flat_forward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
                  bias: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """Z = cols W (+ bias), block by block; returns contiguous (N, O, OH, OW).
 
-    Each block's product goes straight into its slab of the output, bias added on the way,
-    while it is still in cache: one pass over the output, not three (product, layout, bias).
+    A block's columns are copied for its output pixels only, and its product goes straight
+    into its slab of the output, bias added on the way, while it is still in cache.
     """
     groups, out_g, _ = W_g.shape
     view = _cols_view(xp, geom, groups)
     W_cols = _weight_columns(W_g, geom)
     out = np.empty((geom.n, groups * out_g, geom.oh, geom.ow), dtype=xp.dtype)
 
-    def work(cols: slice) -> None:
-        Z = np.empty((cols.stop - cols.start, groups, out_g), dtype=xp.dtype)
-        np.matmul(_block_cols(view, cols), W_cols, out=Z.transpose(1, 0, 2))
-        dst, src = _image_part(out, Z, geom, cols)
+    def work(block: slice) -> None:
+        slab = _slab(geom, block)
+        if slab.rows.start == slab.rows.stop:
+            return  # only wrapped positions: grid rows past OH
+        cols = np.ascontiguousarray(view[slab.images, slab.rows])  # (k, r, OW, G, KH, KW, C/G)
+        Z = np.empty(cols.shape[:4] + (out_g,), dtype=xp.dtype)  # (k, r, OW, G, O/G)
+        cols = cols.reshape(-1, groups, W_cols.shape[1]).transpose(1, 0, 2)
+        np.matmul(cols, W_cols, out=Z.reshape(-1, groups, out_g).transpose(1, 0, 2))
+        dst = out[slab.images, :, slab.rows]
+        src = Z.reshape(Z.shape[:3] + (-1,)).transpose(0, 3, 1, 2)
         if bias is None:
             dst[...] = src
         else:
@@ -294,16 +306,19 @@ def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
     # W_k[a·KW + b, g, o, c] = W[g, o, c, a, b]: one (O/G, C/G) matrix per kernel offset
     W_k = W_g.reshape(groups, out_g, c_g, kh * kw).transpose(3, 0, 1, 2)
 
-    def work(cols: slice) -> np.ndarray:
+    shifted = _shifted_rows(xp, geom, groups)
+
+    def work(block: slice) -> np.ndarray:
         if flip:
-            dZ_block = dZ_g[cols].transpose(1, 0, 2)  # (G, B, O/G)
-        else:  # gathered from dZ block by block, zero at the wrapped positions
-            dZ_rows = np.zeros((cols.stop - cols.start, groups * out_g), dtype=xp.dtype)
-            src, dst = _image_part(dZ, dZ_rows, geom, cols)
-            dst[...] = src
+            dZ_block = dZ_g[block].transpose(1, 0, 2)  # (G, B, O/G)
+        else:  # gathered from dZ block by block
+            slab = _slab(geom, block)
+            dZ_rows = np.zeros((block.stop - block.start, groups * out_g), dtype=xp.dtype)
+            dZ_pixels = dZ[slab.images, :, slab.rows].transpose(0, 2, 3, 1)
+            _pixels(dZ_rows, geom, slab)[...] = dZ_pixels  # zero at the wrapped positions
             dZ_block = dZ_rows.reshape(-1, groups, out_g).transpose(1, 0, 2)
-            _col2im_block(dxp, cols, geom, np.matmul(dZ_block, W_k))
-        return np.matmul(_shifted_rows(xp, geom, groups, cols), dZ_block)
+            _col2im_block(dxp, block, geom, np.matmul(dZ_block, W_k))
+        return np.matmul(shifted[..., block], dZ_block)
 
     blocks = _blocks(geom, block_rows(geom, groups * out_g, xp.itemsize))
     dW_k = sum(_map_blocks(work, blocks, spread=0 if flip else geom.shifts[-1] - geom.s0))
@@ -321,30 +336,32 @@ def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
     return dW_g.reshape(W_g.shape), dx
 
 
-def _shifted_rows(xp: np.ndarray, geom: FlatGeometry, groups: int, rows: slice) -> np.ndarray:
-    """(KH, KW, G, C/G, B) view: ``[a, b, g, c, p] = xp[rows.start + p + s(a, b), g·C/G + c]``.
+def _shifted_rows(xp: np.ndarray, geom: FlatGeometry, groups: int) -> np.ndarray:
+    """(KH, KW, G, C/G, L) view: ``[a, b, g, c, p] = xp[p + s(a, b), g·C/G + c]``.
 
-    Each (C/G, B) matrix is the transpose of a run of contiguous rows, so the weight gradient
-    of one kernel offset, this view times dZ's block, is a product BLAS reads in place: no
-    columns are copied. (Measured single-threaded, 16→32 at 14x14, batch 128: 2.6 ms against
-    4.0 ms for copying the columns and multiplying them once.)
+    Each (C/G, B) matrix of a block is the transpose of a run of contiguous rows, so the
+    weight gradient of one kernel offset, this view times dZ's block, is a product BLAS
+    reads in place: no columns are copied. (Measured single-threaded, 16→32 at 14x14,
+    batch 128: 2.6 ms against 4.0 ms for copying the columns and multiplying them once.)
     """
     (kh, kw), (dh, dw) = geom.kernel, geom.dilation
     s_p, s_c = xp.strides
     cg = geom.c // groups
-    shape = (kh, kw, groups, cg, rows.stop - rows.start)
+    shape = (kh, kw, groups, cg, geom.length)
     strides = (dh * geom.ws * s_p, dw * s_p, cg * s_c, s_c, s_p)
-    return as_strided(xp[geom.s0 + rows.start :], shape, strides, writeable=False)
+    return as_strided(xp[geom.s0 :], shape, strides, writeable=False)
 
 
-def _col2im_block(dxp: np.ndarray, cols: slice, geom: FlatGeometry, dcols: np.ndarray) -> None:
-    """Add one block's column gradients (KH·KW, G, B, C/G) back to the positions they read.
+def _col2im_block(dxp: np.ndarray, block: slice, geom: FlatGeometry, dcols: np.ndarray) -> None:
+    """Add a block's column gradients (KH·KW, G, B, C/G) back to the positions they read:
+    for each kernel offset, the block's rows shifted by it.
 
     One contiguous (B, C/G) matrix per kernel offset (for G = 1), so each add is a single
     run of B·C numbers. Adding strided slices of a (B, KH·KW·C) product instead took 1.8 ms
-    of 16→32 at 14x14's backward, against 0.5 ms (single-threaded, batch 128).
+    of 16→32 at 14x14's backward, against 0.5 ms (single-threaded, batch 128); adding only
+    the output pixels' rows (runs of OW·C numbers) made the backward 10% slower.
     """
     groups, width = dcols.shape[1:3]
-    for k, s in enumerate(geom.shifts):  # a contiguous run of rows per kernel offset
-        rows = dxp[cols.start + s : cols.stop + s].reshape(width, groups, -1)
+    for k, s in enumerate(geom.shifts):
+        rows = dxp[block.start + s : block.stop + s].reshape(width, groups, -1)
         rows += dcols[k].transpose(1, 0, 2)
