@@ -137,27 +137,27 @@ def conv_configs(draw, transposed: bool = False):
 
 
 @given(config=conv_configs(), flat=st.booleans(), block=st.sampled_from([5, 64, 4096]),
-       flip=st.booleans(), threads=st.sampled_from([1, 2]))  # fmt: skip
-def test_conv2d_configuration_space(config, flat, block, flip, threads):
+       sums=st.booleans(), threads=st.sampled_from([1, 2]))  # fmt: skip
+def test_conv2d_configuration_space(config, flat, block, sums, threads):
     """Stride-1 configurations also run through the flat fast path (forced, with small cache
-    blocks so that block edges and a short last block are crossed, dx by the flipped kernel
-    or by col2im, blocks on one thread or two) — see _flat_conv."""
+    blocks so that images are split into blocks of grid rows, by im2col or by the
+    shift-sum, blocks on one thread or two) — see _flat_conv."""
     kwargs, shape = config
-    with forced_flat_path(flat, block, flip, threads):
+    with forced_flat_path(flat, block, sums, threads):
         for dtype in DTYPES:
             x = randn(shape, dtype, seed=sum(shape))
             check_module("Conv2d (hypothesis)", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs), x, dtype=dtype)  # fmt: skip
 
 
 @contextlib.contextmanager
-def forced_flat_path(flat: bool, block: int, flip: bool = True, threads: int = 1):
-    """Make every stride-1 Conv2d take (or skip) the flat path, with ``block`` rows a block;
-    ``flip=False`` computes dx by col2im instead of the flipped-kernel convolution; the
-    blocks are shared out to ``threads`` threads."""
+def forced_flat_path(flat: bool, block: int, sums: bool = False, threads: int = 1):
+    """Make every stride-1 Conv2d take (or skip) the flat path, with blocks of about
+    ``block`` rows; ``sums=True`` computes every product (forward and dx) by the shift-sum
+    instead of im2col; the blocks are shared out to ``threads`` threads."""
 
     with mock.patch.object(flat_conv, "flat_pays", lambda geom: flat), \
             mock.patch.object(flat_conv, "block_rows", lambda *args: block), \
-            mock.patch.object(flat_conv, "flip_pays", lambda geom, out_channels: flip), \
+            mock.patch.object(flat_conv, "sums_pay", lambda geom, out_channels: sums), \
             mock.patch.object(flat_conv, "threads", lambda: threads):  # fmt: skip
         yield
 
@@ -174,45 +174,52 @@ FLAT_CASES = [  # stride 1 by definition of the fast path
 
 
 @pytest.mark.parametrize("threads", [1, 2], ids=["1 thread", "2 threads"])
-@pytest.mark.parametrize("flip", [True, False], ids=["dx by flipped kernel", "dx by col2im"])
+@pytest.mark.parametrize("sums", [False, True], ids=["im2col", "shift-sum"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,kwargs,shape", FLAT_CASES, ids=[c[0] for c in FLAT_CASES])
-def test_conv2d_flat_path(name, kwargs, shape, dtype, flip, threads):
-    # One thread: blocks of 7 rows, one grid row of an image each. Two threads: blocks of 56
-    # and of 64 rows; each case but the 1x1 has, with one of them, blocks no shorter than its
-    # col2im spread, so that col2im runs in even/odd phases, not one block at a time.
-    for block in [7] if threads == 1 else [56, 64]:
-        with forced_flat_path(True, block=block, flip=flip, threads=threads):
+def test_conv2d_flat_path(name, kwargs, shape, dtype, sums, threads):
+    # Blocks of 7 rows: one grid row of an image each; of 64: whole images, or an image's
+    # grid rows in two near-equal pieces.
+    for block in [7, 64]:
+        with forced_flat_path(True, block=block, sums=sums, threads=threads):
             check_module(f"Conv2d flat path ({name}, blocks of {block})", snn.Conv2d(**kwargs),
                          tnn.Conv2d(**kwargs), randn(shape, dtype, seed=3), dtype=dtype)  # fmt: skip
 
 
-# 2 threads, blocks of 10 rows: each pool call is one phase, a list of block indices per thread
-SCHEDULES = [(0, [[[0, 2, 4], [1, 3]]]), (10, [[[0, 4], [2]], [[1], [3]]]), (11, [])]
+@pytest.mark.parametrize("batch,rows", [(3, 4096), (3, 60), (2, 29), (2, 12), (2, 1)])
+def test_flat_blocks_tile_the_images(batch, rows):
+    """Blocks cover every position once, in order, each either whole images or grid rows of
+    one image, and none is longer than asked (or than one grid row): what _slab relies on."""
+    geom = flat_conv.flat_geometry((batch, 1, 5, 4), (3, 3), (1, 1, 1, 1), (1, 1))
+    per_image = geom.hs * geom.ws  # 6 grid rows of 5
+    blocks = flat_conv._blocks(geom, rows)
+    assert [b.start for b in blocks] == [0] + [b.stop for b in blocks[:-1]]
+    assert blocks[-1].stop == geom.length
+    for b in blocks:
+        assert b.start % geom.ws == 0 and b.stop % geom.ws == 0
+        whole_images = b.start % per_image == 0 and (b.stop - b.start) % per_image == 0
+        assert whole_images or b.start // per_image == (b.stop - 1) // per_image
+        assert b.stop - b.start <= max(rows, geom.ws)
 
 
-@pytest.mark.parametrize("spread,calls", SCHEDULES, ids=["forward", "col2im", "too wide"])
-def test_flat_blocks_schedule(spread, calls):
-    """Blocks that write past their own rows (col2im) never run beside a neighbour: even ones
-    first, then odd ones; a spread wider than a block runs them all on the calling thread."""
+def test_flat_blocks_shared_out_per_thread():
+    """Two threads: one pooled task each, thread t taking blocks t, t + 2, ...; the results
+    come back in block order."""
 
     class RecordingPool:
         calls: list[list[list[int]]] = []
 
         def map(self, work, parts):
-            self.calls.append([list(part) for part in parts])
+            self.calls.append([[b.start // 10 for b in part] for part in parts])
             return map(work, parts)
 
-    pool, ran = RecordingPool(), []
+    pool = RecordingPool()
     blocks = [slice(start, min(start + 10, 45)) for start in range(0, 45, 10)]
     with mock.patch.object(flat_conv, "threads", lambda: 2), \
             mock.patch.dict(flat_conv._POOLS, {2: pool}):  # fmt: skip
-        results = flat_conv._map_blocks(
-            lambda b: ran.append(b.start // 10) or b.stop, blocks, spread
-        )
-    assert results == [10, 20, 30, 40, 45]  # in block order, whatever order they ran in
-    assert pool.calls == calls
-    assert ran == ([i for call in calls for part in call for i in part] or [0, 1, 2, 3, 4])
+        results = flat_conv._map_blocks(lambda b: b.stop, blocks)
+    assert results == [10, 20, 30, 40, 45]
+    assert pool.calls == [[[0, 2, 4], [1, 3]]]
 
 
 @given(config=conv_configs(transposed=True))

@@ -1,28 +1,33 @@
-"""The stride-1 fast path of Conv2d: im2col on the *flattened* padded image, in cache blocks.
+"""The stride-1 fast path of Conv2d: the convolution on the *flattened* padded image.
 
 With stride 1, output pixel (n, i, j) reads input pixel (n, i + a·d, j + b·d) for kernel
 offset (a, b). Flatten each padded image (Hp·Wp) and the batch into one axis of length
 L = N·Hp·Wp: output position p = n·Hp·Wp + i·Wp + j then reads input position p + s with a
 single shift s = a·d·Wp + b·d for every pixel. The flat input is stored position-major
-(channels last): ``xp[p, c]``. So ``cols[p, a, b, c] = xp[p + s(a, b), c]`` is a plain
-strided *view* of it, each kernel offset's slice a contiguous run of rows, and col2im is
-KH·KW contiguous adds.
+(channels last): ``xp[p, c]``, so the rows that kernel offset (a, b) reads for a run of
+output positions are themselves a contiguous run of rows, ``xp[p + s]``.
 
-Position-major, the products are ``Z (L, O) = cols (L, K) · W (K, O)``: a tall matrix times
-a small one, which OpenBLAS runs about twice as fast as the channel-major
-``W (O, K) · cols (K, L)`` when O is only 16 or 32 (measured single-threaded on an AVX-512
-EPYC: 6.5 against 12 ms for the forward product of 16→16 at 28x28).
+Two ways to compute a block of positions, both position-major (a tall matrix times a small
+one, which OpenBLAS runs about twice as fast as the channel-major ``W (O, K) · cols (K, L)``
+when O is 16 or 32: 6.5 against 12 ms for the forward product of 16→16 at 28x28):
 
-The work goes in blocks of whole images (or of an image's grid rows), each small enough
-that its columns and products stay in the core's L2 cache (`block_rows`): the forward
-copies a block of the view, multiplies it, and writes the product straight into its slab
-of the NCHW output. Keeping all the columns instead (64 MB for 16→16 at 28x28) made the
-forward 2.4x slower (14 → 34 ms, single-threaded). The backward needs no columns at all:
-a kernel offset's weight gradient is the transpose of a run of xp's rows times dZ, which
-BLAS reads in place (`_shifted_rows`), and col2im gets one contiguous matrix per kernel
-offset to add (`_col2im_block`). The price of the flat layout: the products also compute
-the "wrapped" positions i ≥ OH or j ≥ OW (7% more rows at 28x28, 15% at 14x14), which the
-forward skips when it writes the output and the backward gives a zero gradient.
+- **im2col**: ``cols[p, a, b, c] = xp[p + s(a, b), c]`` is a strided view; copy the
+  block's columns and multiply once, ``Z = cols (B, KH·KW·C) · W (KH·KW·C, O)``. It copies
+  KH·KW·C numbers per position, and only for the output pixels.
+- **shift-sum**: multiply each kernel offset's run of rows, read in place, by its own
+  (C, O) matrix, and sum the KH·KW products. It adds KH·KW·O numbers per position.
+
+`sums_pay` takes the cheaper: shift-sum when O ≤ C. The backward needs no columns at all:
+a kernel offset's weight gradient is its run of rows, transposed, times dZ, read in place
+(`_shifted_rows`), and dx is dZ convolved with the flipped kernel (`_gradient_geometry`):
+the same forward, on dZ in the flat layout.
+
+The work goes in blocks of whole images (or of an image's grid rows), small enough that a
+block's columns or products stay in the core's L2 cache (`block_rows`), and each block
+writes its output pixels straight into the NCHW output. Keeping all the columns instead
+(64 MB for 16→16 at 28x28) made the forward 2.4x slower (14 → 34 ms, single-threaded).
+The price of the flat layout: the "wrapped" positions i ≥ OH or j ≥ OW (7% more rows at
+28x28, 15% at 14x14) are computed by the shift-sum and by dW (as zeros) and then left out.
 Used by scratch/nn/conv.py; no torch twin of its own.
 """
 
@@ -36,7 +41,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from threadpoolctl import ThreadpoolController
 
-BLOCK_BYTES = 1024 * 1024  # one block's columns and outputs: the size of a Zen 4 core's L2
+BLOCK_BYTES = 1024 * 1024  # a block's columns or products: the size of a Zen 4 core's L2
 
 
 class FlatGeometry(NamedTuple):
@@ -101,24 +106,28 @@ def flat_input(x: np.ndarray, geom: FlatGeometry) -> np.ndarray:
     return xp
 
 
-def _cols_view(xp: np.ndarray, geom: FlatGeometry, groups: int) -> np.ndarray:
-    """(N, OH, OW, G, KH, KW, C/G) read-only view of the columns of the output positions:
-    ``view[n, i, j, g, a, b, c] = xp[p + s(a, b), g·C/G + c]`` with p = n·hs·ws + i·ws + j."""
-    (kh, kw), (dh, dw) = geom.kernel, geom.dilation
-    s_p, s_c = xp.strides
-    cg = geom.c // groups
-    shape = (geom.n, geom.oh, geom.ow, groups, kh, kw, cg)
-    strides = (geom.hs * geom.ws * s_p, geom.ws * s_p, s_p, cg * s_c, dh * geom.ws * s_p,
-               dw * s_p, s_c)  # fmt: skip
-    return as_strided(xp[geom.s0 :], shape, strides, writeable=False)
+def sums_pay(geom: FlatGeometry, out_channels: int) -> bool:
+    """Whether the shift-sum is cheaper than im2col: it adds KH·KW·O numbers per position
+    where im2col copies KH·KW·C. Measured single-threaded at batch 128, 3x3, forward:
+    16→16 at 28x28 10.4 against 12.1 ms, the dx of 16→32 at 14x14 (32 channels to 16) a
+    tie on one thread and 8% faster on two; but 16→32 at 14x14 5.3 against 4.6 ms, and
+    1→16 at 28x28 23 against 3.9 ms."""
+    return out_channels <= geom.c
 
 
 def block_rows(geom: FlatGeometry, out_channels: int, itemsize: int) -> int:
-    """Rows per block: as many as keep a block's columns (KH·KW·C a row) and its products
-    (O a row) within BLOCK_BYTES, so that they stay in the core's L2 cache between the copy,
-    the product and the adds."""
+    """Rows per block: as many as keep a block's columns (KH·KW·C numbers a row) and its
+    product (O), or its KH·KW products (KH·KW·O) and their sum (C), within BLOCK_BYTES.
+
+    Measured single-threaded at batch 128, forward + backward, with the former col2im
+    backward: 16→32 at 14x14 took 13.2 ms in blocks of 1024 rows against 15.8 in blocks of
+    4096, while 1→16 at 28x28, with 25 numbers a row, took 9.2 ms in blocks of 4096 against
+    11.3 in blocks of 1024 (more blocks, more Python calls)."""
     kh, kw = geom.kernel
-    return max(1, BLOCK_BYTES // (itemsize * (kh * kw * geom.c + out_channels)))
+    wide, narrow = (
+        (out_channels, geom.c) if sums_pay(geom, out_channels) else (geom.c, out_channels)
+    )
+    return max(1, BLOCK_BYTES // (itemsize * (kh * kw * wide + narrow)))
 
 
 def _blocks(geom: FlatGeometry, rows: int) -> list[slice]:
@@ -161,13 +170,11 @@ def _pixels(rows: np.ndarray, geom: FlatGeometry, slab: _Slab) -> np.ndarray:
 
 
 # Blocks in parallel. Left to itself, OpenBLAS splits each block's small product over its
-# threads, and everything else (the copies that build the blocks, col2im, the layout
-# changes) runs on one core: with 2 threads the convolution ran no faster than with 1. So
-# while a convolution runs, BLAS is held to one thread and the *blocks* (and the images of
-# each layout change) are shared out to as many Python threads as BLAS had; NumPy's copies
-# and products release the GIL. Measured forward+backward at batch 128 on 2 cores: 16→16 at
-# 28x28 37 → 23 ms, 16→32 at 14x14 16 → 11 ms (benchmarks/bench_conv.py --threads 0).
-# OPENBLAS_NUM_THREADS=1 keeps everything on the calling thread.
+# threads, and everything else (the copies, the sums, the layout changes) runs on one core:
+# with 2 threads the convolution ran no faster than with 1. So while a convolution runs,
+# BLAS is held to one thread and the *blocks* (and the images of each layout change) are
+# shared out to as many Python threads as BLAS had; NumPy's copies and products release
+# the GIL. OPENBLAS_NUM_THREADS=1 keeps everything on the calling thread.
 _BLAS = ThreadpoolController().select(user_api="blas")
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 T = TypeVar("T")
@@ -176,7 +183,7 @@ U = TypeVar("U")
 
 def threads() -> int:
     """How many threads NumPy's BLAS is set to use now (1 inside another convolution)."""
-    return max([1] + [lib["num_threads"] for lib in _BLAS.info()])
+    return max([1] + [lib.num_threads for lib in _BLAS.lib_controllers])
 
 
 def _run(work: Callable[[T], U], items: Sequence[T], n: int) -> list[U]:
@@ -199,62 +206,94 @@ def _copy_images(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
     return dst
 
 
-def _map_blocks(work: Callable[[slice], T], blocks: list[slice], spread: int = 0) -> list[T]:
+def _map_blocks(work: Callable[[slice], T], blocks: list[slice]) -> list[T]:
     """[work(block) for block in blocks], shared out to threads() threads: thread t takes
     blocks t, t + n, t + 2n, ... (one pooled task per thread: a task per block cost more
-    than the copies it shared out).
-
-    ``spread`` > 0: each block also *writes* rows up to `spread` past its end (col2im), so
-    neighbours must not run at once: even blocks first, then odd ones, which is safe while
-    no block but the last is shorter than the spread; else one block at a time.
-    """
-    n = threads()
-    if n == 1 or len(blocks) == 1 or spread > min(b.stop - b.start for b in blocks[:-1]):
+    than the copies it shared out)."""
+    n = min(threads(), len(blocks))
+    if n <= 1:
         return _run(work, blocks, 1)
-    results: list = [None] * len(blocks)
-    phases = (
-        [range(0, len(blocks), 2), range(1, len(blocks), 2)] if spread else [range(len(blocks))]
-    )
     with _BLAS.limit(limits=1):
-        for phase in phases:  # every block of one phase is done before the next phase starts
-            parts = [phase[t::n] for t in range(n)]
-            done = _run(lambda part: [work(blocks[i]) for i in part], parts, n)
-            for part, part_results in zip(parts, done, strict=True):
-                for i, result in zip(part, part_results, strict=True):
-                    results[i] = result
+        done = _run(
+            lambda part: [work(block) for block in part], [blocks[t::n] for t in range(n)], n
+        )
+    results: list = [None] * len(blocks)
+    for t, part_results in enumerate(done):
+        results[t::n] = part_results
     return results
 
 
-def _weight_columns(W_g: np.ndarray, geom: FlatGeometry) -> np.ndarray:
-    """(G, O/G, C/G·KH·KW) -> (G, KH·KW·C/G, O/G): the weight in the columns' order."""
+def _cols_view(xp: np.ndarray, geom: FlatGeometry, groups: int) -> np.ndarray:
+    """(N, OH, OW, G, KH, KW, C/G) read-only view of the columns of the output positions:
+    ``view[n, i, j, g, a, b, c] = xp[p + s(a, b), g·C/G + c]`` with p = n·hs·ws + i·ws + j."""
+    (kh, kw), (dh, dw) = geom.kernel, geom.dilation
+    s_p, s_c = xp.strides
+    cg = geom.c // groups
+    shape = (geom.n, geom.oh, geom.ow, groups, kh, kw, cg)
+    strides = (geom.hs * geom.ws * s_p, geom.ws * s_p, s_p, cg * s_c, dh * geom.ws * s_p,
+               dw * s_p, s_c)  # fmt: skip
+    return as_strided(xp[geom.s0 :], shape, strides, writeable=False)
+
+
+def _shifted_rows(xp: np.ndarray, geom: FlatGeometry, groups: int) -> np.ndarray:
+    """(KH, KW, G, C/G, L) read-only view: ``[a, b, g, c, p] = xp[p + s(a, b), g·C/G + c]``.
+
+    A block's (C/G, B) matrix of one kernel offset is the transpose of a run of contiguous
+    rows, which BLAS reads in place: the shift-sum multiplies the rows, the weight gradient
+    their transpose. (Measured single-threaded, the weight gradient of 16→32 at 14x14,
+    batch 128: 2.6 ms against 4.0 ms for copying the columns and multiplying them once.)
+    """
+    (kh, kw), (dh, dw) = geom.kernel, geom.dilation
+    s_p, s_c = xp.strides
+    cg = geom.c // groups
+    shape = (kh, kw, groups, cg, geom.length)
+    strides = (dh * geom.ws * s_p, dw * s_p, cg * s_c, s_c, s_p)
+    return as_strided(xp[geom.s0 :], shape, strides, writeable=False)
+
+
+def _weights(W_g: np.ndarray, geom: FlatGeometry) -> np.ndarray:
+    """(G, O/G, C/G·KH·KW) -> contiguous (KH, KW, G, C/G, O/G): one matrix per kernel offset.
+
+    Contiguous, because np.matmul hands BLAS only operands with a unit stride."""
     groups, out_g, _ = W_g.shape
     kh, kw = geom.kernel
-    W = W_g.reshape(groups, out_g, geom.c // groups, kh, kw).transpose(0, 3, 4, 2, 1)
-    return np.ascontiguousarray(W).reshape(groups, -1, out_g)
+    W = W_g.reshape(groups, out_g, geom.c // groups, kh, kw)
+    return np.ascontiguousarray(W.transpose(3, 4, 0, 2, 1))
 
 
 def flat_forward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
                  bias: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
-    """Z = cols W (+ bias), block by block; returns contiguous (N, O, OH, OW).
-
-    A block's columns are copied for its output pixels only, and its product goes straight
-    into its slab of the output, bias added on the way, while it is still in cache.
-    """
+    """The convolution of the flat input xp (+ bias), block by block, by im2col or by the
+    shift-sum (`sums_pay`); returns contiguous (N, O, OH, OW). Each block writes its output
+    pixels straight into their slab of the output, bias added on the way."""
     groups, out_g, _ = W_g.shape
-    view = _cols_view(xp, geom, groups)
-    W_cols = _weight_columns(W_g, geom)
+    W_k = _weights(W_g, geom)  # (KH, KW, G, C/G, O/G)
     out = np.empty((geom.n, groups * out_g, geom.oh, geom.ow), dtype=xp.dtype)
+    if sums_pay(geom, groups * out_g):
+        shifted = _shifted_rows(xp, geom, groups).swapaxes(-1, -2)  # (KH, KW, G, L, C/G)
+
+        def pixels(block: slice, slab: _Slab) -> np.ndarray:
+            Y = np.matmul(shifted[..., block, :], W_k)  # (KH, KW, G, B, O/G)
+            Z = Y.reshape(-1, Y[0, 0].size).sum(axis=0).reshape(groups, -1, out_g)
+            return _pixels(Z.transpose(1, 0, 2).reshape(Z.shape[1], -1), geom, slab)
+
+    else:
+        view = _cols_view(xp, geom, groups)
+        W_cols = W_k.transpose(2, 0, 1, 3, 4).reshape(groups, -1, out_g)  # (G, KH·KW·C/G, O/G)
+
+        def pixels(block: slice, slab: _Slab) -> np.ndarray:
+            cols = np.ascontiguousarray(view[slab.images, slab.rows])  # (k, r, OW, G, KH, KW, C/G)
+            Z = np.empty(cols.shape[:4] + (out_g,), dtype=xp.dtype)  # (k, r, OW, G, O/G)
+            cols = cols.reshape(-1, groups, W_cols.shape[1]).transpose(1, 0, 2)
+            np.matmul(cols, W_cols, out=Z.reshape(-1, groups, out_g).transpose(1, 0, 2))
+            return Z.reshape(Z.shape[:3] + (-1,))
 
     def work(block: slice) -> None:
         slab = _slab(geom, block)
         if slab.rows.start == slab.rows.stop:
             return  # only wrapped positions: grid rows past OH
-        cols = np.ascontiguousarray(view[slab.images, slab.rows])  # (k, r, OW, G, KH, KW, C/G)
-        Z = np.empty(cols.shape[:4] + (out_g,), dtype=xp.dtype)  # (k, r, OW, G, O/G)
-        cols = cols.reshape(-1, groups, W_cols.shape[1]).transpose(1, 0, 2)
-        np.matmul(cols, W_cols, out=Z.reshape(-1, groups, out_g).transpose(1, 0, 2))
+        src = pixels(block, slab).transpose(0, 3, 1, 2)
         dst = out[slab.images, :, slab.rows]
-        src = Z.reshape(Z.shape[:3] + (-1,)).transpose(0, 3, 1, 2)
         if bias is None:
             dst[...] = src
         else:
@@ -271,7 +310,7 @@ def _gradient_geometry(geom: FlatGeometry, out_channels: int) -> FlatGeometry:
     dZ at r - s: shifts backwards. With the kernel flipped (offset (a, b) becomes
     (KH-1-a, KW-1-b)) they run forwards again, from s0' = lead + base - max(s); `lead`
     leading zeros in front of dZ make s0' ≥ 0. Same grid (hs, ws); dZ's pixels are the
-    "input" (OH x OW) and the crop keeps the H x W positions of dx.
+    "input" (OH x OW) and the output pixels are the H x W of dx.
     """
     s_max = geom.shifts[-1]
     lead = max(0, s_max - geom.base)
@@ -279,89 +318,23 @@ def _gradient_geometry(geom: FlatGeometry, out_channels: int) -> FlatGeometry:
                          base=lead, s0=lead + geom.base - s_max)  # fmt: skip
 
 
-def flip_pays(geom: FlatGeometry, out_channels: int) -> bool:
-    """Whether dx is cheaper as a convolution of dZ with the flipped kernel than as col2im.
-
-    The flipped convolution copies KH·KW·O numbers per position, col2im adds KH·KW·C;
-    measured single-threaded at batch 128, 3x3: 16→16 at 28x28 26 against 32 ms for the
-    backward, 16→32 at 14x14 a tie (12 ms), 1→16 at 28x28 5.8 against 3.4 ms.
-    """
-    return out_channels < 2 * geom.c
-
-
 def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
                   dZ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(dW_g, dx): dW = Σ_blocks colsᵀ dZ, one kernel offset at a time (`_shifted_rows`);
-    dx = dZ convolved with the flipped kernel, or dcols = dZ Wᵀ added back (col2im) when
-    that is cheaper (`flip_pays`). For col2im, each block gathers its rows of dZ itself."""
+    """(dW_g, dx): dW = Σ_blocks colsᵀ dZ, one kernel offset at a time, from the rows read
+    in place (`_shifted_rows`); dx = dZ convolved with the flipped kernel (`flat_forward`)."""
     groups, out_g, c_g = W_g.shape[0], W_g.shape[1], geom.c // W_g.shape[0]
     kh, kw = geom.kernel
-    flip = flip_pays(geom, groups * out_g)
-    if flip:
-        back = _gradient_geometry(geom, groups * out_g)
-        dZp = flat_input(dZ, back)  # zero at the wrapped positions: the adjoint of the crop
-        dZ_g = dZp[back.base : back.base + geom.length].reshape(geom.length, groups, out_g)
-    else:
-        dxp = np.zeros_like(xp)
-    # W_k[a·KW + b, g, o, c] = W[g, o, c, a, b]: one (O/G, C/G) matrix per kernel offset
-    W_k = W_g.reshape(groups, out_g, c_g, kh * kw).transpose(3, 0, 1, 2)
-
-    shifted = _shifted_rows(xp, geom, groups)
+    back = _gradient_geometry(geom, groups * out_g)
+    dZp = flat_input(dZ, back)  # zero at the wrapped positions: the adjoint of leaving them out
+    dZ_g = dZp[back.base : back.base + geom.length].reshape(geom.length, groups, out_g)
+    shifted = _shifted_rows(xp, geom, groups)  # (KH, KW, G, C/G, L)
 
     def work(block: slice) -> np.ndarray:
-        if flip:
-            dZ_block = dZ_g[block].transpose(1, 0, 2)  # (G, B, O/G)
-        else:  # gathered from dZ block by block
-            slab = _slab(geom, block)
-            dZ_rows = np.zeros((block.stop - block.start, groups * out_g), dtype=xp.dtype)
-            dZ_pixels = dZ[slab.images, :, slab.rows].transpose(0, 2, 3, 1)
-            _pixels(dZ_rows, geom, slab)[...] = dZ_pixels  # zero at the wrapped positions
-            dZ_block = dZ_rows.reshape(-1, groups, out_g).transpose(1, 0, 2)
-            _col2im_block(dxp, block, geom, np.matmul(dZ_block, W_k))
-        return np.matmul(shifted[..., block], dZ_block)
+        return np.matmul(shifted[..., block], dZ_g[block].transpose(1, 0, 2))
 
-    blocks = _blocks(geom, block_rows(geom, groups * out_g, xp.itemsize))
-    dW_k = sum(_map_blocks(work, blocks, spread=0 if flip else geom.shifts[-1] - geom.s0))
+    dW_k = sum(_map_blocks(work, _blocks(geom, block_rows(geom, groups * out_g, xp.itemsize))))
     dW_g = dW_k.transpose(2, 4, 3, 0, 1)  # (KH, KW, G, C/G, O/G) -> (G, O/G, C/G, KH, KW)
-    if flip:
-        # W_back[g, c, o, a, b] = W[g, o, c, KH-1-a, KW-1-b]: from O/G channels to C/G
-        W_back = W_g.reshape(groups, out_g, c_g, kh, kw)[..., ::-1, ::-1].transpose(0, 2, 1, 3, 4)
-        dx = flat_forward(dZp, back, W_back.reshape(groups, c_g, -1))
-    else:
-        dx = dxp[geom.base : geom.base + geom.length].reshape(geom.n, geom.hs, geom.ws, geom.c)
-        dx = _copy_images(
-            np.empty((geom.n, geom.c, geom.h, geom.w), dx.dtype),
-            dx[:, : geom.h, : geom.w].transpose(0, 3, 1, 2),
-        )
+    # W_back[g, c, o, a, b] = W[g, o, c, KH-1-a, KW-1-b]: from O/G channels to C/G
+    W_back = W_g.reshape(groups, out_g, c_g, kh, kw)[..., ::-1, ::-1].transpose(0, 2, 1, 3, 4)
+    dx = flat_forward(dZp, back, W_back.reshape(groups, c_g, -1))
     return dW_g.reshape(W_g.shape), dx
-
-
-def _shifted_rows(xp: np.ndarray, geom: FlatGeometry, groups: int) -> np.ndarray:
-    """(KH, KW, G, C/G, L) view: ``[a, b, g, c, p] = xp[p + s(a, b), g·C/G + c]``.
-
-    Each (C/G, B) matrix of a block is the transpose of a run of contiguous rows, so the
-    weight gradient of one kernel offset, this view times dZ's block, is a product BLAS
-    reads in place: no columns are copied. (Measured single-threaded, 16→32 at 14x14,
-    batch 128: 2.6 ms against 4.0 ms for copying the columns and multiplying them once.)
-    """
-    (kh, kw), (dh, dw) = geom.kernel, geom.dilation
-    s_p, s_c = xp.strides
-    cg = geom.c // groups
-    shape = (kh, kw, groups, cg, geom.length)
-    strides = (dh * geom.ws * s_p, dw * s_p, cg * s_c, s_c, s_p)
-    return as_strided(xp[geom.s0 :], shape, strides, writeable=False)
-
-
-def _col2im_block(dxp: np.ndarray, block: slice, geom: FlatGeometry, dcols: np.ndarray) -> None:
-    """Add a block's column gradients (KH·KW, G, B, C/G) back to the positions they read:
-    for each kernel offset, the block's rows shifted by it.
-
-    One contiguous (B, C/G) matrix per kernel offset (for G = 1), so each add is a single
-    run of B·C numbers. Adding strided slices of a (B, KH·KW·C) product instead took 1.8 ms
-    of 16→32 at 14x14's backward, against 0.5 ms (single-threaded, batch 128); adding only
-    the output pixels' rows (runs of OW·C numbers) made the backward 10% slower.
-    """
-    groups, width = dcols.shape[1:3]
-    for k, s in enumerate(geom.shifts):
-        rows = dxp[block.start + s : block.stop + s].reshape(width, groups, -1)
-        rows += dcols[k].transpose(1, 0, 2)
