@@ -164,6 +164,8 @@ def forced_flat_path(flat: bool, block: int, sums: bool = False, threads: int = 
 
 FLAT_CASES = [  # stride 1 by definition of the fast path
     ("3x3 pad 1 (the MNIST CNN)", dict(in_channels=3, out_channels=4, kernel_size=3, padding=1), (2, 3, 9, 8)),
+    ("one input channel (channel-major columns)", dict(in_channels=1, out_channels=4, kernel_size=3, padding=1), (2, 1, 9, 8)),
+    ("one input channel, 'same', dilation 2", dict(in_channels=1, out_channels=3, kernel_size=(3, 2), padding="same", dilation=2), (3, 1, 7, 9)),
     ("dilation 2, groups 2", dict(in_channels=4, out_channels=6, kernel_size=3, padding=2, dilation=2, groups=2), (2, 4, 8, 9)),
     ("'same', even kernel (asymmetric pad)", dict(in_channels=2, out_channels=3, kernel_size=(2, 4), padding="same"), (1, 2, 7, 6)),
     ("no padding, 1x1", dict(in_channels=5, out_channels=2, kernel_size=1), (3, 5, 4, 4)),

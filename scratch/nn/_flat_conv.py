@@ -17,7 +17,12 @@ when O is 16 or 32: 6.5 against 12 ms for the forward product of 16→16 at 28x2
 - **shift-sum**: multiply each kernel offset's run of rows, read in place, by its own
   (C, O) matrix, and sum the KH·KW products. It adds KH·KW·O numbers per position.
 
-`sums_pay` takes the cheaper: shift-sum when O ≤ C. The backward needs no columns at all:
+`sums_pay` takes the cheaper: shift-sum when O ≤ C. With a single input channel (the first
+layer of a grayscale network) a row is one number, so the position-major columns would be
+copied in runs of KW numbers; there im2col goes channel-major instead: each kernel
+offset's column is one contiguous run of xp, copied whole, and ``Zᵀ = W (O, KH·KW) ·
+colsᵀ`` comes out channel-major, as the NCHW output wants it (1→16 at 28x28, forward +
+backward, single-threaded: 8.3 → 6.1 ms). The backward needs no columns at all:
 a kernel offset's weight gradient is its run of rows, transposed, times dZ, read in place
 (`_shifted_rows`), and dx is dZ convolved with the flipped kernel (`_gradient_geometry`):
 the same forward, on dZ in the flat layout.
@@ -275,7 +280,19 @@ def flat_forward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
         def pixels(block: slice, slab: _Slab) -> np.ndarray:
             Y = np.matmul(shifted[..., block, :], W_k)  # (KH, KW, G, B, O/G)
             Z = Y.reshape(-1, Y[0, 0].size).sum(axis=0).reshape(groups, -1, out_g)
-            return _pixels(Z.transpose(1, 0, 2).reshape(Z.shape[1], -1), geom, slab)
+            rows = Z.transpose(1, 0, 2).reshape(Z.shape[1], -1)
+            return _pixels(rows, geom, slab).transpose(0, 3, 1, 2)
+
+    elif geom.c == 1:  # one input channel: the columns channel-major (see the module's doc)
+        runs = _shifted_rows(xp, geom, 1)[:, :, 0, 0]  # (KH, KW, L): contiguous runs
+        W_rows = W_k.reshape(-1, out_g).T  # (O, KH·KW)
+
+        def pixels(block: slice, slab: _Slab) -> np.ndarray:
+            cols = np.ascontiguousarray(runs[..., block]).reshape(len(W_rows.T), -1)
+            Z = W_rows @ cols  # (O, B)
+            valid = slab.rows.stop - slab.rows.start
+            Z = Z.reshape(out_g, -1, slab.grid_rows, geom.ws)[:, :, :valid, : geom.ow]
+            return Z.transpose(1, 0, 2, 3)
 
     else:
         view = _cols_view(xp, geom, groups)
@@ -286,13 +303,13 @@ def flat_forward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
             Z = np.empty(cols.shape[:4] + (out_g,), dtype=xp.dtype)  # (k, r, OW, G, O/G)
             cols = cols.reshape(-1, groups, W_cols.shape[1]).transpose(1, 0, 2)
             np.matmul(cols, W_cols, out=Z.reshape(-1, groups, out_g).transpose(1, 0, 2))
-            return Z.reshape(Z.shape[:3] + (-1,))
+            return Z.reshape(Z.shape[:3] + (-1,)).transpose(0, 3, 1, 2)
 
     def work(block: slice) -> None:
         slab = _slab(geom, block)
         if slab.rows.start == slab.rows.stop:
             return  # only wrapped positions: grid rows past OH
-        src = pixels(block, slab).transpose(0, 3, 1, 2)
+        src = pixels(block, slab)  # (k, O, r, OW)
         dst = out[slab.images, :, slab.rows]
         if bias is None:
             dst[...] = src
