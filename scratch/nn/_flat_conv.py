@@ -19,13 +19,13 @@ when O is 16 or 32: 6.5 against 12 ms for the forward product of 16→16 at 28x2
 
 `sums_pay` takes the cheaper: shift-sum when O ≤ C. With a single input channel (the first
 layer of a grayscale network) a row is one number, so the position-major columns would be
-copied in runs of KW numbers; there im2col goes channel-major instead: each kernel
-offset's column is one contiguous run of xp, copied whole, and ``Zᵀ = W (O, KH·KW) ·
-colsᵀ`` comes out channel-major, as the NCHW output wants it (1→16 at 28x28, forward +
-backward, single-threaded: 8.3 → 6.1 ms). The backward needs no columns at all:
-a kernel offset's weight gradient is its run of rows, transposed, times dZ, read in place
-(`_shifted_rows`), and dx is dZ convolved with the flipped kernel (`_gradient_geometry`):
-the same forward, on dZ in the flat layout.
+copied in runs of KW numbers; there im2col goes channel-major instead: each kernel offset's
+column is one contiguous run of xp, copied whole, and ``Zᵀ = W (O, KH·KW) · colsᵀ`` comes
+out channel-major, as the NCHW output wants it (1→16 at 28x28, forward + backward,
+single-threaded: 8.3 → 6.1 ms). The backward needs no columns at all: a kernel offset's
+weight gradient is its run of rows, transposed, times dZ, read in place (`_shifted_rows`),
+and dx is dZ convolved with the flipped kernel (`_gradient_geometry`): the same forward, on
+dZ in the flat layout.
 
 The work goes in blocks of whole images (or of an image's grid rows), small enough that a
 block's columns or products stay in the core's L2 cache (`block_rows`), and each block
@@ -114,9 +114,9 @@ def flat_input(x: np.ndarray, geom: FlatGeometry) -> np.ndarray:
 def sums_pay(geom: FlatGeometry, out_channels: int) -> bool:
     """Whether the shift-sum is cheaper than im2col: it adds KH·KW·O numbers per position
     where im2col copies KH·KW·C. Measured single-threaded at batch 128, 3x3, forward:
-    16→16 at 28x28 10.4 against 12.1 ms, the dx of 16→32 at 14x14 (32 channels to 16) a
-    tie on one thread and 8% faster on two; but 16→32 at 14x14 5.3 against 4.6 ms, and
-    1→16 at 28x28 23 against 3.9 ms."""
+    16→16 at 28x28 10.4 against 12.1 ms by im2col; but 16→32 at 14x14 5.3 against 4.6 ms,
+    and 1→16 at 28x28 23 against 3.9 ms. (The dx of 16→32, 32 channels to 16, by the
+    shift-sum was as fast as the col2im it replaced on one thread and 8% faster on two.)"""
     return out_channels <= geom.c
 
 
