@@ -269,8 +269,16 @@ def _weights(W_g: np.ndarray, geom: FlatGeometry) -> np.ndarray:
 def flat_forward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
                  bias: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """The convolution of the flat input xp (+ bias), block by block, by im2col or by the
-    shift-sum (`sums_pay`); returns contiguous (N, O, OH, OW). Each block writes its output
-    pixels straight into their slab of the output, bias added on the way."""
+    shift-sum (`sums_pay`); returns contiguous (N, O, OH, OW)."""
+    out, work = _convolution(xp, geom, W_g, bias)
+    _map_blocks(work, _blocks(geom, block_rows(geom, out.shape[1], xp.itemsize)))
+    return out
+
+
+def _convolution(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
+                 bias: np.ndarray | None) -> tuple[np.ndarray, Callable[[slice], None]]:  # fmt: skip
+    """The (still empty) output, and the work that fills one block of it: each block
+    writes its output pixels straight into their slab of the output, bias added on the way."""
     groups, out_g, _ = W_g.shape
     W_k = _weights(W_g, geom)  # (KH, KW, G, C/G, O/G)
     out = np.empty((geom.n, groups * out_g, geom.oh, geom.ow), dtype=xp.dtype)
@@ -316,8 +324,7 @@ def flat_forward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
         else:
             np.add(src, bias.reshape(-1, 1, 1), out=dst)
 
-    _map_blocks(work, _blocks(geom, block_rows(geom, groups * out_g, xp.itemsize)))
-    return out
+    return out, work
 
 
 def _gradient_geometry(geom: FlatGeometry, out_channels: int) -> FlatGeometry:
@@ -345,13 +352,14 @@ def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
     dZp = flat_input(dZ, back)  # zero at the wrapped positions: the adjoint of leaving them out
     dZ_g = dZp[back.base : back.base + geom.length].reshape(geom.length, groups, out_g)
     shifted = _shifted_rows(xp, geom, groups)  # (KH, KW, G, C/G, L)
-
-    def work(block: slice) -> np.ndarray:
-        return np.matmul(shifted[..., block], dZ_g[block].transpose(1, 0, 2))
-
-    dW_k = sum(_map_blocks(work, _blocks(geom, block_rows(geom, groups * out_g, xp.itemsize))))
-    dW_g = dW_k.transpose(2, 4, 3, 0, 1)  # (KH, KW, G, C/G, O/G) -> (G, O/G, C/G, KH, KW)
     # W_back[g, c, o, a, b] = W[g, o, c, KH-1-a, KW-1-b]: from O/G channels to C/G
     W_back = W_g.reshape(groups, out_g, c_g, kh, kw)[..., ::-1, ::-1].transpose(0, 2, 1, 3, 4)
-    dx = flat_forward(dZp, back, W_back.reshape(groups, c_g, -1))
+    dx, dx_work = _convolution(dZp, back, W_back.reshape(groups, c_g, -1), None)
+
+    def work(block: slice) -> np.ndarray:  # both products of a block, while its dZ is in cache
+        dx_work(block)
+        return np.matmul(shifted[..., block], dZ_g[block].transpose(1, 0, 2))
+
+    dW_k = sum(_map_blocks(work, _blocks(back, block_rows(back, geom.c, xp.itemsize))))
+    dW_g = dW_k.transpose(2, 4, 3, 0, 1)  # (KH, KW, G, C/G, O/G) -> (G, O/G, C/G, KH, KW)
     return dW_g.reshape(W_g.shape), dx
