@@ -296,7 +296,7 @@ def _convolution(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
         W_rows = W_k.reshape(-1, out_g).T  # (O, KH·KW)
 
         def pixels(block: slice, slab: _Slab) -> np.ndarray:
-            cols = np.ascontiguousarray(runs[..., block]).reshape(len(W_rows.T), -1)
+            cols = np.ascontiguousarray(runs[..., block]).reshape(W_rows.shape[1], -1)
             Z = W_rows @ cols  # (O, B)
             valid = slab.rows.stop - slab.rows.start
             Z = Z.reshape(out_g, -1, slab.grid_rows, geom.ws)[:, :, :valid, : geom.ow]
@@ -345,7 +345,8 @@ def _gradient_geometry(geom: FlatGeometry, out_channels: int) -> FlatGeometry:
 def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
                   dZ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(dW_g, dx): dW = Σ_blocks colsᵀ dZ, one kernel offset at a time, from the rows read
-    in place (`_shifted_rows`); dx = dZ convolved with the flipped kernel (`flat_forward`)."""
+    in place (`_shifted_rows`); dx = dZ convolved with the flipped kernel (`_convolution`),
+    in the same pass over the blocks."""
     groups, out_g, c_g = W_g.shape[0], W_g.shape[1], geom.c // W_g.shape[0]
     kh, kw = geom.kernel
     back = _gradient_geometry(geom, groups * out_g)
