@@ -166,6 +166,7 @@ FLAT_CASES = [  # stride 1 by definition of the fast path
     ("3x3 pad 1 (the MNIST CNN)", dict(in_channels=3, out_channels=4, kernel_size=3, padding=1), (2, 3, 9, 8)),
     ("one input channel (channel-major columns)", dict(in_channels=1, out_channels=4, kernel_size=3, padding=1), (2, 1, 9, 8)),
     ("one input channel, 'same', dilation 2", dict(in_channels=1, out_channels=3, kernel_size=(3, 2), padding="same", dilation=2), (3, 1, 7, 9)),
+    ("one output channel (dx by channel-major columns)", dict(in_channels=3, out_channels=1, kernel_size=3, padding=1), (4, 3, 6, 5)),
     ("dilation 2, groups 2", dict(in_channels=4, out_channels=6, kernel_size=3, padding=2, dilation=2, groups=2), (2, 4, 8, 9)),
     ("'same', even kernel (asymmetric pad)", dict(in_channels=2, out_channels=3, kernel_size=(2, 4), padding="same"), (1, 2, 7, 6)),
     ("no padding, 1x1", dict(in_channels=5, out_channels=2, kernel_size=1), (3, 5, 4, 4)),
@@ -205,8 +206,8 @@ def test_flat_blocks_tile_the_images(batch, rows):
 
 
 def test_flat_blocks_shared_out_per_thread():
-    """Two threads: one pooled task each, thread t taking blocks t, t + 2, ...; the results
-    come back in block order."""
+    """Two threads: one pooled task each, thread t taking blocks t, t + 2, ...; every block
+    is done once, and a sum over blocks adds each block's result once."""
 
     class RecordingPool:
         calls: list[list[list[int]]] = []
@@ -215,13 +216,15 @@ def test_flat_blocks_shared_out_per_thread():
             self.calls.append([[b.start // 10 for b in part] for part in parts])
             return map(work, parts)
 
-    pool = RecordingPool()
+    pool, ran = RecordingPool(), []
     blocks = [slice(start, min(start + 10, 45)) for start in range(0, 45, 10)]
     with mock.patch.object(flat_conv, "threads", lambda: 2), \
             mock.patch.dict(flat_conv._POOLS, {2: pool}):  # fmt: skip
-        results = flat_conv._map_blocks(lambda b: b.stop, blocks)
-    assert results == [10, 20, 30, 40, 45]
-    assert pool.calls == [[[0, 2, 4], [1, 3]]]
+        flat_conv._map_blocks(lambda b: ran.append(b.start), blocks)
+        total = flat_conv._sum_blocks(lambda b: np.array([b.stop - b.start, b.start]), blocks)
+    assert pool.calls == [[[0, 2, 4], [1, 3]]] * 2
+    assert sorted(ran) == [0, 10, 20, 30, 40]
+    assert total.tolist() == [45, 100]  # every row once; 0 + 10 + 20 + 30 + 40
 
 
 @given(config=conv_configs(transposed=True))

@@ -7,32 +7,35 @@ single shift s = a·d·Wp + b·d for every pixel. The flat input is stored posit
 (channels last): ``xp[p, c]``, so the rows that kernel offset (a, b) reads for a run of
 output positions are themselves a contiguous run of rows, ``xp[p + s]``.
 
-Two ways to compute a block of positions, both position-major (a tall matrix times a small
-one, which OpenBLAS runs about twice as fast as the channel-major ``W (O, K) · cols (K, L)``
-when O is 16 or 32: 6.5 against 12 ms for the forward product of 16→16 at 28x28):
+Three ways to compute a block of positions. The first two are position-major (a tall matrix
+times a small one, which OpenBLAS runs about twice as fast as the channel-major
+``W (O, K) · cols (K, L)`` when O is 16 or 32: 6.5 against 12 ms for the forward product of
+16→16 at 28x28):
 
 - **im2col**: ``cols[p, a, b, c] = xp[p + s(a, b), c]`` is a strided view; copy the
   block's columns and multiply once, ``Z = cols (B, KH·KW·C) · W (KH·KW·C, O)``. It copies
   KH·KW·C numbers per position, and only for the output pixels.
 - **shift-sum**: multiply each kernel offset's run of rows, read in place, by its own
   (C, O) matrix, and sum the KH·KW products. It adds KH·KW·O numbers per position.
+- **channel-major im2col**, for a single input channel (the first layer of a grayscale
+  network): there a row is one number, so position-major columns would be copied in runs
+  of KW numbers. Instead each kernel offset's column is one contiguous run of xp, copied
+  whole, and ``Zᵀ = W (O, KH·KW) · colsᵀ`` comes out channel-major, as the NCHW output
+  wants it (1→16 at 28x28, forward + backward, single-threaded: 8.3 → 6.1 ms).
 
-`sums_pay` takes the cheaper: shift-sum when O ≤ C. With a single input channel (the first
-layer of a grayscale network) a row is one number, so the position-major columns would be
-copied in runs of KW numbers; there im2col goes channel-major instead: each kernel offset's
-column is one contiguous run of xp, copied whole, and ``Zᵀ = W (O, KH·KW) · colsᵀ`` comes
-out channel-major, as the NCHW output wants it (1→16 at 28x28, forward + backward,
-single-threaded: 8.3 → 6.1 ms). The backward needs no columns at all: a kernel offset's
-weight gradient is its run of rows, transposed, times dZ, read in place (`_shifted_rows`),
-and dx is dZ convolved with the flipped kernel (`_gradient_geometry`): the same forward, on
-dZ in the flat layout.
+`sums_pay` picks the shift-sum when O ≤ C, else im2col. The backward: a kernel offset's
+weight gradient is its run of rows, transposed, times dZ, read in place with no copy
+(`_shifted_rows`); dx is dZ convolved with the flipped kernel (`_gradient_geometry`): the
+same forward, on dZ in the flat layout, so it too is a shift-sum when C ≤ O and an im2col
+otherwise. Both go in one pass over the blocks.
 
 The work goes in blocks of whole images (or of an image's grid rows), small enough that a
 block's columns or products stay in the core's L2 cache (`block_rows`), and each block
 writes its output pixels straight into the NCHW output. Keeping all the columns instead
 (64 MB for 16→16 at 28x28) made the forward 2.4x slower (14 → 34 ms, single-threaded).
 The price of the flat layout: the "wrapped" positions i ≥ OH or j ≥ OW (7% more rows at
-28x28, 15% at 14x14) are computed by the shift-sum and by dW (as zeros) and then left out.
+28x28, 15% at 14x14) are computed by the shift-sum, the channel-major im2col and dW (as
+zeros), and then left out. A batch of one small image is a single block, on one thread.
 Used by scratch/nn/conv.py; no torch twin of its own.
 """
 
@@ -121,11 +124,12 @@ def sums_pay(geom: FlatGeometry, out_channels: int) -> bool:
 
 
 def block_rows(geom: FlatGeometry, out_channels: int, itemsize: int) -> int:
-    """Rows per block: as many as keep a block's columns (KH·KW·C numbers a row) and its
-    product (O), or its KH·KW products (KH·KW·O) and their sum (C), within BLOCK_BYTES.
+    """Rows (flat positions) per block: as many as keep a block's columns (KH·KW·C numbers a
+    row) and its product (O), or its KH·KW products (KH·KW·O) and the input rows it reads
+    (C), within BLOCK_BYTES.
 
-    Measured single-threaded at batch 128, forward + backward, with the former col2im
-    backward: 16→32 at 14x14 took 13.2 ms in blocks of 1024 rows against 15.8 in blocks of
+    Measured single-threaded at batch 128, forward + backward, when the backward still
+    copied columns and added them back by col2im: 16→32 at 14x14 took 13.2 ms in blocks of 1024 rows against 15.8 in blocks of
     4096, while 1→16 at 28x28, with 25 numbers a row, took 9.2 ms in blocks of 4096 against
     11.3 in blocks of 1024 (more blocks, more Python calls)."""
     kh, kw = geom.kernel
@@ -157,6 +161,7 @@ class _Slab(NamedTuple):
 
 
 def _slab(geom: FlatGeometry, block: slice) -> _Slab:
+    """Where `block` lies: it must be whole images or grid rows of one image (`_blocks`)."""
     per_image = geom.hs * geom.ws
     n0, r0 = divmod(block.start, per_image)
     if r0 == 0 and (block.stop - block.start) % per_image == 0:  # whole images
@@ -164,12 +169,13 @@ def _slab(geom: FlatGeometry, block: slice) -> _Slab:
     else:  # grid rows i0..i1 of image n0
         n1, i0 = n0 + 1, r0 // geom.ws
         i1 = i0 + (block.stop - block.start) // geom.ws
+        assert r0 % geom.ws == 0 and i1 <= geom.hs, "a block of grid rows within one image"
     return _Slab(slice(n0, n1), slice(i0, max(i0, min(i1, geom.oh))), i1 - i0)
 
 
 def _pixels(rows: np.ndarray, geom: FlatGeometry, slab: _Slab) -> np.ndarray:
-    """The (k, r, OW, C) view of a block's rows (B, C) that holds its output pixels: the
-    wrapped positions (grid rows past OH, columns past OW) left out."""
+    """The (k, r, OW, O) view of a block's output rows (B, O) that holds its output pixels:
+    the wrapped positions (grid rows past OH, columns past OW) left out."""
     valid = slab.rows.stop - slab.rows.start
     return rows.reshape(-1, slab.grid_rows, geom.ws, rows.shape[-1])[:, :valid, : geom.ow]
 
@@ -211,21 +217,33 @@ def _copy_images(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
     return dst
 
 
-def _map_blocks(work: Callable[[slice], T], blocks: list[slice]) -> list[T]:
-    """[work(block) for block in blocks], shared out to threads() threads: thread t takes
-    blocks t, t + n, t + 2n, ... (one pooled task per thread: a task per block cost more
-    than the copies it shared out)."""
+def _share_out(part_work: Callable[[list[slice]], T], blocks: list[slice]) -> list[T]:
+    """[part_work(part) for each thread's part of the blocks]: thread t of n = threads()
+    takes blocks t, t + n, t + 2n, ... (one pooled task per thread: a task per block cost
+    more than the copies it shared out), while BLAS is held to one thread."""
     n = min(threads(), len(blocks))
     if n <= 1:
-        return _run(work, blocks, 1)
+        return [part_work(blocks)]
     with _BLAS.limit(limits=1):
-        done = _run(
-            lambda part: [work(block) for block in part], [blocks[t::n] for t in range(n)], n
-        )
-    results: list = [None] * len(blocks)
-    for t, part_results in enumerate(done):
-        results[t::n] = part_results
-    return results
+        return _run(part_work, [blocks[t::n] for t in range(n)], n)
+
+
+def _map_blocks(work: Callable[[slice], None], blocks: list[slice]) -> None:
+    """work(block) for every block, shared out to threads() threads (`_share_out`)."""
+    _share_out(lambda part: [work(block) for block in part], blocks)
+
+
+def _sum_blocks(work: Callable[[slice], np.ndarray], blocks: list[slice]) -> np.ndarray:
+    """Σ work(block) over the blocks, each thread adding up its own: n partial sums are held
+    at a time, not one per block (thousands, for large images in blocks of grid rows)."""
+
+    def part_sum(part: list[slice]) -> np.ndarray:
+        total = work(part[0])  # a fresh array from np.matmul: safe to add into
+        for block in part[1:]:
+            total += work(block)
+        return total
+
+    return sum(_share_out(part_sum, blocks))
 
 
 def _cols_view(xp: np.ndarray, geom: FlatGeometry, groups: int) -> np.ndarray:
@@ -287,7 +305,7 @@ def _convolution(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
 
         def pixels(block: slice, slab: _Slab) -> np.ndarray:
             Y = np.matmul(shifted[..., block, :], W_k)  # (KH, KW, G, B, O/G)
-            Z = Y.reshape(-1, Y[0, 0].size).sum(axis=0).reshape(groups, -1, out_g)
+            Z = Y.sum(axis=(0, 1))  # over the kernel offsets: (G, B, O/G)
             rows = Z.transpose(1, 0, 2).reshape(Z.shape[1], -1)
             return _pixels(rows, geom, slab).transpose(0, 3, 1, 2)
 
@@ -306,7 +324,7 @@ def _convolution(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
         view = _cols_view(xp, geom, groups)
         W_cols = W_k.transpose(2, 0, 1, 3, 4).reshape(groups, -1, out_g)  # (G, KH·KW·C/G, O/G)
 
-        def pixels(block: slice, slab: _Slab) -> np.ndarray:
+        def pixels(block: slice, slab: _Slab) -> np.ndarray:  # only the slab's pixels
             cols = np.ascontiguousarray(view[slab.images, slab.rows])  # (k, r, OW, G, KH, KW, C/G)
             Z = np.empty(cols.shape[:4] + (out_g,), dtype=xp.dtype)  # (k, r, OW, G, O/G)
             cols = cols.reshape(-1, groups, W_cols.shape[1]).transpose(1, 0, 2)
@@ -361,6 +379,6 @@ def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
         dx_work(block)
         return np.matmul(shifted[..., block], dZ_g[block].transpose(1, 0, 2))
 
-    dW_k = sum(_map_blocks(work, _blocks(back, block_rows(back, geom.c, xp.itemsize))))
+    dW_k = _sum_blocks(work, _blocks(back, block_rows(back, geom.c, xp.itemsize)))
     dW_g = dW_k.transpose(2, 4, 3, 0, 1)  # (KH, KW, G, C/G, O/G) -> (G, O/G, C/G, KH, KW)
     return dW_g.reshape(W_g.shape), dx

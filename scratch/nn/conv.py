@@ -14,6 +14,9 @@ The backward is two more products and a col2im:
 (a loop over the KH·KW kernel offsets only). Why one big product rather than one per batch
 item: see ``_im2col.im2col``.
 
+Stride-1 convolutions usually take a faster path instead, on the flattened image, with no
+column copies in the backward and no col2im: see ``_flat_conv``.
+
 The transposed convolution *is* the backward-to-input of a convolution (that is its
 definition in torch), so ``conv_transpose2d`` reuses ``_conv_grad_input``, and its backward
 reuses the convolution's forward.
@@ -160,7 +163,7 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     W_g = weight.reshape(groups, weight.shape[0] // groups, -1)
     geom = flat.flat_geometry(x.shape, kernel, pad4, dilation) if stride == (1, 1) else None
     if geom is not None and flat.flat_pays(geom):  # see _flat_conv
-        cols = flat.flat_input(x, geom)  # the backward rebuilds the cols blocks from it
+        cols = flat.flat_input(x, geom)  # the flat input: the backward reads it in place
         return flat.flat_forward(cols, geom, W_g, bias), (cols, geom)
     cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
     Z = batch_major(np.matmul(W_g, cols), x.shape[0], (oh, ow))
