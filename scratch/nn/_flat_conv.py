@@ -185,7 +185,9 @@ def _pixels(rows: np.ndarray, geom: FlatGeometry, slab: _Slab) -> np.ndarray:
 # with 2 threads the convolution ran no faster than with 1. So while a convolution runs,
 # BLAS is held to one thread and the *blocks* (and the images of each layout change) are
 # shared out to as many Python threads as BLAS had; NumPy's copies and products release
-# the GIL. OPENBLAS_NUM_THREADS=1 keeps everything on the calling thread.
+# the GIL. OPENBLAS_NUM_THREADS=1 keeps everything on the calling thread. The limit is
+# process-wide: a convolution started from another user thread while one runs sees BLAS at
+# one thread and runs its blocks serially (slower, never wrong).
 _BLAS = ThreadpoolController().select(user_api="blas")
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 T = TypeVar("T")
