@@ -11,14 +11,15 @@ How it is computed (im2col, no loop over pixels or batch items):
 The backward is two more products and a col2im:
 ``dW = dZ colsᵀ`` (the sum over batch and pixels happens inside the product),
 ``dcols = Wᵀ dZ``, and col2im adds each window's gradient back to the pixels it came from
-(a loop over the KH·KW kernel offsets only). Why one big product rather than one per batch
-item: see ``_im2col.im2col``.
+(a loop over the KH·KW kernel offsets only): ``_im2col.conv_grad_weight`` and
+``conv_grad_input``. Why one big product rather than one per batch item: see
+``_im2col.im2col``.
 
 Stride-1 convolutions usually take a faster path instead, on the flattened image, with no
 column copies in the backward and no col2im: see ``_flat_conv``.
 
 The transposed convolution *is* the backward-to-input of a convolution (that is its
-definition in torch), so ``conv_transpose2d`` reuses ``_conv_grad_input``, and its backward
+definition in torch), so ``conv_transpose2d`` reuses ``conv_grad_input``, and its backward
 reuses the convolution's forward.
 
 The seed writes the output size as O = (I - K + 2P)/S + 1; torch's, used here, is
@@ -38,8 +39,8 @@ from scratch.nn._im2col import (
     Size2,
     batch_major,
     check_input,
-    col2im,
-    group_major,
+    conv_grad_input,
+    conv_grad_weight,
     im2col,
     pair,
 )
@@ -96,45 +97,6 @@ def _check_weight(
         raise TypeError(f"input has dtype {x.dtype} but bias has dtype {bias.dtype}")
 
 
-def _conv_grad_input(
-    dZ: np.ndarray,
-    weight: np.ndarray,
-    x_shape: tuple[int, ...],
-    stride: Pair,
-    padding: Padding4,
-    dilation: Pair,
-    groups: int,
-) -> np.ndarray:
-    """dL/dx of a convolution: dcols = Wᵀ dZ for each group, then col2im back to x's shape."""
-    n, c, h, w = x_shape
-    out_ch, c_g, kh, kw = weight.shape
-    oh, ow = dZ.shape[-2:]
-    W_g = weight.reshape(groups, out_ch // groups, c_g * kh * kw)
-    dcols = np.matmul(W_g.transpose(0, 2, 1), group_major(dZ, groups))  # (G, C/G·KH·KW, N·L)
-    padded = (groups, c_g, n, h + padding[0] + padding[1], w + padding[2] + padding[3])
-    dwin = dcols.reshape(groups, c_g, kh, kw, n, oh, ow).transpose(0, 1, 4, 2, 3, 5, 6)
-    dx = col2im(dwin, padded, stride, dilation, padding)  # (G, C/G, N, H, W)
-    return np.ascontiguousarray(dx.reshape(c, n, h, w).transpose(1, 0, 2, 3))
-
-
-def _conv_grad_weight(
-    cols: np.ndarray, dZ: np.ndarray, weight_shape: tuple[int, ...], groups: int
-) -> np.ndarray:
-    """dL/dW = dZ colsᵀ per group (dZ is (N, O, OH, OW)), summing over batch and pixels.
-
-    Both factors are short and very wide (N·OH·OW columns). OpenBLAS's threaded sgemm is fast
-    for such a product only when the *larger* of the two short sides comes first (measured on
-    2 loaded cores: 40 ms that way, 1-7 s the other way), so the operand order follows the
-    shapes; both orders compute the same sums.
-    """
-    dZ_g = group_major(dZ, groups)  # (G, O/G, N·L)
-    if cols.shape[1] >= dZ_g.shape[1]:
-        dW = np.matmul(cols, dZ_g.transpose(0, 2, 1)).transpose(0, 2, 1)  # (cols dZᵀ)ᵀ
-    else:
-        dW = np.matmul(dZ_g, cols.transpose(0, 2, 1))
-    return np.ascontiguousarray(dW).reshape(weight_shape)
-
-
 def _geometry(stride: object, dilation: object, groups: object) -> tuple[Pair, Pair, int]:
     return pair(stride, "stride"), pair(dilation, "dilation"), check_positive_int(groups, "groups")
 
@@ -163,8 +125,8 @@ def _conv2d_with_cols(x, weight, bias, stride, padding, dilation, groups):
     W_g = weight.reshape(groups, weight.shape[0] // groups, -1)
     geom = flat.flat_geometry(x.shape, kernel, pad4, dilation) if stride == (1, 1) else None
     if geom is not None and flat.flat_pays(geom):  # see _flat_conv
-        cols = flat.flat_input(x, geom)  # the flat input: the backward reads it in place
-        return flat.flat_forward(cols, geom, W_g, bias), (cols, geom)
+        xp = flat.flat_input(x, geom)  # the flat input: the backward reads it in place
+        return flat.flat_forward(xp, geom, W_g, bias), (xp, geom)
     cols, (oh, ow) = im2col(x, kernel, stride, pad4, dilation, groups)
     Z = batch_major(np.matmul(W_g, cols), x.shape[0], (oh, ow))
     if bias is not None:
@@ -209,7 +171,7 @@ def conv_transpose2d(
     out_w = (w - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1
     if out_h <= 0 or out_w <= 0:
         raise ValueError(f"padding {(ph, pw)} leaves an empty output ({out_h}, {out_w})")
-    out = _conv_grad_input(x, weight, (n, out_ch, out_h, out_w), stride, (ph, ph, pw, pw),
+    out = conv_grad_input(x, weight, (n, out_ch, out_h, out_w), stride, (ph, ph, pw, pw),
                            dilation, groups)  # fmt: skip
     if bias is not None:
         out = out + bias.reshape(-1, 1, 1)
@@ -311,8 +273,8 @@ class Conv2d(_ConvNd):
         x_shape, (cols, geom) = self.saved()
         dZ = np.asarray(grad_output, dtype=self.weight.dtype)
         if geom is None:
-            self._accumulate(dZ, _conv_grad_weight(cols, dZ, self.weight.shape, self.groups))
-            return _conv_grad_input(dZ, self.weight.data, x_shape, self.stride, self._pad4,
+            self._accumulate(dZ, conv_grad_weight(cols, dZ, self.weight.shape, self.groups))
+            return conv_grad_input(dZ, self.weight.data, x_shape, self.stride, self._pad4,
                                     self.dilation, self.groups)  # fmt: skip
         W_g = self.weight.data.reshape(self.groups, self.out_channels // self.groups, -1)
         dW_g, dx = flat.flat_backward(cols, geom, W_g, dZ)  # stride 1: cols is the flat input
@@ -363,7 +325,7 @@ class ConvTranspose2d(_ConvNd):
         ph, pw = self.padding
         cols, _ = im2col(dZ, self.kernel_size, self.stride, (ph, ph, pw, pw), self.dilation,
                           self.groups, out=(h, w))  # fmt: skip
-        self._accumulate(dZ, _conv_grad_weight(cols, x, self.weight.shape, self.groups))
+        self._accumulate(dZ, conv_grad_weight(cols, x, self.weight.shape, self.groups))
         W_g = self.weight.data.reshape(self.groups, c_in // self.groups, -1)
         return batch_major(np.matmul(W_g, cols), n, (h, w))
 
