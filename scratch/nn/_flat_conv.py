@@ -317,10 +317,8 @@ def _convolution(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
 
         def pixels(block: slice, slab: _Slab) -> np.ndarray:
             cols = np.ascontiguousarray(runs[..., block]).reshape(W_rows.shape[1], -1)
-            Z = W_rows @ cols  # (O, B)
-            valid = slab.rows.stop - slab.rows.start
-            Z = Z.reshape(out_g, -1, slab.grid_rows, geom.ws)[:, :, :valid, : geom.ow]
-            return Z.transpose(1, 0, 2, 3)
+            Z = W_rows @ cols  # (O, B), channel-major: Z.T is a (B, O) view of it
+            return _pixels(Z.T, geom, slab).transpose(0, 3, 1, 2)
 
     else:
         view = _cols_view(xp, geom, groups)
