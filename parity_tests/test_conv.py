@@ -210,7 +210,8 @@ def test_flat_blocks_shared_out_per_thread():
     is done once, and a sum over blocks adds each block's result once."""
 
     class RecordingPool:
-        calls: list[list[list[int]]] = []
+        def __init__(self):
+            self.calls: list[list[list[int]]] = []
 
         def map(self, work, parts):
             self.calls.append([[b.start // 10 for b in part] for part in parts])
