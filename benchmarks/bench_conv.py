@@ -7,6 +7,14 @@ float32): 1→16 and 16→16 at 28x28, 16→32 at 14x14. The two twins run in al
 of ``--block`` timed steps, each block after a quarter second of untimed ones (see
 _timing.py); the medians of the timed steps and their ratio scratch/torch are printed.
 
+Beside them, a yardstick, ``GEMMs``: the median time of the three products of an im2col
+(forward, dx and dW, each N·H·W·C·9·O multiply-adds) alone, as plain BLAS calls on
+ready-made operands in blocks of 1024 positions that stay in cache, and its share of torch's
+time. Where it comes near 1, torch's whole step runs about as fast as BLAS multiplies, and
+no NumPy convolution that leaves its products to BLAS can come far below torch's time;
+scratch's own products are shaped differently (`scratch/nn/_flat_conv.py`) but do the same
+multiply-adds, and everything else it does (copies, layout changes, Python) comes on top.
+
 ``--threads`` (default 1) sets both twins alike: torch.set_num_threads and OpenBLAS's thread
 count (an environment variable, so it is set before NumPy loads); 0 leaves both defaults.
 """
@@ -37,16 +45,19 @@ if ARGS.threads:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)  # read once, when NumPy's BLAS loads below
 
+import statistics  # noqa: E402
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 # Runnable as `python benchmarks/bench_conv.py` from a checkout that is not pip-installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _timing import compare  # noqa: E402  (benchmarks/, the script's folder, is on the path)
+from _timing import compare, timed_block  # noqa: E402  (benchmarks/, the script's folder, is on the path)
 
 from scratch.nn import Conv2d  # noqa: E402
 from torch_ref.nn.conv import Conv2d as TorchConv2d  # noqa: E402
 
+BLOCK = 1024  # positions per block of the GEMMs floor: its operands fit a 1 MiB L2
 SHAPES = [  # (in_channels, out_channels, height/width)
     (1, 16, 28),
     (16, 16, 28),
@@ -66,7 +77,26 @@ def torch_step(conv: torch.nn.Conv2d, x: torch.Tensor, g: torch.Tensor) -> None:
     conv(x).backward(g)
 
 
-def bench(c_in: int, c_out: int, size: int) -> tuple[float, float]:
+def gemms(c_in: int, c_out: int, size: int, rng: np.random.Generator) -> float:
+    """Median seconds of the three products of an im2col convolution alone, in blocks of
+    BLOCK positions whose operands stay in cache (the same block over and over)."""
+    pixels, k_in, k_out = ARGS.batch * size * size, c_in * 9, c_out * 9
+    cols = rng.standard_normal((BLOCK, k_in), dtype=np.float32)  # x's columns
+    dZ = rng.standard_normal((BLOCK, c_out), dtype=np.float32)
+    dZ_cols = rng.standard_normal((BLOCK, k_out), dtype=np.float32)  # dZ's, for dx
+    W = rng.standard_normal((k_in, c_out), dtype=np.float32)
+    W_back = rng.standard_normal((k_out, c_in), dtype=np.float32)
+
+    def products() -> None:
+        for _ in range(-(-pixels // BLOCK)):
+            cols @ W  # forward
+            dZ_cols @ W_back  # dx
+            cols.T @ dZ  # dW
+
+    return statistics.median(timed_block(ARGS.repeats, products))
+
+
+def bench(c_in: int, c_out: int, size: int) -> tuple[float, float, float]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((ARGS.batch, c_in, size, size)).astype(np.float32)
     g = rng.standard_normal((ARGS.batch, c_out, size, size)).astype(np.float32)
@@ -74,8 +104,9 @@ def bench(c_in: int, c_out: int, size: int) -> tuple[float, float]:
     conv_t = TorchConv2d(c_in, c_out, 3, padding=1)
     x_t = torch.from_numpy(x).requires_grad_(True)
     g_t = torch.from_numpy(g)
-    return compare(lambda: scratch_step(conv_s, x, g), lambda: torch_step(conv_t, x_t, g_t),
+    s, t = compare(lambda: scratch_step(conv_s, x, g), lambda: torch_step(conv_t, x_t, g_t),
                    ARGS.repeats, ARGS.block)  # fmt: skip
+    return s, t, gemms(c_in, c_out, size, rng)
 
 
 def main() -> None:
@@ -87,11 +118,13 @@ def main() -> None:
           f"load average {load:.2f}")  # fmt: skip
     print(f"Conv2d 3x3 padding 1, batch {ARGS.batch}, float32, forward+backward, medians of "
           f"{ARGS.repeats}+ steps in alternating blocks of {ARGS.block}")  # fmt: skip
-    print(f"{'shape':<22}{'scratch ms':>12}{'torch ms':>12}{'ratio':>8}")
+    print(f"{'shape':<22}{'scratch ms':>12}{'torch ms':>12}{'ratio':>8}"
+          f"{'GEMMs ms':>12}{'GEMMs/torch':>13}")  # fmt: skip
     for c_in, c_out, size in SHAPES:
-        s, t = bench(c_in, c_out, size)
+        s, t, floor = bench(c_in, c_out, size)
         label = f"{c_in}->{c_out} @ {size}x{size}"
-        print(f"{label:<22}{s * 1e3:>12.2f}{t * 1e3:>12.2f}{s / t:>8.2f}")
+        print(f"{label:<22}{s * 1e3:>12.2f}{t * 1e3:>12.2f}{s / t:>8.2f}"
+              f"{floor * 1e3:>12.2f}{floor / t:>13.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ def test_compare_rejects_bad_counts(repeats, block, settle):
 
 
 RUNS = [  # script, tiny arguments, the regex of one result row, rows expected
-    ("bench_conv.py", "--repeats 1 --block 1 --batch 2", r"^\d+->\d+ @ .* (\d+\.\d\d)$", 3),
+    ("bench_conv.py", "--repeats 1 --block 1 --batch 2",  # scratch, torch, ratio, GEMMs, share
+     r"^\d+->\d+ @ \S+ +\d+\.\d\d +\d+\.\d\d +(\d+\.\d\d) +\d+\.\d\d +\d+\.\d\d$", 3),
     ("bench_attention.py", "--reps 1 --block 1 --batch 2 --seq 4 --dim 8 --heads 2",
      r"ratio scratch/torch = (\d+\.\d\d)$", 2),
 ]  # fmt: skip
