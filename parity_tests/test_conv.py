@@ -11,10 +11,12 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
 
 import scratch.functional as sf
 import scratch.nn as snn
 import scratch.nn._flat_conv as flat_conv
+import scratch.nn._parallel as parallel
 import torch_ref.nn.conv as tnn
 from parity_tests.harness import DTYPES, assert_close, check_module, randn
 from scratch.nn.conv import conv2d_manual
@@ -158,7 +160,7 @@ def forced_flat_path(flat: bool, block: int, sums: bool = False, threads: int = 
     with mock.patch.object(flat_conv, "flat_pays", lambda geom: flat), \
             mock.patch.object(flat_conv, "block_rows", lambda *args: block), \
             mock.patch.object(flat_conv, "sums_pay", lambda geom, out_channels: sums), \
-            mock.patch.object(flat_conv, "threads", lambda: threads):  # fmt: skip
+            mock.patch.object(parallel, "threads", lambda: threads):  # fmt: skip
         yield
 
 
@@ -219,13 +221,30 @@ def test_flat_blocks_shared_out_per_thread():
 
     pool, ran = RecordingPool(), []
     blocks = [slice(start, min(start + 10, 45)) for start in range(0, 45, 10)]
-    with mock.patch.object(flat_conv, "threads", lambda: 2), \
-            mock.patch.dict(flat_conv._POOLS, {2: pool}):  # fmt: skip
-        flat_conv._map_blocks(lambda b: ran.append(b.start), blocks)
-        total = flat_conv._sum_blocks(lambda b: np.array([b.stop - b.start, b.start]), blocks)
+    with mock.patch.object(parallel, "threads", lambda: 2), \
+            mock.patch.dict(parallel._POOLS, {2: pool}):  # fmt: skip
+        parallel.map_blocks(lambda b: ran.append(b.start), blocks)
+        total = parallel.sum_blocks(lambda b: np.array([b.stop - b.start, b.start]), blocks)
     assert pool.calls == [[[0, 2, 4], [1, 3]]] * 2
     assert sorted(ran) == [0, 10, 20, 30, 40]
     assert total.tolist() == [45, 100]  # every row once; 0 + 10 + 20 + 30 + 40
+
+
+def test_overlapping_convolutions_put_blas_threads_back():
+    """Two convolutions (on two user threads) whose BLAS limits overlap, the first leaving
+    first: BLAS stays at one thread until the last leaves, then is back at two, not stuck
+    at the one thread the second found when it came in."""
+    with threadpool_limits(2, user_api="blas"):
+        if parallel.threads() != 2:
+            pytest.skip("OpenBLAS here cannot run 2 threads")
+        first, second = parallel.one_blas_thread(), parallel.one_blas_thread()
+        first.__enter__()
+        second.__enter__()
+        assert parallel.threads() == 1
+        first.__exit__(None, None, None)
+        assert parallel.threads() == 1  # the second still runs its blocks
+        second.__exit__(None, None, None)
+        assert parallel.threads() == 2
 
 
 @given(config=conv_configs(transposed=True))

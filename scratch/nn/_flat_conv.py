@@ -41,13 +41,13 @@ Used by scratch/nn/conv.py; no torch twin of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple, TypeVar
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
-from threadpoolctl import ThreadpoolController
+
+from scratch.nn import _parallel as parallel
 
 BLOCK_BYTES = 1024 * 1024  # a block's columns or products: the size of a Zen 4 core's L2
 
@@ -110,7 +110,7 @@ def flat_input(x: np.ndarray, geom: FlatGeometry) -> np.ndarray:
     """The input in the flat layout, (base + N·hs·ws + tail, C): zeros wherever no pixel is."""
     xp = np.zeros((geom.base + geom.length + geom.shifts[-1], geom.c), dtype=x.dtype)
     grid = xp[geom.base : geom.base + geom.length].reshape(geom.n, geom.hs, geom.ws, geom.c)
-    _copy_images(grid[:, : geom.h, : geom.w], x.transpose(0, 2, 3, 1))
+    parallel.copy_images(grid[:, : geom.h, : geom.w], x.transpose(0, 2, 3, 1))
     return xp
 
 
@@ -180,74 +180,6 @@ def _pixels(rows: np.ndarray, geom: FlatGeometry, slab: _Slab) -> np.ndarray:
     return rows.reshape(-1, slab.grid_rows, geom.ws, rows.shape[-1])[:, :valid, : geom.ow]
 
 
-# Blocks in parallel. Left to itself, OpenBLAS splits each block's small product over its
-# threads, and everything else (the copies, the sums, the layout changes) runs on one core:
-# with 2 threads the convolution ran no faster than with 1. So while a convolution runs,
-# BLAS is held to one thread and the *blocks* (and the images of each layout change) are
-# shared out to as many Python threads as BLAS had; NumPy's copies and products release
-# the GIL. OPENBLAS_NUM_THREADS=1 keeps everything on the calling thread. The limit is
-# process-wide: a convolution started from another user thread while one runs sees BLAS at
-# one thread and runs its blocks serially (slower, never wrong).
-_BLAS = ThreadpoolController().select(user_api="blas")
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-T = TypeVar("T")
-U = TypeVar("U")
-
-
-def threads() -> int:
-    """How many threads NumPy's BLAS is set to use now (1 inside another convolution)."""
-    return max([1] + [lib.num_threads for lib in _BLAS.lib_controllers])
-
-
-def _run(work: Callable[[T], U], items: Sequence[T], n: int) -> list[U]:
-    """[work(item) for item in items], on n pooled threads when n > 1 (errors re-raised)."""
-    if n == 1:
-        return [work(item) for item in items]
-    pool = _POOLS.get(n) or _POOLS.setdefault(n, ThreadPoolExecutor(n, "flat-conv"))
-    return list(pool.map(work, items))  # in order; every item is done when this returns
-
-
-def _copy_images(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
-    """dst[...] = src with the images (axis 0) split over threads() threads; returns dst."""
-    n = max(1, min(threads(), len(dst)))
-    bounds = [len(dst) * i // n for i in range(n + 1)]
-
-    def work(i: int) -> None:
-        dst[bounds[i] : bounds[i + 1]] = src[bounds[i] : bounds[i + 1]]
-
-    _run(work, range(n), n)
-    return dst
-
-
-def _share_out(part_work: Callable[[list[slice]], T], blocks: list[slice]) -> list[T]:
-    """[part_work(part) for each thread's part of the blocks]: thread t of n = threads()
-    takes blocks t, t + n, t + 2n, ... (one pooled task per thread: a task per block cost
-    more than the copies it shared out), while BLAS is held to one thread."""
-    n = min(threads(), len(blocks))
-    if n <= 1:
-        return [part_work(blocks)]
-    with _BLAS.limit(limits=1):
-        return _run(part_work, [blocks[t::n] for t in range(n)], n)
-
-
-def _map_blocks(work: Callable[[slice], None], blocks: list[slice]) -> None:
-    """work(block) for every block, shared out to threads() threads (`_share_out`)."""
-    _share_out(lambda part: [work(block) for block in part], blocks)
-
-
-def _sum_blocks(work: Callable[[slice], np.ndarray], blocks: list[slice]) -> np.ndarray:
-    """Σ work(block) over the blocks, each thread adding up its own: n partial sums are held
-    at a time, not one per block (thousands, for large images in blocks of grid rows)."""
-
-    def part_sum(part: list[slice]) -> np.ndarray:
-        total = work(part[0])  # a fresh array from np.matmul: safe to add into
-        for block in part[1:]:
-            total += work(block)
-        return total
-
-    return sum(_share_out(part_sum, blocks))
-
-
 def _cols_view(xp: np.ndarray, geom: FlatGeometry, groups: int) -> np.ndarray:
     """(N, OH, OW, G, KH, KW, C/G) read-only view of the columns of the output positions:
     ``view[n, i, j, g, a, b, c] = xp[p + s(a, b), g·C/G + c]`` with p = n·hs·ws + i·ws + j."""
@@ -291,7 +223,7 @@ def flat_forward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
     """The convolution of the flat input xp (+ bias), block by block, by im2col or by the
     shift-sum (`sums_pay`); returns contiguous (N, O, OH, OW)."""
     out, work = _convolution(xp, geom, W_g, bias)
-    _map_blocks(work, _blocks(geom, block_rows(geom, out.shape[1], xp.itemsize)))
+    parallel.map_blocks(work, _blocks(geom, block_rows(geom, out.shape[1], xp.itemsize)))
     return out
 
 
@@ -382,6 +314,6 @@ def flat_backward(xp: np.ndarray, geom: FlatGeometry, W_g: np.ndarray,
         dx_work(block)
         return np.matmul(shifted[..., block], dZ_g[block].transpose(1, 0, 2))
 
-    dW_k = _sum_blocks(work, _blocks(back, block_rows(back, geom.c, xp.itemsize)))
+    dW_k = parallel.sum_blocks(work, _blocks(back, block_rows(back, geom.c, xp.itemsize)))
     dW_g = dW_k.transpose(2, 4, 3, 0, 1)  # (KH, KW, G, C/G, O/G) -> (G, O/G, C/G, KH, KW)
     return dW_g.reshape(W_g.shape), dx
