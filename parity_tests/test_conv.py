@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import time
+from concurrent.futures import Future
 from unittest import mock
 
 import numpy as np
@@ -208,16 +210,18 @@ def test_flat_blocks_tile_the_images(batch, rows):
 
 
 def test_flat_blocks_shared_out_per_thread():
-    """Two threads: one pooled task each, thread t taking blocks t, t + 2, ...; every block
-    is done once, and a sum over blocks adds each block's result once."""
+    """Two threads: the calling thread and one pooled task, thread t taking blocks t, t + 2,
+    ...; every block is done once, and a sum over blocks adds each block's result once."""
 
-    class RecordingPool:
+    class RecordingPool:  # runs what it is given at once, and records the blocks
         def __init__(self):
-            self.calls: list[list[list[int]]] = []
+            self.calls: list[list[int]] = []
 
-        def map(self, work, parts):
-            self.calls.append([[b.start // 10 for b in part] for part in parts])
-            return map(work, parts)
+        def submit(self, work, part):
+            self.calls.append([b.start // 10 for b in part])
+            done = Future()
+            done.set_result(work(part))
+            return done
 
     pool, ran = RecordingPool(), []
     blocks = [slice(start, min(start + 10, 45)) for start in range(0, 45, 10)]
@@ -225,9 +229,27 @@ def test_flat_blocks_shared_out_per_thread():
             mock.patch.dict(parallel._POOLS, {2: pool}):  # fmt: skip
         parallel.map_blocks(lambda b: ran.append(b.start), blocks)
         total = parallel.sum_blocks(lambda b: np.array([b.stop - b.start, b.start]), blocks)
-    assert pool.calls == [[[0, 2, 4], [1, 3]]] * 2
-    assert sorted(ran) == [0, 10, 20, 30, 40]
+    assert pool.calls == [[1, 3]] * 2  # the pooled thread's part, once for each call
+    assert ran == [10, 30, 0, 20, 40]  # and then the calling thread's
     assert total.tolist() == [45, 100]  # every row once; 0 + 10 + 20 + 30 + 40
+
+
+def test_run_waits_for_every_item_before_raising():
+    """An error in one thread's part is raised only once the other part is done, so no
+    thread still writes into the arrays when the caller sees the error."""
+    done = []
+
+    def work(i: int) -> None:
+        if i == fails:
+            raise ValueError(f"part {i}")
+        time.sleep(0.05)
+        done.append(i)
+
+    for fails in (0, 1):  # the calling thread's part, then the pooled thread's
+        done.clear()
+        with pytest.raises(ValueError, match=f"part {fails}"):
+            parallel.run(work, [0, 1], 2)
+        assert done == [1 - fails]
 
 
 def test_overlapping_convolutions_put_blas_threads_back():

