@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from concurrent.futures import Future
 from unittest import mock
@@ -223,14 +224,19 @@ def test_flat_blocks_shared_out_per_thread():
             done.set_result(work(part))
             return done
 
-    pool, ran = RecordingPool(), []
+    def record(block: slice) -> None:
+        ran.append(block.start)
+        limits.append(parallel._holders)  # BLAS held to one thread while blocks run
+
+    pool, ran, limits = RecordingPool(), [], []
     blocks = [slice(start, min(start + 10, 45)) for start in range(0, 45, 10)]
     with mock.patch.object(parallel, "threads", lambda: 2), \
             mock.patch.dict(parallel._POOLS, {2: pool}):  # fmt: skip
-        parallel.map_blocks(lambda b: ran.append(b.start), blocks)
+        parallel.map_blocks(record, blocks)
         total = parallel.sum_blocks(lambda b: np.array([b.stop - b.start, b.start]), blocks)
     assert pool.calls == [[1, 3]] * 2  # the pooled thread's part, once for each call
     assert ran == [10, 30, 0, 20, 40]  # and then the calling thread's
+    assert limits == [1] * 5 and parallel._holders == 0
     assert total.tolist() == [45, 100]  # every row once; 0 + 10 + 20 + 30 + 40
 
 
@@ -250,23 +256,23 @@ def test_run_waits_for_every_item_before_raising():
         with pytest.raises(ValueError, match=f"part {fails}"):
             parallel.run(work, [0, 1], 2)
         assert done == [1 - fails]
+    threads = parallel.run(lambda i: threading.current_thread(), [0, 1], 2)
+    assert threads[0] is threading.current_thread() and threads[1].name.startswith("flat-conv")
 
 
 def test_overlapping_convolutions_put_blas_threads_back():
-    """Two convolutions (on two user threads) whose BLAS limits overlap, the first leaving
-    first: BLAS stays at one thread until the last leaves, then is back at two, not stuck
-    at the one thread the second found when it came in."""
+    """Two convolutions whose BLAS limits overlap (as they would on two user threads; here
+    interleaved by hand on one), the first leaving first: BLAS stays at one thread until
+    the last leaves, then is back at two, not stuck at the one thread the second found."""
     with threadpool_limits(2, user_api="blas"):
         if parallel.threads() != 2:
             pytest.skip("OpenBLAS here cannot run 2 threads")
-        first, second = parallel.one_blas_thread(), parallel.one_blas_thread()
-        first.__enter__()
-        second.__enter__()
-        assert parallel.threads() == 1
-        first.__exit__(None, None, None)
-        assert parallel.threads() == 1  # the second still runs its blocks
-        second.__exit__(None, None, None)
-        assert parallel.threads() == 2
+        with contextlib.ExitStack() as second_holder:
+            with parallel.one_blas_thread():
+                second_holder.enter_context(parallel.one_blas_thread())
+                assert parallel.threads() == 1
+            assert parallel.threads() == 1  # the first has left; the second still runs
+        assert parallel.threads() == 2 and parallel._holders == 0
 
 
 @given(config=conv_configs(transposed=True))

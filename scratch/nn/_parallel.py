@@ -25,7 +25,8 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 _BLAS = ThreadpoolController().select(user_api="blas")
-_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS: dict[int, ThreadPoolExecutor] = {}  # n threads: the caller and a pool of n - 1
+_POOL_NAME = "flat-conv"
 _LIMIT_LOCK = threading.Lock()
 _holders = 0  # convolutions inside one_blas_thread now
 _limiter: Any = None  # threadpoolctl's limiter: set by the first of them, undone by the last
@@ -61,12 +62,15 @@ def one_blas_thread() -> Iterator[None]:
 
 
 def run(work: Callable[[T], U], items: Sequence[T], n: int) -> list[U]:
-    """[work(item) for item in items], on the calling thread and n - 1 pooled ones when n > 1."""
-    if n == 1:
+    """[work(item) for item in items], one item per thread: the calling thread and n - 1
+    pooled ones. On a pooled thread itself, serially: a pool waiting for its own threads
+    would wait for ever."""
+    assert len(items) == n, "one item per thread"
+    if n == 1 or threading.current_thread().name.startswith(_POOL_NAME):
         return [work(item) for item in items]
     # The calling thread takes the first item itself: one pooled thread fewer to wake, which
     # took 6.61 -> 6.43 ms off 16->32's forward + backward on 2 threads, 4.45 -> 4.22 off 1->16.
-    pool = _POOLS.get(n) or _POOLS.setdefault(n, ThreadPoolExecutor(n - 1, "flat-conv"))
+    pool = _POOLS.get(n) or _POOLS.setdefault(n, ThreadPoolExecutor(n - 1, _POOL_NAME))
     futures = [pool.submit(work, item) for item in items[1:]]
     try:
         first = work(items[0])
@@ -89,8 +93,9 @@ def copy_images(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
 
 def share_out(part_work: Callable[[list[slice]], T], blocks: list[slice]) -> list[T]:
     """[part_work(part) for each thread's part of the blocks]: thread t of n = threads()
-    takes blocks t, t + n, t + 2n, ... (one pooled task per thread: a task per block cost
-    more than the copies it shared out), while BLAS is held to one thread."""
+    takes blocks t, t + n, t + 2n, ... (one task per thread, thread 0 the calling one: a
+    task per block cost more than the copies it shared out), while BLAS is held to one
+    thread."""
     n = min(threads(), len(blocks))
     if n <= 1:
         return [part_work(blocks)]
