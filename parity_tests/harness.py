@@ -163,12 +163,14 @@ def sum_atol(dtype: str, terms: int) -> float:
 
 def check_module(component: str, scratch_module, torch_module, *inputs: np.ndarray, dtype: str,
                  rtol: float | None = None, atol: float | None = None, seed: int = 1,
-                 sync: bool = True, param_atol: float | None = None):  # fmt: skip
+                 sync: bool = True, params_sum_outputs: bool = False):  # fmt: skip
     """Run one module in both twins on the same inputs and weights; compare everything.
 
     Compares the output, the gradient of every input and of every parameter (by name),
     after backpropagating the same random upstream gradient. Returns the scratch output.
-    ``param_atol`` (default: ``atol``) is for the parameters' gradients only: see `sum_atol`.
+    ``params_sum_outputs``: each parameter's gradient sums over the batch and the output
+    positions (a convolution's: N·OH·OW terms, the output's size over its channels), so it
+    is compared to `sum_atol` for that many terms instead of ``atol``.
     """
     profile = PROFILES[dtype]
     torch_module = torch_module.to(profile.torch_dtype)
@@ -188,7 +190,9 @@ def check_module(component: str, scratch_module, torch_module, *inputs: np.ndarr
     for i, (g_s, t) in enumerate(zip(grads, float_inputs, strict=True)):
         assert_close(g_s, t.grad, component=component, tensor=f"grad of input {i}", **tol)
     torch_params = dict(torch_module.named_parameters())
-    param_tol = tol if param_atol is None else dict(tol, atol=param_atol)
+    param_tol = tol
+    if params_sum_outputs:  # N·OH·OW terms: the output's size over its channels
+        param_tol = dict(tol, atol=sum_atol(dtype, out_s.size // out_s.shape[1]))
     for name, param in scratch_module.named_parameters():
         assert_close(param.grad, torch_params[name].grad, component=component,
                      tensor=f"grad of {name}", **param_tol)  # fmt: skip

@@ -21,7 +21,7 @@ import scratch.nn as snn
 import scratch.nn._flat_conv as flat_conv
 import scratch.nn._parallel as parallel
 import torch_ref.nn.conv as tnn
-from parity_tests.harness import DTYPES, assert_close, check_module, randn, sum_atol
+from parity_tests.harness import DTYPES, assert_close, check_module, randn
 from scratch.nn.conv import conv2d_manual
 
 # torch warns that 'same' with an even kernel pads a copy of the input; that is expected.
@@ -148,19 +148,11 @@ def test_conv2d_configuration_space(config, flat, block, sums, threads):
     blocks so that images are split into blocks of grid rows, by im2col or by the
     shift-sum, blocks on one thread or two) — see _flat_conv."""
     kwargs, shape = config
-    terms = summed_terms(tnn.Conv2d(**kwargs), shape)
     with forced_flat_path(flat, block, sums, threads):
         for dtype in DTYPES:
             x = randn(shape, dtype, seed=sum(shape))
             check_module("Conv2d (hypothesis)", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs), x,
-                         dtype=dtype, param_atol=sum_atol(dtype, terms))  # fmt: skip
-
-
-def summed_terms(torch_conv, shape) -> int:
-    """How many numbers a bias gradient adds up: batch x output positions (a weight gradient
-    adds at most as many products). The tolerance of both grows with it (`sum_atol`)."""
-    out = torch_conv(torch.zeros(shape))
-    return out.numel() // out.shape[1]
+                         dtype=dtype, params_sum_outputs=True)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -287,12 +279,11 @@ def test_overlapping_convolutions_put_blas_threads_back():
 @given(config=conv_configs(transposed=True))
 def test_conv_transpose2d_configuration_space(config):
     kwargs, shape = config
-    terms = summed_terms(tnn.ConvTranspose2d(**kwargs), shape)
     for dtype in DTYPES:
         x = randn(shape, dtype, seed=sum(shape))
         check_module("ConvTranspose2d (hypothesis)", snn.ConvTranspose2d(**kwargs),
                      tnn.ConvTranspose2d(**kwargs), x, dtype=dtype,
-                     param_atol=sum_atol(dtype, terms))  # fmt: skip
+                     params_sum_outputs=True)  # fmt: skip
 
 
 @pytest.mark.parametrize("cls", ["Conv2d", "ConvTranspose2d"])
