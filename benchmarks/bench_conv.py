@@ -10,10 +10,10 @@ _timing.py); the medians of the timed steps and their ratio scratch/torch are pr
 Beside them, a yardstick, ``GEMMs``: the median time of the three products of an im2col
 (forward, dx and dW, each N·H·W·C·9·O multiply-adds) alone, as plain BLAS calls on
 ready-made operands in blocks of 1024 positions that stay in cache, and its share of torch's
-time. Where it comes near 1, torch's whole step runs about as fast as BLAS multiplies, and
-no NumPy convolution that leaves its products to BLAS can come far below torch's time;
-scratch's own products are shaped differently (`scratch/nn/_flat_conv.py`) but do the same
-multiply-adds, and everything else it does (copies, layout changes, Python) comes on top.
+time. Where it comes near 1, torch's whole step runs about as fast as BLAS multiplies in
+those shapes. Scratch's own products do the same multiply-adds, shaped differently
+(`scratch/nn/_flat_conv.py`) and a little faster, and everything else it does (copies,
+layout changes, Python) comes on top.
 
 ``--threads`` (default 1) sets both twins alike: torch.set_num_threads and OpenBLAS's thread
 count (an environment variable, so it is set before NumPy loads); 0 leaves both defaults.
@@ -124,10 +124,10 @@ def main() -> None:
     print(f"{'shape':<22}{'scratch ms':>12}{'torch ms':>12}{'ratio':>8}"
           f"{'GEMMs ms':>12}{'GEMMs/torch':>13}")  # fmt: skip
     for c_in, c_out, size in SHAPES:
-        s, t, floor = bench(c_in, c_out, size)
+        s, t, g = bench(c_in, c_out, size)
         label = f"{c_in}->{c_out} @ {size}x{size}"
         print(f"{label:<22}{s * 1e3:>12.2f}{t * 1e3:>12.2f}{s / t:>8.2f}"
-              f"{floor * 1e3:>12.2f}{floor / t:>13.2f}")  # fmt: skip
+              f"{g * 1e3:>12.2f}{g / t:>13.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -172,7 +172,7 @@ def conv_transpose2d(
     if out_h <= 0 or out_w <= 0:
         raise ValueError(f"padding {(ph, pw)} leaves an empty output ({out_h}, {out_w})")
     out = conv_grad_input(x, weight, (n, out_ch, out_h, out_w), stride, (ph, ph, pw, pw),
-                           dilation, groups)  # fmt: skip
+                          dilation, groups)  # fmt: skip
     if bias is not None:
         out = out + bias.reshape(-1, 1, 1)
     return out
@@ -275,7 +275,7 @@ class Conv2d(_ConvNd):
         if geom is None:
             self._accumulate(dZ, conv_grad_weight(cols, dZ, self.weight.shape, self.groups))
             return conv_grad_input(dZ, self.weight.data, x_shape, self.stride, self._pad4,
-                                    self.dilation, self.groups)  # fmt: skip
+                                   self.dilation, self.groups)  # fmt: skip
         W_g = self.weight.data.reshape(self.groups, self.out_channels // self.groups, -1)
         dW_g, dx = flat.flat_backward(cols, geom, W_g, dZ)  # stride 1: cols is the flat input
         self._accumulate(dZ, dW_g.reshape(self.weight.shape))
