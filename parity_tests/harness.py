@@ -58,19 +58,48 @@ def current_test() -> str:
     return running.rsplit(" (", 1)[0] if running.endswith(")") else running
 
 
-def _record(component, tensor, dtype, a, e, rtol, atol) -> float:
-    a64, e64 = a.astype(np.float64), e.astype(np.float64)
-    diff = np.abs(a64 - e64)
-    max_abs = float(diff.max()) if diff.size else 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+@dataclass(frozen=True)
+class Comparison:
+    """How far ``actual`` is from ``expected``: the figures every verdict reports.
+
+    ``headroom`` = max |a - e| / (atol + rtol·|e|): at most 1 passes. ``index`` is where the
+    headroom is greatest (the element a failure message points at). A NaN or inf where the
+    other side is finite, or at another place, counts as headroom = inf.
+    """
+
+    max_abs: float
+    max_rel: float
+    headroom: float
+    index: tuple[int, ...]
+
+    @property
+    def passed(self) -> bool:
+        return self.headroom <= 1.0
+
+
+def measure(actual, expected, rtol: float, atol: float) -> Comparison:
+    """Compare two arrays of one shape elementwise (in float64); see ``Comparison``."""
+    a64, e64 = to_numpy(actual).astype(np.float64), to_numpy(expected).astype(np.float64)
+    if a64.size == 0:
+        return Comparison(0.0, 0.0, 0.0, ())
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        same = (a64 == e64) | (np.isnan(a64) & np.isnan(e64))  # equal infs and NaNs agree
+        diff = np.where(same, 0.0, np.abs(a64 - e64))
+        diff = np.where(np.isnan(diff), np.inf, diff)
         rel = np.where((diff > 0) & (e64 != 0), diff / np.abs(e64), 0.0)  # e = 0: see max_abs
-    max_rel = float(np.nanmax(rel)) if rel.size else 0.0
-    headroom = float((diff / (atol + rtol * np.abs(e64))).max()) if diff.size else 0.0
+        ratio = np.where(same, 0.0, diff / (atol + rtol * np.abs(np.nan_to_num(e64))))
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    return Comparison(float(diff.max()), float(np.nanmax(rel)), float(ratio.max()),
+                      tuple(int(i) for i in worst))  # fmt: skip
+
+
+def _record(component, tensor, dtype, a, e, rtol, atol) -> float:
+    c = measure(a, e, rtol, atol)
     RECORDS.append(
-        dict(component=component, tensor=tensor, dtype=dtype, max_abs=max_abs,
-             max_rel=max_rel, rtol=rtol, atol=atol, headroom=headroom, test=current_test())
+        dict(component=component, tensor=tensor, dtype=dtype, max_abs=c.max_abs,
+             max_rel=c.max_rel, rtol=rtol, atol=atol, headroom=c.headroom, test=current_test())
     )  # fmt: skip
-    return headroom
+    return c.headroom
 
 
 def assert_close(actual, expected, *, component: str, tensor: str, dtype: str,

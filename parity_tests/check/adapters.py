@@ -1,0 +1,295 @@
+"""Drive a user's object the way torch's protocol expects, whatever style it is written in.
+
+Constructors: hyperparameters are passed under torch's name or a course alias the constructor
+takes (``beta`` for SGD's ``momentum``, ``beta1``/``beta2`` for Adam's ``betas``, ...); one the
+constructor does not take is read back from the built object, or assumed at torch's default,
+and the verdict says which. Parameters: ``named_parameters()`` with ``.data``/``.grad``
+(scratch's and torch's protocol) or plain array attributes (``W`` with ``dW``); each torch
+name is matched by ``--map``, by the same name, by a course alias, or by a unique shape.
+Train/eval: ``train()``/``eval()``, a ``training`` attribute, or a mode argument of forward.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
+from parity_tests.check.specs.base import Target
+
+# torch's name -> names the course (or common from-scratch code) uses for the same thing
+ALIASES: dict[str, tuple[str, ...]] = {
+    "lr": ("learning_rate", "eta", "lr0", "base_lr", "initial_lr"),
+    "momentum": ("beta", "mu"),
+    "alpha": ("beta", "rho", "decay_rate", "decay"),
+    "eps": ("epsilon",),
+    "weight_decay": ("wd", "lambda_", "lam"),
+    "p": ("rate", "drop_prob", "dropout", "p_drop"),
+    "negative_slope": ("alpha", "slope"),
+    "label_smoothing": ("smoothing",),
+    "weight": ("W", "w", "gamma", "kernel", "weights"),
+    "bias": ("b", "beta", "biases"),
+    "running_mean": ("moving_mean", "running_mu"),
+    "running_var": ("moving_var", "running_variance", "running_sigma2"),
+    "in_proj_weight": ("W_qkv", "Wqkv"),
+    "out_proj.weight": ("W_o", "Wo", "out_weight"),
+    "out_proj.bias": ("b_o", "bo", "out_bias"),
+}
+GRAD_PATTERNS = ("d{}", "d_{}", "grad_{}", "{}_grad", "d{}_")
+MODE_ARGS = ("training", "train", "is_training", "mode")
+
+
+def _signature(fn) -> inspect.Signature | None:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+
+
+def accepted_names(fn) -> tuple[set[str], bool]:
+    """The keyword names ``fn`` takes, and whether it takes ``**kwargs``."""
+    sig = _signature(fn)
+    if sig is None:
+        return set(), True
+    names = {n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}  # fmt: skip
+    return names, any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+
+
+def translate(name: str, value: Any, accepted: set[str], var_kw: bool) -> dict[str, Any] | None:
+    """How to pass torch's ``name=value`` to a callable taking ``accepted``; None if it can't."""
+    if name in accepted:
+        return {name: value}
+    if name == "betas" and {"beta1", "beta2"} <= accepted:
+        return {"beta1": value[0], "beta2": value[1]}
+    for alias in ALIASES.get(name, ()):
+        if alias in accepted:
+            return {alias: value}
+    return {name: value} if var_kw else None
+
+
+def read_back(obj: Any, name: str):
+    """A hyperparameter's value as a built object holds it (under torch's name or an alias)."""
+    if name == "betas" and hasattr(obj, "beta1") and hasattr(obj, "beta2"):
+        return (obj.beta1, obj.beta2)
+    for attr in (name, *ALIASES.get(name, ())):
+        if hasattr(obj, attr) and not callable(getattr(obj, attr)):
+            return getattr(obj, attr)
+    groups = getattr(obj, "param_groups", None)
+    if isinstance(groups, list) and groups and isinstance(groups[0], Mapping) and name in groups[0]:
+        return groups[0][name]
+    return None
+
+
+def build(target: Target, args: tuple, config: dict, defaults: dict, what: str):
+    """Construct ``target.obj(*args, **config)`` in whatever names its constructor takes.
+
+    Returns ``(obj, used)``: ``used`` is the configuration torch must run with. A setting the
+    constructor does not take is read back from the built object; failing that, one equal to
+    torch's default (``defaults``) is assumed; any other is a ``UsageError``.
+    """
+    cls = target.obj
+    if not callable(cls):
+        raise UsageError(f"{target.name} is a {type(cls).__name__}, not a class or function")
+    accepted, var_kw = accepted_names(cls)
+    kwargs, missing = {}, []
+    for name, value in config.items():
+        passed = translate(name, value, accepted, var_kw)
+        if passed is None:
+            missing.append(name)
+        else:
+            kwargs.update(passed)
+            if set(passed) != {name}:
+                target.note(f"{name} passed as {', '.join(passed)}")
+    call = ", ".join(["..."] * bool(args) + [f"{k}={v!r}" for k, v in kwargs.items()])
+    obj = call_user(f"constructing {target.name}({call})", cls, *args, **kwargs)
+    used = dict(config)
+    refused = []
+    for name in missing:
+        value = read_back(obj, name)
+        if value is not None:
+            used[name] = value
+            target.note(f"{name}={value!r} read back from your object (its constructor takes no {name})")  # fmt: skip
+        elif name in defaults and _same(defaults[name], config[name]):
+            target.note(f"{name}: your constructor takes none; torch's default {defaults[name]!r} assumed")  # fmt: skip
+        else:
+            refused.append(f"{name}={config[name]!r}")
+    if refused:
+        raise UnsupportedSetting(
+            f"{target.name}'s constructor does not take {', '.join(refused)} (torch's names"
+            f" for {what}; course aliases are accepted too), and your object does not hold them"
+        )
+    return obj, used
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(np.all(np.asarray(a) == np.asarray(b)))
+    except (TypeError, ValueError):
+        return a == b
+
+
+# -- parameters ----------------------------------------------------------------------------
+
+
+class Slot:
+    """Where one torch parameter lives in the user's object: read, write, read its gradient."""
+
+    def __init__(self, owner: Any, user_name: str, param: Any | None) -> None:
+        self.owner, self.user_name, self.param = owner, user_name, param
+
+    def set(self, value: np.ndarray) -> None:
+        if self.param is not None:
+            self.param.data = value.copy()
+            if hasattr(self.param, "grad"):
+                self.param.grad = None
+        else:
+            setattr(self.owner, self.user_name, value.copy())
+
+    def get(self) -> np.ndarray:
+        return np.asarray(self.param.data if self.param is not None else getattr(self.owner, self.user_name))  # fmt: skip
+
+    def grad(self) -> np.ndarray:
+        if self.param is not None:
+            g = getattr(self.param, "grad", None)
+            if g is None:
+                raise UsageError(f"your {self.user_name}.grad is None after backward(): backward must fill each parameter's gradient")  # fmt: skip
+            return np.asarray(g)
+        for pattern in GRAD_PATTERNS:
+            g = getattr(self.owner, pattern.format(self.user_name), None)
+            if isinstance(g, np.ndarray):
+                return g
+        grads = getattr(self.owner, "grads", None)
+        if isinstance(grads, Mapping):
+            for key in (self.user_name, "d" + self.user_name):
+                if key in grads:
+                    return np.asarray(grads[key])
+        tried = ", ".join(p.format(self.user_name) for p in GRAD_PATTERNS)
+        raise UsageError(
+            f"found no gradient for your {self.user_name} after backward() (looked for {tried},"
+            f" grads[{self.user_name!r}])"
+        )
+
+
+def _arrays(obj: Any) -> dict[str, Any]:
+    """The user's candidate parameters: named_parameters(), else float array attributes."""
+    if hasattr(obj, "named_parameters") and callable(obj.named_parameters):
+        return dict(call_user("calling named_parameters()", obj.named_parameters))
+    found = {k: v for k, v in vars(obj).items() if isinstance(v, np.ndarray) and v.dtype.kind == "f"}  # fmt: skip
+    grads = {p.format(k) for k in found for p in GRAD_PATTERNS}
+    return {k: v for k, v in found.items() if k not in grads}
+
+
+def _shape(value: Any) -> tuple:
+    return tuple(np.shape(value.data if hasattr(value, "data") and not isinstance(value, np.ndarray) else value))  # fmt: skip
+
+
+def map_parameters(target: Target, obj: Any, shapes: dict[str, tuple], buffers: dict[str, tuple]):
+    """Match each of torch's parameters (and buffers, optional) to the user's; ``{name: Slot}``."""
+    own = _arrays(obj)
+    in_params = hasattr(obj, "named_parameters") and callable(obj.named_parameters)
+    taken: set[str] = set()
+    slots: dict[str, Slot] = {}
+    how: list[str] = []
+    wanted = list(shapes) + list(buffers)
+    for name in wanted:
+        shape = shapes.get(name, buffers.get(name))
+        is_buffer = name in buffers
+        pool = {} if is_buffer else own
+        user = target.mapping.get(name)
+        if user is None:
+            for candidate in (name, *ALIASES.get(name, ())):
+                if candidate in pool and candidate not in taken or (is_buffer and hasattr(obj, candidate)):  # fmt: skip
+                    user = candidate
+                    break
+        if user is None and not is_buffer:
+            same = [k for k, v in pool.items() if k not in taken and _shape(v) == shape]
+            if len(same) == 1:
+                user = same[0]
+                how.append(f"{name}={user} (by shape {shape})")
+            elif len(same) > 1:
+                raise UsageError(
+                    f"ambiguous parameter mapping: torch's {name} {shape} could be your "
+                    f"{' or '.join(same)}; say which with --map {name}={same[0]}"
+                )
+        if user is None:
+            if is_buffer:
+                target.note(f"{name}: your object keeps none under that name; not compared")
+                continue
+            listing = ", ".join(f"{k} {_shape(v)}" for k, v in pool.items()) or "no float arrays"
+            raise UsageError(
+                f"found no parameter for torch's {name} {shape} in your object (it has {listing});"
+                f" give --map {name}=NAME"
+            )
+        if user != name and f"{name}={user} (by shape {shape})" not in how:
+            how.append(f"{name}={user}")
+        taken.add(user)
+        param = own.get(user) if in_params and not is_buffer else None
+        if param is None and not is_buffer and user not in vars(obj) and user in own:
+            param = own[user]
+        slots[name] = Slot(obj, user, param)
+        if not is_buffer:
+            have = _shape(param) if param is not None else _shape(getattr(obj, user))
+            if have != shape:
+                raise UsageError(f"your {user} has shape {have}, torch's {name} has {shape}")
+    if how:
+        target.note("parameters mapped: " + ", ".join(how))
+    return slots
+
+
+# -- modes, forward, backward --------------------------------------------------------------
+
+
+def set_mode(target: Target, obj: Any, training: bool) -> dict[str, Any]:
+    """Switch train/eval the way the object allows; returns extra keyword args for forward."""
+    train = getattr(obj, "train", None)
+    if callable(train) and callable(getattr(obj, "eval", None)):
+        sig = _signature(train)
+        required = [] if sig is None else [p for p in sig.parameters.values() if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]  # fmt: skip
+        if not required:
+            call_user("calling train()/eval()", train if training else obj.eval)
+            return {}
+    if hasattr(obj, "training") and not callable(obj.training):
+        obj.training = training
+        return {}
+    accepted, _ = accepted_names(getattr(obj, "forward", obj))
+    for arg in MODE_ARGS:
+        if arg in accepted:
+            return {arg: ("train" if training else "eval") if arg == "mode" else training}
+    return {}
+
+
+def forward(target: Target, obj: Any, *inputs, **kwargs):
+    fn = obj.forward if hasattr(obj, "forward") else obj
+    if not callable(fn):
+        raise UsageError(f"{target.name} has no forward() and is not callable")
+    return call_user("calling forward", fn, *inputs, **kwargs)
+
+
+def backward(target: Target, obj: Any, grad_output: np.ndarray):
+    if not callable(getattr(obj, "backward", None)):
+        raise UsageError(
+            f"{target.name} has no backward(grad_output): a Module-like class needs forward(x) "
+            "and backward(grad_output) returning the input gradient"
+        )
+    out = call_user("calling backward", obj.backward, grad_output)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def check_array(value: Any, what: str, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """The user's array, or a ``UsageError`` saying what shape and dtype were expected."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001
+        raise UsageError(f"{what} is a {type(value).__name__}, expected an ndarray") from None
+    if arr.dtype.kind not in "fiub":
+        raise UsageError(f"{what} is a {type(value).__name__} of dtype {arr.dtype}, expected an ndarray of {np.dtype(dtype)}")  # fmt: skip
+    if arr.shape != tuple(shape):
+        raise UsageError(f"{what} has shape {arr.shape}, expected {tuple(shape)} (torch's)")
+    if arr.dtype != dtype:
+        raise UsageError(f"{what} has dtype {arr.dtype}, expected {np.dtype(dtype)} (the input's dtype, as torch keeps it)")  # fmt: skip
+    return arr

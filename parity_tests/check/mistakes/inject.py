@@ -1,0 +1,35 @@
+"""How a mistake is injected: a subclass of the scratch class whose forward and backward run
+with one of scratch's own helpers swapped for a wrong one (``unittest.mock.patch``).
+
+The rest of the scratch implementation is untouched, so the variant differs from the correct
+one in exactly the catalogued way.
+"""
+
+from __future__ import annotations
+
+from unittest import mock
+
+
+def patched(cls: type, name: str, **replacements) -> type:
+    """``cls`` with ``module.attr`` replaced (keys are dotted paths) during forward/backward."""
+
+    def run(method):
+        def wrapper(self, *args, **kwargs):
+            module, attrs = _split(replacements)
+            with mock.patch.multiple(module, **attrs):
+                return method(self, *args, **kwargs)
+
+        return wrapper
+
+    body = {"forward": run(cls.forward), "__qualname__": name}
+    if hasattr(cls, "backward"):
+        body["backward"] = run(cls.backward)
+    return type(name, (cls,), body)
+
+
+def _split(replacements: dict):
+    (path, value), *rest = replacements.items()
+    if rest:
+        raise ValueError("patched() takes one replacement per mistake")
+    module, attr = path.rsplit(".", 1)
+    return module, {attr: value}

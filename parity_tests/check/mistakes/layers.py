@@ -1,0 +1,109 @@
+"""Classic mistakes in the layers: Linear, softmax, GELU, BatchNorm, Dropout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import scratch.nn as snn
+from parity_tests.check.mistakes.base import Mistake
+from parity_tests.check.mistakes.inject import patched
+from scratch.nn import batchnorm as bn
+
+
+# -- Linear -----------------------------------------------------------------------------------
+class LinearBiasGradAveraged(snn.Linear):
+    def backward(self, grad_output):
+        dx = super().backward(grad_output)
+        if self.bias is not None:
+            n = grad_output.size // grad_output.shape[-1]  # the rows the sum ran over
+            self.bias.grad = self.bias.grad / n
+        return dx
+
+
+# -- softmax without the max shift --------------------------------------------------------------
+def naive_softmax(z, dim):
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(z)
+        return e / e.sum(axis=dim, keepdims=True)
+
+
+def naive_log_softmax(z, dim):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
+
+
+# -- BatchNorm ------------------------------------------------------------------------------------
+def _normalise_with(var_scale_unbiased: bool, eps_inside: bool):
+    """scratch's _normalise, with the running variance's estimator and eps's place as given."""
+
+    def normalise(x, running_mean, running_var, training, momentum, eps):
+        if training:
+            m = bn._check_batch_size(x)
+            axes = bn._reduce_axes(x)
+            mu = x.mean(axis=axes)
+            var = ((x - bn._per_channel(mu, x.ndim)) ** 2).mean(axis=axes)
+            if running_mean is not None:
+                running_mean[...] = momentum * mu + (1 - momentum) * running_mean
+            if running_var is not None:
+                tracked = var * (m / (m - 1)) if var_scale_unbiased else var
+                running_var[...] = momentum * tracked + (1 - momentum) * running_var
+        else:
+            mu, var = running_mean, running_var
+        std = np.sqrt(var + eps) if eps_inside else np.sqrt(var) + eps
+        inv_std = (1 / std).astype(x.dtype)
+        x_hat = (x - bn._per_channel(mu, x.ndim)) * bn._per_channel(inv_std, x.ndim)
+        return x_hat.astype(x.dtype), inv_std
+
+    return normalise
+
+
+def _missing_mean_terms(cls):
+    class Variant(cls):
+        def backward(self, grad_output):
+            x_hat, inv_std, _ = self.saved()
+            dy = grad_output.astype(x_hat.dtype, copy=False)
+            axes = bn._reduce_axes(x_hat)
+            if self.weight is not None:
+                self.weight.accumulate((dy * x_hat).sum(axis=axes))
+            if self.bias is not None:
+                self.bias.accumulate(dy.sum(axis=axes))
+            dx_hat = dy if self.weight is None else dy * bn._per_channel(self.weight.data, dy.ndim)
+            return dx_hat * bn._per_channel(inv_std, dy.ndim)  # as if μ and σ were constants
+
+    Variant.__qualname__ = f"{cls.__name__}MissingMeanTerms"
+    return Variant
+
+
+def _bn_mistakes(cls) -> list[Mistake]:
+    name = cls.__name__
+    return [
+        Mistake("batchnorm-biased-running-var", (name,), "Regularisation",
+                "your running variance matches torch's with the biased estimator: track the "
+                "unbiased one, n/(n-1) times the batch variance you normalise with",
+                patched(cls, f"{name}BiasedRunningVar", **{"scratch.nn.batchnorm._normalise": _normalise_with(False, True)})),
+        Mistake("batchnorm-eps-outside-sqrt", (name,), "Regularisation",
+                "your output matches dividing by sqrt(var) + eps: torch divides by "
+                "sqrt(var + eps), eps inside the square root",
+                patched(cls, f"{name}EpsOutsideSqrt", **{"scratch.nn.batchnorm._normalise": _normalise_with(True, False)})),
+        Mistake("batchnorm-grad-missing-mean-terms", (name,), "Regularisation",
+                "your input gradient matches treating the batch mean and variance as constants:"
+                " in training they depend on every x, which adds -mean(dx_hat) - x_hat·mean(dx_hat·x_hat)",
+                _missing_mean_terms(cls)),
+    ]  # fmt: skip
+
+
+MISTAKES = [
+    Mistake("linear-bias-grad-averaged", ("Linear",), "MLP and backprop",
+            "your bias gradient matches the mean over the batch: torch sums it (the loss "
+            "already averaged, if it is a mean), so db = sum of grad_output over every row",
+            LinearBiasGradAveraged),
+    Mistake("softmax-without-max-shift", ("Softmax",), "Activations",
+            "your softmax overflows on large logits: subtract each row's max before exp "
+            "(softmax(z) = softmax(z - max z), and every exponent is then ≤ 0)",
+            patched(snn.Softmax, "SoftmaxWithoutShift", **{"scratch.nn.activation.softmax": naive_softmax})),
+    Mistake("log-softmax-without-max-shift", ("LogSoftmax",), "Activations",
+            "your log-softmax overflows on large logits: compute z - max - log(sum(exp(z - max)))",
+            patched(snn.LogSoftmax, "LogSoftmaxWithoutShift", **{"scratch.nn.activation.log_softmax": naive_log_softmax})),
+    *_bn_mistakes(snn.BatchNorm1d),
+    *_bn_mistakes(snn.BatchNorm2d),
+]  # fmt: skip

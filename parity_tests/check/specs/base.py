@@ -1,0 +1,94 @@
+"""What every checkable component provides: its cases, torch's results, and a run of any target.
+
+A *spec* is the reference computation of one catalog component, written once and run three
+ways: with torch (the expected result), with the user's object, and with each catalogued
+mistake (``parity_tests/check/mistakes``), which is how a failure gets its diagnosis.
+
+A run returns a ``Result``: named arrays in a fixed order ("output", "grad of input",
+"grad of weight", "running_var", "lr by step", ...). Names listed in ``Result.steps`` are
+trajectories (one row per step), for which a verdict reports the first step out of tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from parity_tests.harness import PROFILES
+
+
+class Result(dict):
+    """Named arrays of one run (insertion-ordered), plus which of them are trajectories."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: set[str] = set()
+        self.step_labels: list[
+            str
+        ] = []  # what each step is ("train", "eval", "epoch 3"), if not plain
+
+    def add_steps(self, name: str, values: list) -> None:
+        """A trajectory from one array per step."""
+        self.add(name, np.stack([np.asarray(v.detach().cpu() if hasattr(v, "detach") else v) for v in values]), trajectory=True)  # fmt: skip
+
+    def add(self, name: str, value, *, trajectory: bool = False) -> None:
+        self[name] = np.array(value.detach().cpu() if hasattr(value, "detach") else value)
+        if trajectory:
+            self.steps.add(name)
+
+
+@dataclass
+class Case:
+    """One configuration to run: a label for people, and the settings a spec interprets."""
+
+    label: str
+    config: dict[str, Any] = field(default_factory=dict)  # hyperparameters, in torch's names
+    setup: dict[str, Any] = field(default_factory=dict)  # the rest: input shape, modes, steps
+
+
+@dataclass
+class Target:
+    """The object under check and how to drive it (options from the command line)."""
+
+    obj: Any
+    name: str = "target"
+    mapping: dict[str, str] = field(default_factory=dict)  # torch name -> the user's name
+    derivative: Any = None  # a function's derivative, or a loss's gradient function
+    target_first: bool | None = None  # a loss called loss(target, input); None = detect
+    notes: list[str] = field(default_factory=list)  # what the adapters chose, for the verdict
+    used: dict[str, Any] = field(default_factory=dict)  # hyperparameters actually used
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+class Spec:
+    """Base class: subclasses set the class attributes and define the three methods."""
+
+    name: str = ""  # the catalog's short name, e.g. "BatchNorm2d" or "gelu"
+    kind: str = ""  # module | function | loss | optimizer | scheduler | init
+    reference: str = ""  # dotted scratch name: the correct implementation
+    twin: str = ""  # what torch runs
+
+    def cases(self, thorough: bool) -> list[Case]:
+        raise NotImplementedError
+
+    def expected(self, case: Case, dtype: str) -> Result:
+        """torch's result for ``case`` in ``dtype`` ("float64" or "float32")."""
+        raise NotImplementedError
+
+    def actual(self, target: Target, case: Case, dtype: str) -> Result:
+        """The target's result for ``case``; ``UsageError`` if it cannot be driven."""
+        raise NotImplementedError
+
+    def tolerance(self, tensor: str, case: Case, dtype: str) -> tuple[float, float]:
+        """(rtol, atol) for one compared tensor: the profile's unless a spec says why not."""
+        profile = PROFILES[dtype]
+        return profile.rtol, profile.atol
+
+    def describe(self, case: Case) -> dict[str, Any]:
+        """The hyperparameters of a case, as the verdict shows them."""
+        return dict(case.config)
