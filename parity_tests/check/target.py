@@ -48,7 +48,9 @@ def load_module(where: str):
         return importlib.import_module(where)
     except ModuleNotFoundError as err:
         if err.name and where.startswith(err.name):
-            raise UsageError(f"module not found: {where} (is it installed or on PYTHONPATH?)")
+            raise UsageError(
+                f"module not found: {where} (is it installed or on PYTHONPATH?)"
+            ) from None
         raise UserCodeError(f"importing {where}", err) from err
     except Exception as err:  # noqa: BLE001
         raise UserCodeError(f"importing {where}", err) from err
