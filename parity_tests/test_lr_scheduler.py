@@ -51,6 +51,13 @@ SCHEDULES = [
     ("OneCycleLR(linear)", "RMSprop", lambda m, o: m.OneCycleLR(o, 0.01, total_steps=STEPS, anneal_strategy="linear")),
     ("OneCycleLR(three_phase)", "SGD", lambda m, o: m.OneCycleLR(o, 0.1, epochs=32, steps_per_epoch=10, three_phase=True, pct_start=0.25)),
     ("OneCycleLR(no momentum)", "SGD", lambda m, o: m.OneCycleLR(o, 0.1, total_steps=STEPS, cycle_momentum=False, div_factor=10.0, final_div_factor=100.0)),
+    # milestone 0: schedulers[1] runs from the start (schedulers[0] never does), as in torch
+    ("SequentialLR(milestone 0)", "SGD", lambda m, o: m.SequentialLR(o, [
+        m.LinearLR(o, 0.1, total_iters=3), m.ExponentialLR(o, 0.98)], milestones=[0])),
+    # torch does not sort the milestones either: bisect on [150, 20] decides who runs when
+    ("SequentialLR(unsorted milestones)", "SGD", lambda m, o: m.SequentialLR(o, [
+        m.LinearLR(o, 0.1, total_iters=20), m.ExponentialLR(o, 0.98), m.StepLR(o, 40, 0.5)],
+        milestones=[150, 20])),
 ]  # fmt: skip
 
 
@@ -133,6 +140,21 @@ def test_state_dict_matches_torchs_counters():
             assert sub_s[key] == sub_t[key], key
 
 
+def test_sequential_lr_accepts_milestone_zero():
+    """torch accepts milestone 0: the second scheduler runs from epoch 0, lr 1, 0.5, 0.25, ..."""
+    lrs = {}
+    for name, optim, sched in (("scratch", so, sl), ("torch", to, tl)):
+        param = Parameter(np.zeros(1)) if name == "scratch" else torch.zeros(1, requires_grad=True)
+        opt = optim.SGD([param], lr=1.0)
+        sequential = sched.SequentialLR(
+            opt, [sched.LinearLR(opt, 0.1, total_iters=3), sched.ExponentialLR(opt, 0.5)], [0]
+        )
+        lrs[name], _, _ = history(opt, sequential, 40)
+    assert_trajectory_close(lrs["scratch"], lrs["torch"], component="SequentialLR(milestones=[0])",
+                            tensor="lr", dtype="float64", **EXACT)  # fmt: skip
+    assert lrs["scratch"] == [[0.5**k] for k in range(41)]
+
+
 def test_get_last_lr_is_a_copy():
     opt, _ = make_optimizers("SGD")
     sched = sl.StepLR(opt, step_size=2)
@@ -174,7 +196,7 @@ BAD_INPUT = [
     (lambda: sl.SequentialLR(_opt(), [], []), ValueError, "at least one scheduler"),
     (lambda: sl.SequentialLR(o := _opt(), [sl.StepLR(o, 5), sl.StepLR(o, 5)], []), ValueError, "one milestone fewer"),
     (lambda: sl.SequentialLR(_opt(), [sl.StepLR(_opt(), 5)], []), ValueError, "same optimizer"),
-    (lambda: sl.SequentialLR(o := _opt(), [sl.StepLR(o, 5), sl.StepLR(o, 5), sl.StepLR(o, 5)], [20, 10]), ValueError, "increasing"),
+    (lambda: sl.SequentialLR(o := _opt(), [sl.StepLR(o, 5), sl.StepLR(o, 5)], ["10"]), TypeError, r"milestones\[0\] must be a number"),
     (lambda: sl.OneCycleLR(_opt(), 0.1), ValueError, "either total_steps OR"),
     (lambda: sl.OneCycleLR(_opt(), 0.1, total_steps=0), ValueError, "total_steps must be a positive integer"),
     (lambda: sl.OneCycleLR(_opt(), 0.1, epochs=3, steps_per_epoch=-1), ValueError, "steps_per_epoch"),

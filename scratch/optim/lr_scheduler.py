@@ -16,6 +16,7 @@ milestone). Call ``optimizer.step()`` then ``scheduler.step()``, as in torch.
 from __future__ import annotations
 
 import math
+import numbers
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
@@ -174,9 +175,9 @@ class SequentialLR(LRScheduler):
                 f"SequentialLR needs one milestone fewer than schedulers, got "
                 f"{len(schedulers)} schedulers and {len(milestones)} milestones"
             )
-        milestones = [check_positive_int(m, "milestones[i]") for m in milestones]
-        if milestones != sorted(milestones):
-            raise ValueError(f"milestones must be increasing, got {milestones}")
+        for i, m in enumerate(milestones):  # torch checks none: 0 starts on schedulers[1]
+            if not isinstance(m, numbers.Real):
+                raise TypeError(f"milestones[{i}] must be a number (an epoch), got {m!r}")
         self._schedulers = schedulers
         self._milestones = milestones
         self.last_epoch = last_epoch + 1
