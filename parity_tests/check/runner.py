@@ -115,7 +115,7 @@ class Checker:
         return Diagnosis(None, f"no catalogued mistake reproduces your numbers ({len(candidates)} tried); first disagreement: {where}", "", len(candidates))  # fmt: skip
 
     def _reproduces(self, mistake, yours: dict[str, Result]) -> bool:
-        target = Target(mistake.obj, mistake.key, derivative=mistake.derivative)
+        target = Target(mistake.variant(self.spec.name), mistake.key, derivative=mistake.derivative)
         for case in self.cases:
             if case.label not in yours:
                 continue

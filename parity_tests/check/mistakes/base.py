@@ -18,5 +18,9 @@ class Mistake:
     components: tuple[str, ...]  # the spec names it applies to
     section: str  # the course section it belongs to (catalog.SECTIONS)
     explanation: str  # one line, said to the user: what their numbers match and what to do
-    obj: Any  # the wrong variant, in scratch's protocol
+    obj: Any  # the wrong variant, in scratch's protocol; or a dict {component: variant}
     derivative: Any = None  # for a function: its (wrong or right) derivative
+
+    def variant(self, component: str) -> Any:
+        """The wrong variant to run as ``component``."""
+        return self.obj[component] if isinstance(self.obj, dict) else self.obj

@@ -74,22 +74,11 @@ def _missing_mean_terms(cls):
     return Variant
 
 
-def _bn_mistakes(cls) -> list[Mistake]:
-    name = cls.__name__
-    return [
-        Mistake("batchnorm-biased-running-var", (name,), "Regularisation",
-                "your running variance matches torch's with the biased estimator: track the "
-                "unbiased one, n/(n-1) times the batch variance you normalise with",
-                patched(cls, f"{name}BiasedRunningVar", **{"scratch.nn.batchnorm._normalise": _normalise_with(False, True)})),
-        Mistake("batchnorm-eps-outside-sqrt", (name,), "Regularisation",
-                "your output matches dividing by sqrt(var) + eps: torch divides by "
-                "sqrt(var + eps), eps inside the square root",
-                patched(cls, f"{name}EpsOutsideSqrt", **{"scratch.nn.batchnorm._normalise": _normalise_with(True, False)})),
-        Mistake("batchnorm-grad-missing-mean-terms", (name,), "Regularisation",
-                "your input gradient matches treating the batch mean and variance as constants:"
-                " in training they depend on every x, which adds -mean(dx_hat) - x_hat·mean(dx_hat·x_hat)",
-                _missing_mean_terms(cls)),
-    ]  # fmt: skip
+BATCHNORMS = {"BatchNorm1d": snn.BatchNorm1d, "BatchNorm2d": snn.BatchNorm2d}
+
+
+def _each_batchnorm(make) -> dict:
+    return {name: make(cls) for name, cls in BATCHNORMS.items()}
 
 
 MISTAKES = [
@@ -104,6 +93,16 @@ MISTAKES = [
     Mistake("log-softmax-without-max-shift", ("LogSoftmax",), "Activations",
             "your log-softmax overflows on large logits: compute z - max - log(sum(exp(z - max)))",
             patched(snn.LogSoftmax, "LogSoftmaxWithoutShift", **{"scratch.nn.activation.log_softmax": naive_log_softmax})),
-    *_bn_mistakes(snn.BatchNorm1d),
-    *_bn_mistakes(snn.BatchNorm2d),
+    Mistake("batchnorm-biased-running-var", tuple(BATCHNORMS), "Regularisation",
+            "your running variance matches torch's with the biased estimator: track the "
+            "unbiased one, n/(n-1) times the batch variance you normalise with",
+            _each_batchnorm(lambda cls: patched(cls, f"{cls.__name__}BiasedRunningVar", **{"scratch.nn.batchnorm._normalise": _normalise_with(False, True)}))),
+    Mistake("batchnorm-eps-outside-sqrt", tuple(BATCHNORMS), "Regularisation",
+            "your output matches dividing by sqrt(var) + eps: torch divides by "
+            "sqrt(var + eps), eps inside the square root",
+            _each_batchnorm(lambda cls: patched(cls, f"{cls.__name__}EpsOutsideSqrt", **{"scratch.nn.batchnorm._normalise": _normalise_with(True, False)}))),
+    Mistake("batchnorm-grad-missing-mean-terms", tuple(BATCHNORMS), "Regularisation",
+            "your input gradient matches treating the batch mean and variance as constants:"
+            " in training they depend on every x, which adds -mean(dx_hat) - x_hat·mean(dx_hat·x_hat)",
+            _each_batchnorm(_missing_mean_terms)),
 ]  # fmt: skip

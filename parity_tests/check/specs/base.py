@@ -19,6 +19,13 @@ import numpy as np
 from parity_tests.harness import PROFILES
 
 
+def as_array(value) -> np.ndarray:
+    """A copy of an ndarray, a torch tensor or a number as an ndarray."""
+    if hasattr(value, "detach"):
+        return value.detach().cpu().numpy().copy()
+    return np.array(value)
+
+
 class Result(dict):
     """Named arrays of one run (insertion-ordered), plus which of them are trajectories."""
 
@@ -31,10 +38,10 @@ class Result(dict):
 
     def add_steps(self, name: str, values: list) -> None:
         """A trajectory from one array per step."""
-        self.add(name, np.stack([np.asarray(v.detach().cpu() if hasattr(v, "detach") else v) for v in values]), trajectory=True)  # fmt: skip
+        self.add(name, np.stack([as_array(v) for v in values]), trajectory=True)
 
     def add(self, name: str, value, *, trajectory: bool = False) -> None:
-        self[name] = np.array(value.detach().cpu() if hasattr(value, "detach") else value)
+        self[name] = as_array(value)
         if trajectory:
             self.steps.add(name)
 
