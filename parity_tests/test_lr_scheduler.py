@@ -17,7 +17,7 @@ import scratch.optim as so
 import scratch.optim.lr_scheduler as sl
 import torch_ref.optim as to
 import torch_ref.optim.lr_scheduler as tl
-from parity_tests.harness import assert_trajectory_close
+from parity_tests.harness import assert_trajectory_close, measure
 from scratch.nn import Parameter
 
 STEPS = 320
@@ -175,39 +175,135 @@ def test_one_cycle_refuses_to_step_past_total_steps():
             sched.step()
 
 
+def assert_same_sequence(actual, expected, *, component: str, tensor: str) -> None:
+    """``assert_trajectory_close`` at EXACT, plus ``measure`` so a NaN or inf must sit where
+    torch's does (the per-step test lets a NaN through; torch's own NaN lrs are the point here).
+    """
+    with np.errstate(invalid="ignore"):  # inf - inf where both twins reached inf
+        assert_trajectory_close(actual, expected, component=component, tensor=tensor,
+                                dtype="float64", **EXACT)  # fmt: skip
+    comparison = measure(np.array(actual, float), np.array(expected, float), **EXACT)
+    assert comparison.passed, f"[{component}] {tensor}: scratch != torch, {comparison}"
+
+
+nan, inf = float("nan"), float("inf")
+# Arguments torch 2.14.1 takes (it checks few) and the schedules it makes of them: zero,
+# negative, NaN and inf factors, non-integer and negative periods, milestones 0 and below.
+EDGE_SCHEDULES = [
+    ("StepLR(step_size=2.5)", "SGD", lambda m, o: m.StepLR(o, step_size=2.5)),
+    ("StepLR(step_size=-3)", "SGD", lambda m, o: m.StepLR(o, step_size=-3, gamma=0.5)),
+    ("StepLR(step_size=True)", "SGD", lambda m, o: m.StepLR(o, step_size=True, gamma=0.9)),
+    ("StepLR(gamma=0)", "SGD", lambda m, o: m.StepLR(o, 3, gamma=0)),
+    ("StepLR(gamma=-0.5)", "SGD", lambda m, o: m.StepLR(o, 3, gamma=-0.5)),
+    ("StepLR(gamma=nan)", "SGD", lambda m, o: m.StepLR(o, 3, gamma=nan)),
+    ("MultiStepLR([0, 0, 7])", "SGD", lambda m, o: m.MultiStepLR(o, [0, 0, 7], gamma=0.5)),
+    ("MultiStepLR([-1, 5.0], gamma=-1)", "SGD", lambda m, o: m.MultiStepLR(o, [-1, 5.0], gamma=-1)),
+    ("ExponentialLR(gamma=0)", "SGD", lambda m, o: m.ExponentialLR(o, 0)),
+    ("ExponentialLR(gamma=-0.9)", "SGD", lambda m, o: m.ExponentialLR(o, -0.9)),
+    ("ExponentialLR(gamma=inf)", "SGD", lambda m, o: m.ExponentialLR(o, inf)),
+    ("CosineAnnealingLR(T_max=-8)", "SGD", lambda m, o: m.CosineAnnealingLR(o, T_max=-8)),
+    ("CosineAnnealingLR(T_max=2.5)", "SGD", lambda m, o: m.CosineAnnealingLR(o, T_max=2.5)),
+    ("CosineAnnealingLR(eta_min=-0.05)", "SGD", lambda m, o: m.CosineAnnealingLR(o, 10, eta_min=-0.05)),
+    ("CosineAnnealingLR(eta_min=nan)", "SGD", lambda m, o: m.CosineAnnealingLR(o, 10, eta_min=nan)),
+    ("LinearLR(start_factor=nan)", "SGD", lambda m, o: m.LinearLR(o, start_factor=nan)),
+    ("LinearLR(end_factor=nan)", "SGD", lambda m, o: m.LinearLR(o, end_factor=nan)),
+    ("LinearLR(total_iters=0)", "SGD", lambda m, o: m.LinearLR(o, total_iters=0)),
+    ("LinearLR(total_iters=-2)", "SGD", lambda m, o: m.LinearLR(o, total_iters=-2)),
+    ("LinearLR(total_iters=2.5)", "SGD", lambda m, o: m.LinearLR(o, 0.2, total_iters=2.5)),
+    ("SequentialLR(milestones=[-1])", "SGD", lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1), m.ExponentialLR(o, 0.9)], [-1])),
+    ("SequentialLR(milestones=[2.5])", "SGD", lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1), m.ExponentialLR(o, 0.9)], [2.5])),
+    ("OneCycleLR(max_lr=0)", "SGD", lambda m, o: m.OneCycleLR(o, 0, total_steps=40)),
+    ("OneCycleLR(max_lr=-0.1)", "SGD", lambda m, o: m.OneCycleLR(o, -0.1, total_steps=40)),
+    ("OneCycleLR(div_factor=-2)", "SGD", lambda m, o: m.OneCycleLR(o, 0.1, total_steps=40, div_factor=-2)),
+    ("OneCycleLR(final_div_factor=inf)", "SGD", lambda m, o: m.OneCycleLR(o, 0.1, total_steps=40, final_div_factor=inf)),
+    ("OneCycleLR(pct_start=nan)", "SGD", lambda m, o: m.OneCycleLR(o, 0.1, total_steps=40, pct_start=nan)),
+    ("OneCycleLR(Adam, beta1 1.5 -> -0.5)", "Adam", lambda m, o: m.OneCycleLR(o, 0.1, total_steps=40, max_momentum=1.5, base_momentum=-0.5)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,cls,make", EDGE_SCHEDULES, ids=[c[0] for c in EDGE_SCHEDULES])
+def test_edge_arguments_give_torchs_schedule(name, cls, make):
+    opt_s, opt_t = make_optimizers(cls)
+    sched_s, sched_t = make(sl, opt_s), make(tl, opt_t)
+    lrs_s, moms_s, epochs_s = history(opt_s, sched_s, 40)
+    lrs_t, moms_t, epochs_t = history(opt_t, sched_t, 40)
+    assert epochs_s == epochs_t
+    assert_same_sequence(lrs_s, lrs_t, component=name, tensor="lr per group")
+    assert_same_sequence(moms_s, moms_t, component=name, tensor="momentum / beta1 per group")
+
+
+@pytest.mark.parametrize("last_epoch", [-2, 0, 1.5, 7])
+def test_resuming_at_any_last_epoch_matches_torch(last_epoch):
+    """torch resumes from any last_epoch but -1 (initial_lr must be in the groups), -2 too."""
+    opt_s, opt_t = make_optimizers("SGD")
+    for opt in (opt_s, opt_t):
+        for group in opt.param_groups:
+            group["initial_lr"] = group["lr"]
+    sched_s, sched_t = (
+        sl.StepLR(opt_s, 2, last_epoch=last_epoch),
+        tl.StepLR(opt_t, 2, last_epoch=last_epoch),
+    )
+    lrs_s, _, epochs_s = history(opt_s, sched_s, 12)
+    lrs_t, _, epochs_t = history(opt_t, sched_t, 12)
+    assert epochs_s == epochs_t
+    assert_same_sequence(lrs_s, lrs_t, component=f"StepLR(last_epoch={last_epoch})", tensor="lr")
+
+
+# torch builds these, then divides by zero at the first step(); scratch refuses them when built
+DIVIDE_BY_ZERO_LATER = [
+    ("StepLR(step_size=0)", lambda m, o: m.StepLR(o, step_size=0), "step_size must be non-zero"),
+    ("CosineAnnealingLR(T_max=0)", lambda m, o: m.CosineAnnealingLR(o, T_max=0), "T_max must be non-zero"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name,make,match", DIVIDE_BY_ZERO_LATER, ids=[c[0] for c in DIVIDE_BY_ZERO_LATER]
+)
+def test_zero_periods_fail_in_torch_and_are_refused_up_front(name, make, match):
+    opt_s, opt_t = make_optimizers("SGD")
+    sched_t = make(tl, opt_t)
+    opt_t.step()
+    with pytest.raises(ZeroDivisionError):
+        sched_t.step()
+    with pytest.raises(ValueError, match=match):
+        make(sl, opt_s)
+
+
 def _opt():
     return make_optimizers("SGD")[0]
 
 
 BAD_INPUT = [
-    (lambda: sl.StepLR(_opt(), step_size=0), ValueError, "step_size must be a positive integer"),
-    (lambda: sl.StepLR(_opt(), step_size=2.5), ValueError, "step_size"),
-    (lambda: sl.StepLR(_opt(), 10, gamma=-0.1), ValueError, "gamma must be a finite number > 0"),
-    (lambda: sl.StepLR(_opt(), 10, gamma=float("nan")), ValueError, "gamma"),
-    (lambda: sl.MultiStepLR(_opt(), [10, -5]), ValueError, "milestones"),
-    (lambda: sl.MultiStepLR(_opt(), 10), ValueError, "milestones must be a list"),
-    (lambda: sl.ExponentialLR(_opt(), gamma=0.0), ValueError, "gamma"),
-    (lambda: sl.CosineAnnealingLR(_opt(), T_max=0), ValueError, "T_max must be a positive integer"),
-    (lambda: sl.CosineAnnealingLR(_opt(), T_max=10, eta_min=-1.0), ValueError, "eta_min"),
+    (lambda: sl.StepLR(_opt(), step_size="10"), TypeError, "step_size must be a number"),
+    (lambda: sl.StepLR(_opt(), 10, gamma=None), TypeError, "gamma must be a number"),
+    (lambda: sl.MultiStepLR(_opt(), 10), TypeError, "milestones must be an iterable"),
+    (lambda: sl.ExponentialLR(_opt(), gamma="0.9"), TypeError, "gamma"),
+    (lambda: sl.CosineAnnealingLR(_opt(), T_max=10, eta_min="0"), TypeError, "eta_min"),
     (lambda: sl.LinearLR(_opt(), start_factor=0.0), ValueError, "start_factor must be in"),
     (lambda: sl.LinearLR(_opt(), start_factor=1.5), ValueError, "start_factor"),
     (lambda: sl.LinearLR(_opt(), end_factor=2.0), ValueError, "end_factor"),
-    (lambda: sl.LinearLR(_opt(), total_iters=0), ValueError, "total_iters"),
+    (lambda: sl.LinearLR(_opt(), end_factor=-0.1), ValueError, "end_factor"),
+    (lambda: sl.LinearLR(_opt(), total_iters=None), TypeError, "total_iters"),
     (lambda: sl.SequentialLR(_opt(), [], []), ValueError, "at least one scheduler"),
     (lambda: sl.SequentialLR(o := _opt(), [sl.StepLR(o, 5), sl.StepLR(o, 5)], []), ValueError, "one milestone fewer"),
     (lambda: sl.SequentialLR(_opt(), [sl.StepLR(_opt(), 5)], []), ValueError, "same optimizer"),
     (lambda: sl.SequentialLR(o := _opt(), [sl.StepLR(o, 5), sl.StepLR(o, 5)], ["10"]), TypeError, r"milestones\[0\] must be a number"),
     (lambda: sl.OneCycleLR(_opt(), 0.1), ValueError, "either total_steps OR"),
     (lambda: sl.OneCycleLR(_opt(), 0.1, total_steps=0), ValueError, "total_steps must be a positive integer"),
+    (lambda: sl.OneCycleLR(_opt(), 0.1, total_steps=10.0), ValueError, "total_steps must be a positive integer"),
+    (lambda: sl.OneCycleLR(_opt(), 0.1, total_steps=np.int64(10)), ValueError, "a Python int"),
     (lambda: sl.OneCycleLR(_opt(), 0.1, epochs=3, steps_per_epoch=-1), ValueError, "steps_per_epoch"),
     (lambda: sl.OneCycleLR(_opt(), 0.1, 10, pct_start=1.5), ValueError, "pct_start"),
+    (lambda: sl.OneCycleLR(_opt(), 0.1, 10, pct_start=0), ValueError, "pct_start must be a float"),
     (lambda: sl.OneCycleLR(_opt(), 0.1, 10, anneal_strategy="step"), ValueError, "anneal_strategy"),
-    (lambda: sl.OneCycleLR(_opt(), -0.1, 10), ValueError, "max_lr"),
+    (lambda: sl.OneCycleLR(_opt(), "0.1", 10), TypeError, "max_lr"),
     (lambda: sl.OneCycleLR(_opt(), [0.1], 10), ValueError, "one value per param group"),
-    (lambda: sl.OneCycleLR(_opt(), 0.1, 10, div_factor=0), ValueError, "div_factor"),
-    (lambda: sl.OneCycleLR(so.Adam([Parameter(np.zeros(1))]), 0.1, 10, max_momentum=1.0), ValueError, "max_momentum"),
+    (lambda: sl.OneCycleLR(_opt(), 0.1, 10, div_factor=0), ValueError, "div_factor must be non-zero"),
+    (lambda: sl.OneCycleLR(_opt(), 0.1, 10, final_div_factor=0.0), ValueError, "final_div_factor"),
+    (lambda: sl.OneCycleLR(so.Adam([Parameter(np.zeros(1))]), 0.1, 10, max_momentum=None), TypeError, "max_momentum"),
     (lambda: sl.StepLR(object(), 10), TypeError, "is not a scratch.optim Optimizer"),
     (lambda: sl.StepLR(_opt(), 10, last_epoch=5), ValueError, "initial_lr"),
+    (lambda: sl.StepLR(_opt(), 10, last_epoch=None), TypeError, "last_epoch"),
 ]  # fmt: skip
 
 

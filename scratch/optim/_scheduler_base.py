@@ -6,13 +6,30 @@ Twin: ``torch.optim.lr_scheduler.LRScheduler``. Re-exported by ``scratch.optim.l
 from __future__ import annotations
 
 import copy
+import numbers
 from typing import Any
 
-from scratch.optim.optimizer import Optimizer, check_hyper
+from scratch.optim.optimizer import Optimizer
 
 
-def _check_positive(value: object, name: str) -> float:
-    return check_hyper(value, name, low=0.0, strict=True)
+def _number(value: object, name: str) -> Any:
+    """``value`` unchanged if it is a real number, else TypeError naming ``name``.
+
+    torch's schedulers check almost nothing: a γ of 0, a negative η_min or a NaN factor all
+    give a schedule (of zeros, negative or NaN lrs), so scratch accepts every real number too
+    (bools, NaN and inf included) and keeps it as given, so the arithmetic is torch's. Only a
+    non-number is refused up front, where torch would fail later inside its arithmetic.
+    """
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    return value
+
+
+def _nonzero(value: object, name: str, why: str) -> Any:
+    """A number other than 0: torch accepts 0 at construction and divides by it later."""
+    if _number(value, name) == 0:
+        raise ValueError(f"{name} must be non-zero ({why}), got {value!r}")
+    return value
 
 
 def _group_values(optimizer: Optimizer, key: str) -> list[Any]:
@@ -25,8 +42,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not a scratch.optim Optimizer")
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < -1:
-            raise ValueError(f"last_epoch must be an integer >= -1, got {last_epoch!r}")
+        _number(last_epoch, "last_epoch")  # -1 starts; anything else resumes, as in torch
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:

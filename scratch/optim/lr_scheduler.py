@@ -16,16 +16,14 @@ milestone). Call ``optimizer.step()`` then ``scheduler.step()``, as in torch.
 from __future__ import annotations
 
 import math
-import numbers
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from scratch._checks import check_positive_int
-from scratch.optim._scheduler_base import LRScheduler, _check_positive, _group_values
+from scratch.optim._scheduler_base import LRScheduler, _group_values, _nonzero, _number
 from scratch.optim.one_cycle import OneCycleLR
-from scratch.optim.optimizer import Optimizer, check_hyper
+from scratch.optim.optimizer import Optimizer
 
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR",
            "OneCycleLR", "SequentialLR", "StepLR"]  # fmt: skip
@@ -36,8 +34,9 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:  # fmt: skip
-        self.step_size = check_positive_int(step_size, "step_size")
-        self.gamma = _check_positive(gamma, "gamma")
+        # torch takes any step_size (2.5 and -2 give schedules) but divides by it at step 1
+        self.step_size = _nonzero(step_size, "step_size", "torch's first step() divides by it")
+        self.gamma = _number(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -54,10 +53,10 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:  # fmt: skip
-        if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Iterable):
-            raise ValueError(f"milestones must be a list of positive integers, got {milestones!r}")
-        self.milestones = Counter(check_positive_int(m, "milestones[i]") for m in milestones)
-        self.gamma = _check_positive(gamma, "gamma")
+        if not isinstance(milestones, Iterable):
+            raise TypeError(f"milestones must be an iterable of epochs, got {milestones!r}")
+        self.milestones = Counter(milestones)  # torch's: 0 fires at construction, -1 never
+        self.gamma = _number(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -75,7 +74,7 @@ class ExponentialLR(LRScheduler):
     """lr ← lr·γ every step (chainable; closed form base·γᵗ)."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = _check_positive(gamma, "gamma")
+        self.gamma = _number(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -96,8 +95,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:  # fmt: skip
-        self.T_max = check_positive_int(T_max, "T_max")
-        self.eta_min = check_hyper(eta_min, "eta_min")
+        self.T_max = _nonzero(T_max, "T_max", "torch's first step() divides by it")
+        self.eta_min = _number(eta_min, "eta_min")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -125,14 +124,15 @@ class LinearLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5,
                  last_epoch: int = -1) -> None:  # fmt: skip
-        start_factor = check_hyper(start_factor, "start_factor")
-        if not 0 < start_factor <= 1:
+        # torch's checks, written as torch writes them (so NaN passes, as in torch)
+        if _number(start_factor, "start_factor") > 1.0 or start_factor <= 0:
             raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}")
-        end_factor = check_hyper(end_factor, "end_factor")
-        if not end_factor <= 1:
+        if _number(end_factor, "end_factor") > 1.0 or end_factor < 0:
             raise ValueError(f"end_factor must be in [0, 1], got {end_factor!r}")
         self.start_factor, self.end_factor = start_factor, end_factor
-        self.total_iters = check_positive_int(total_iters, "total_iters")
+        # any number: 0 (or less) keeps start_factor for good; only the closed form that
+        # SequentialLR uses at a milestone divides by it (ZeroDivisionError, as in torch)
+        self.total_iters = _number(total_iters, "total_iters")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -159,6 +159,7 @@ class SequentialLR(LRScheduler):
                  milestones: list[int], last_epoch: int = -1) -> None:  # fmt: skip
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not a scratch.optim Optimizer")
+        _number(last_epoch, "last_epoch")
         schedulers, milestones = list(schedulers), list(milestones)
         if not schedulers:
             raise ValueError("SequentialLR expects at least one scheduler, got none")
@@ -176,8 +177,7 @@ class SequentialLR(LRScheduler):
                 f"{len(schedulers)} schedulers and {len(milestones)} milestones"
             )
         for i, m in enumerate(milestones):  # torch checks none: 0 starts on schedulers[1]
-            if not isinstance(m, numbers.Real):
-                raise TypeError(f"milestones[{i}] must be a number (an epoch), got {m!r}")
+            _number(m, f"milestones[{i}]")
         self._schedulers = schedulers
         self._milestones = milestones
         self.last_epoch = last_epoch + 1

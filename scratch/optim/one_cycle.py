@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import math
 
-from scratch._checks import check_positive_int
-from scratch.optim._scheduler_base import LRScheduler, _check_positive
-from scratch.optim.optimizer import Optimizer, check_hyper
+from scratch.optim._scheduler_base import LRScheduler, _nonzero, _number
+from scratch.optim.optimizer import Optimizer
+
+
+def _step_count(value: object, name: str) -> int:
+    """torch's test, ``isinstance(value, int) and value > 0``: True counts as 1, 10.0 and a
+    NumPy integer are refused."""
+    if not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer (a Python int), got {value!r}")
+    return value
 
 
 def _per_group(name: str, optimizer: Optimizer, value: float | list[float]) -> list[float]:
@@ -46,21 +53,23 @@ class OneCycleLR(LRScheduler):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not a scratch.optim Optimizer")
         if total_steps is not None:
-            self.total_steps = check_positive_int(total_steps, "total_steps")
+            self.total_steps = _step_count(total_steps, "total_steps")
         elif epochs is not None and steps_per_epoch is not None:
-            self.total_steps = check_positive_int(epochs, "epochs") * check_positive_int(
+            self.total_steps = _step_count(epochs, "epochs") * _step_count(
                 steps_per_epoch, "steps_per_epoch"
             )
         else:
             raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
-        pct_start = check_hyper(pct_start, "pct_start")
-        if pct_start > 1:
-            raise ValueError(f"pct_start must be in [0, 1], got {pct_start!r}")
+        # torch's test: a float (0 and 1 as ints are refused, NaN passes) in [0, 1]
+        if _number(pct_start, "pct_start") < 0 or pct_start > 1 or not isinstance(pct_start, float):
+            raise ValueError(f"pct_start must be a float in [0, 1], got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self.anneal_strategy = anneal_strategy
-        div_factor = _check_positive(div_factor, "div_factor")
-        final_div_factor = _check_positive(final_div_factor, "final_div_factor")
+        # any number (a negative one gives negative lrs, as in torch); 0 would be divided by
+        if last_epoch == -1:
+            _nonzero(div_factor, "div_factor", "initial_lr = max_lr / div_factor")
+            _nonzero(final_div_factor, "final_div_factor", "min_lr = initial_lr / final_div_factor")
         total = self.total_steps
         up_end = float(pct_start * total) - 1
         if three_phase:
@@ -74,7 +83,7 @@ class OneCycleLR(LRScheduler):
                 (up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                 (total - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
             ]
-        max_lrs = [_check_positive(v, "max_lr") for v in _per_group("max_lr", optimizer, max_lr)]
+        max_lrs = [_number(v, "max_lr") for v in _per_group("max_lr", optimizer, max_lr)]
         if last_epoch == -1:
             for group, top in zip(optimizer.param_groups, max_lrs, strict=True):
                 group["initial_lr"] = top / div_factor
@@ -89,9 +98,10 @@ class OneCycleLR(LRScheduler):
             self.use_beta1 = "betas" in optimizer.defaults
             highs = _per_group("max_momentum", optimizer, max_momentum)
             lows = _per_group("base_momentum", optimizer, base_momentum)
-            high = 1.0 if self.use_beta1 else None  # β₁ must stay in [0, 1)
-            highs = [check_hyper(m, "max_momentum", high=high) for m in highs]
-            lows = [check_hyper(m, "base_momentum", high=high) for m in lows]
+            # unchecked in torch too (a β₁ of 1 or more reaches Adam, which does not check
+            # a group's values); only non-numbers are refused here
+            highs = [_number(m, "max_momentum") for m in highs]
+            lows = [_number(m, "base_momentum") for m in lows]
             if last_epoch == -1:
                 for group, top, bottom in zip(optimizer.param_groups, highs, lows, strict=True):
                     self._set_momentum(group, top)
