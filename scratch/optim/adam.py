@@ -48,15 +48,21 @@ class Adam(Optimizer):
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)  # fmt: skip
         super().__init__(params, defaults)
 
-    def _validate(self, group: dict) -> None:
-        super()._validate(group)
-        check_hyper(group["eps"], "eps")
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        group["betas"] = (check_hyper(betas[0], "betas[0]", high=1.0),
-                          check_hyper(betas[1], "betas[1]", high=1.0))  # fmt: skip
-        check_hyper(group["weight_decay"], "weight_decay")
+    def _validate(self, defaults: dict) -> None:
+        # torch's Adam: ``not 0.0 <= x`` (NaN refused), each beta in [0, 1), both Python
+        # floats (0 or 1 written as ints is refused, as is a NumPy float32); only the first
+        # two entries of ``betas`` are read and kept
+        check_hyper(defaults["lr"], "lr")
+        check_hyper(defaults["eps"], "eps")
+        betas = defaults["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) < 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        check_hyper(betas[0], "betas[0]", high=1.0)
+        check_hyper(betas[1], "betas[1]", high=1.0)
+        check_hyper(defaults["weight_decay"], "weight_decay")
+        if not (isinstance(betas[0], float) and isinstance(betas[1], float)):
+            raise ValueError(f"betas must both be floats, got {betas!r} (write 0.0, not 0)")
+        defaults["betas"] = (betas[0], betas[1])
 
     def _update(self, p: Parameter, grad: np.ndarray, state: dict, group: dict) -> None:
         if not state:

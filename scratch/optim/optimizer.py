@@ -8,15 +8,17 @@ torch lays them out, so a scheduler can rewrite ``group["lr"]`` between steps. P
 state (momentum buffers, moment estimates, step counts) lives in ``self.state[param]`` under
 torch's key names, so ``state_dict()`` has the same shape as torch's.
 
-A subclass defines ``_validate(group)`` (bad hyper-parameters → ValueError) and
-``_update(param, grad, state, group)``, the update rule for one array.
+A subclass defines ``_validate(defaults)`` (bad hyper-parameters → ValueError) and
+``_update(param, grad, state, group)``, the update rule for one array. As in torch, only the
+constructor's arguments are checked: a param group's own values (``{"params": ..., "lr": -1}``)
+and ``add_param_group`` are taken as given.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,20 +29,22 @@ from scratch.nn.module import Parameter
 __all__ = ["Optimizer"]
 
 
-def check_hyper(value: object, name: str, *, low: float = 0.0, high: float | None = None,
-                strict: bool = False) -> float:  # fmt: skip
-    """A finite real hyper-parameter ≥ low (> low if ``strict``) and < high (if given).
+def check_hyper(value: object, name: str, *, high: float | None = None,
+                nan_ok: bool = False) -> Any:  # fmt: skip
+    """torch's test of a hyper-parameter, written as torch writes it; returns ``value`` as given.
 
-    torch writes ``if lr < 0.0: raise``, which lets NaN through (NaN < 0 is False) and then
-    poisons every parameter at the first step; scratch refuses NaN, inf and bools up front.
+    Adam and RMSprop write ``if not 0.0 <= value [< high]: raise``, which refuses NaN; SGD
+    writes ``if value < 0.0: raise`` (``nan_ok``), which lets NaN through, and the first step
+    then fills every parameter with NaN, as torch's does. inf passes both, as in torch. A
+    non-number is a TypeError here (torch's comparison would raise one without the name).
     """
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if strict else value >= low) and (high is None or value < high)
-    if not ok:
-        interval = f"{'>' if strict else '>='} {low:g}"
-        interval = f"[{low:g}, {high:g})" if high is not None and not strict else interval
-        raise ValueError(f"{name} must be a finite number {interval}, got {value!r}")
-    return float(value)
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    below = value < 0.0 if nan_ok else not 0.0 <= value
+    if below or (high is not None and not value < high):
+        interval = ">= 0" if high is None else f"in [0, {high:g})"
+        raise ValueError(f"{name} must be {interval}, got {value!r}")
+    return value
 
 
 def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
@@ -64,10 +68,10 @@ class Optimizer:
                 "params must be an iterable of Parameters or of dicts, got a single "
                 f"{type(params).__name__}; wrap it in a list"
             )
-        if isinstance(params, (set, frozenset)):
-            raise TypeError("params must be an ordered collection (a list), not a set")
         self.defaults = dict(defaults)
+        self._validate(self.defaults)  # the constructor's arguments, before the params (torch)
         self.state: dict[Parameter, dict[str, Any]] = {}
+        self._fresh: set[int] = set()
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
@@ -92,19 +96,21 @@ class Optimizer:
                 raise TypeError(
                     f"optimizer can only optimize scratch.nn.Parameter, got {type(p).__name__}"
                 )
-        if not params:
-            raise ValueError("optimizer got an empty parameter list")
-        group = {**self.defaults, **param_group, "params": params}
+        group = {**self.defaults, **param_group, "params": params}  # an empty group is kept
         if len({id(p) for p in params}) != len(params):
-            raise ValueError("a parameter group contains the same parameter twice")
+            warnings.warn(  # torch's warning; each copy is then updated in turn, as in torch
+                "optimizer contains a parameter group with duplicate parameters; "
+                "in future, this will cause an error; "
+                "see github.com/pytorch/pytorch/issues/40967 for more information",
+                stacklevel=3,
+            )
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
-        self._validate(group)
         self.param_groups.append(group)
 
-    def _validate(self, group: dict) -> None:
-        check_hyper(group["lr"], "lr")
+    def _validate(self, defaults: dict) -> None:
+        """Check the constructor's hyper-parameters (and normalise them) as torch's does."""
 
     def zero_grad(self) -> None:
         """Set every ``param.grad`` to None (torch's default ``set_to_none=True``)."""
@@ -115,6 +121,7 @@ class Optimizer:
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One update of every parameter that has a gradient; a param with grad None is skipped."""
         loss = closure() if closure is not None else None
+        self._fresh: set[int] = set()  # state created during this step (see SGD, duplicates)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

@@ -57,12 +57,10 @@ class RMSprop(Optimizer):
                         momentum=momentum, centered=centered, maximize=maximize)  # fmt: skip
         super().__init__(params, defaults)
 
-    def _validate(self, group: dict) -> None:
-        super()._validate(group)
-        check_hyper(group["alpha"], "alpha")
-        check_hyper(group["eps"], "eps")
-        check_hyper(group["weight_decay"], "weight_decay")
-        check_hyper(group["momentum"], "momentum")
+    def _validate(self, defaults: dict) -> None:
+        # torch's RMSprop: ``not 0.0 <= x`` for each (NaN refused, inf and alpha > 1 taken)
+        for name in ("lr", "eps", "momentum", "weight_decay", "alpha"):
+            check_hyper(defaults[name], name)
 
     def _update(self, p: Parameter, grad: np.ndarray, state: dict, group: dict) -> None:
         if not state:  # lazy init at the first step with a gradient, as torch does

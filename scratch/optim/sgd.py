@@ -19,6 +19,7 @@ parity_tests/test_optim.py proves both statements.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 
 import numpy as np
@@ -47,12 +48,14 @@ class SGD(Optimizer):
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)  # fmt: skip
         super().__init__(params, defaults)
 
-    def _validate(self, group: dict) -> None:
-        super()._validate(group)
-        check_hyper(group["momentum"], "momentum")
-        check_hyper(group["dampening"], "dampening")
-        check_hyper(group["weight_decay"], "weight_decay")
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+    def _validate(self, defaults: dict) -> None:
+        # torch's SGD: ``x < 0.0`` refuses negatives but lets NaN through; dampening unchecked
+        check_hyper(defaults["lr"], "lr", nan_ok=True)
+        check_hyper(defaults["momentum"], "momentum", nan_ok=True)
+        check_hyper(defaults["weight_decay"], "weight_decay", nan_ok=True)
+        if not isinstance(defaults["dampening"], numbers.Real):
+            raise TypeError(f"dampening must be a number, got {defaults['dampening']!r}")
+        if defaults["nesterov"] and (defaults["momentum"] <= 0 or defaults["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update(self, p: Parameter, grad: np.ndarray, state: dict, group: dict) -> None:
@@ -62,8 +65,9 @@ class SGD(Optimizer):
         mu = group["momentum"]
         if mu != 0:
             b = state.get("momentum_buffer")
-            if b is None:
-                b = state["momentum_buffer"] = g.copy()
+            if b is None or id(p) in self._fresh:  # torch reads every buffer before updating,
+                b = state["momentum_buffer"] = g.copy()  # so a duplicate's 2nd copy starts anew
+                self._fresh.add(id(p))
             else:
                 b *= mu
                 b += (1 - group["dampening"]) * g
