@@ -75,8 +75,10 @@ def read_back(obj: Any, name: str):
     if name == "betas" and hasattr(obj, "beta1") and hasattr(obj, "beta2"):
         return (obj.beta1, obj.beta2)
     for attr in (name, *ALIASES.get(name, ())):
-        if hasattr(obj, attr) and not callable(getattr(obj, attr)):
-            return getattr(obj, attr)
+        value = getattr(obj, attr, None)
+        # a hyperparameter is a number, a flag, a string or a tuple: not an array (`b` is a bias)
+        if value is not None and not callable(value) and not isinstance(value, np.ndarray):
+            return value
     groups = getattr(obj, "param_groups", None)
     if isinstance(groups, list) and groups and isinstance(groups[0], Mapping) and name in groups[0]:
         return groups[0][name]
@@ -103,7 +105,14 @@ def build(target: Target, args: tuple, config: dict, defaults: dict, what: str):
             kwargs.update(passed)
             if set(passed) != {name}:
                 target.note(f"{name} passed as {', '.join(passed)}")
-    call = ", ".join(["..."] * bool(args) + [f"{k}={v!r}" for k, v in kwargs.items()])
+    call = ", ".join([*(repr(a) for a in args if isinstance(a, (int, float, str)))] + [f"{k}={v!r}" for k, v in kwargs.items()])  # fmt: skip
+    sig = _signature(cls)
+    if sig is not None:
+        try:
+            sig.bind(*args, **kwargs)
+        except TypeError as err:
+            owner = what.split("'")[0]  # "Linear's settings" -> "Linear"
+            raise UsageError(f"{target.name} cannot be constructed as torch's {owner}({call}): {err}") from None  # fmt: skip
     obj = call_user(f"constructing {target.name}({call})", cls, *args, **kwargs)
     used = dict(config)
     refused = []
@@ -259,6 +268,22 @@ def set_mode(target: Target, obj: Any, training: bool) -> dict[str, Any]:
         if arg in accepted:
             return {arg: ("train" if training else "eval") if arg == "mode" else training}
     return {}
+
+
+def require_module_protocol(target: Target, obj: Any) -> None:
+    """A Module-like object needs forward(x) (or __call__) and backward(grad_output)."""
+    missing = []
+    instances_callable = any("__call__" in vars(k) for k in type(obj).__mro__[:-1])
+    if not callable(getattr(obj, "forward", None)) and not instances_callable:
+        missing.append("forward(x) (or __call__)")
+    if not callable(getattr(obj, "backward", None)):
+        missing.append("backward(grad_output)")
+    if missing:
+        raise UsageError(
+            f"{target.name} follows no supported protocol for a module: it has no "
+            f"{' and no '.join(missing)} (a Module-like class needs forward(x) and "
+            "backward(grad_output) returning the input gradient)"
+        )
 
 
 def forward(target: Target, obj: Any, *inputs, **kwargs):
