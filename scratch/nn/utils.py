@@ -9,16 +9,19 @@ every gradient is zero, and means a norm exactly equal to max_norm is scaled by 
 Direction is kept, only the length changes. ``clip_grad_value_`` clamps each component to
 [-clip_value, clip_value] instead, which can change the direction.
 
-Difference from torch, on bad input only: torch accepts ``max_norm <= 0`` (0 zeroes every
-gradient, a negative value flips their sign) and a non-positive ``clip_value``; scratch
-raises ValueError for both, since neither is ever meant. With ``error_if_nonfinite`` torch
-raises RuntimeError; scratch raises ValueError (the project's convention for bad values).
+Arguments are taken as torch takes them, through ``float()``: ``max_norm`` 0 zeroes every
+gradient and a negative one flips their sign; ``clip_value`` 0 zeroes them and a negative
+one sets every component to ``clip_value`` (torch clamps below at -c, then above at c);
+``norm_type`` may be any p, 0 (a count of non-zeros), negative or -inf (the smallest
+magnitude) included; NaN gives NaN. With ``error_if_nonfinite`` torch raises RuntimeError;
+scratch raises ValueError (the project's convention for bad values).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
+import types
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -36,11 +39,12 @@ def _grads(parameters: Parameter | Iterable[Parameter]) -> list[np.ndarray]:
     return [p.grad for p in params if p.grad is not None]
 
 
-def _positive(value: object, name: str) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not ok or not value > 0:  # also rejects NaN
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
+def _float(value: object, name: str) -> float:
+    """torch's ``float(value)``, with the argument's name in the error."""
+    try:
+        return float(value)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{name} must be a number (float() of it), got {value!r}") from None
 
 
 def clip_grad_norm_(
@@ -53,20 +57,24 @@ def clip_grad_norm_(
 
     Returns the total norm *before* clipping (0-d array in the gradients' dtype), as torch does.
     """
-    max_norm = _positive(max_norm, "max_norm")
-    p = float(norm_type)  # accepts 'inf' like torch
-    if not p > 0:
-        raise ValueError(f"norm_type must be a positive number or 'inf', got {norm_type!r}")
+    if isinstance(parameters, types.GeneratorType):
+        parameters = list(parameters)
+        if not parameters:
+            warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.",
+                          stacklevel=2)  # fmt: skip
+    p = _float(norm_type, "norm_type")  # 'inf', 0, negative: torch's vector_norm orders
     grads = _grads(parameters)
+    max_norm = _float(max_norm, "max_norm")
     if not grads:
         return np.asarray(0.0, np.float32)  # torch returns tensor(0.) when nothing has a grad
     dtype = grads[0].dtype
-    if p == math.inf:
-        norms = np.array([np.abs(g).max(initial=0) for g in grads], dtype)
-        total = norms.max()
-    else:
-        norms = np.array([np.linalg.norm(g.ravel(), p) for g in grads], dtype)
-        total = np.linalg.norm(norms, p)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # |0|^p for p < 0
+        if p == math.inf:
+            norms = np.array([np.abs(g).max(initial=0) for g in grads], dtype)
+            total = norms.max()
+        else:
+            norms = np.array([np.linalg.norm(g.ravel(), p) for g in grads], dtype)
+            total = np.linalg.norm(norms, p)
     total = np.asarray(total, dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise ValueError(
@@ -82,6 +90,7 @@ def clip_grad_norm_(
 
 def clip_grad_value_(parameters: Parameter | Iterable[Parameter], clip_value: float) -> None:
     """Clamp every gradient component in place to ``[-clip_value, clip_value]``."""
-    clip_value = _positive(clip_value, "clip_value")
+    clip_value = _float(clip_value, "clip_value")
     for g in _grads(parameters):
-        np.clip(g, -clip_value, clip_value, out=g)
+        np.maximum(g, -clip_value, out=g)  # torch's order: clamp_min(-c), then clamp_max(c)
+        np.minimum(g, clip_value, out=g)
