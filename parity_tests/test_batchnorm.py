@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.batchnorm as tbn
-from parity_tests.harness import DTYPES, assert_close, check_module, randn
+from parity_tests.harness import DTYPES, PROFILES, assert_close, check_module, measure, randn
 
 KINDS = {"BatchNorm1d": (snn.BatchNorm1d, tbn.BatchNorm1d), "BatchNorm2d": (snn.BatchNorm2d, tbn.BatchNorm2d)}  # fmt: skip
 STEPS = 3  # a few training steps, so the running averages (and momentum=None's 1/n) matter
@@ -127,6 +127,45 @@ def test_functional_batch_norm():
             assert_close(rv, trv, component="batch_norm", tensor="running_var", dtype=dtype)
 
 
+@pytest.mark.parametrize("momentum", [0.0, 1.5, -0.05, 2])
+def test_batchnorm_takes_any_momentum(momentum):
+    """torch checks no momentum: outside [0, 1] the running stats extrapolate, in both twins."""
+    cfg = dict(kind="BatchNorm1d", shape=(5, 3), affine=True, track_running_stats=True,
+               momentum=momentum, train_steps=STEPS)  # fmt: skip
+    run_case(cfg, "float64")
+
+
+@pytest.mark.parametrize("kind,shape", [("BatchNorm1d", (5, 3)), ("BatchNorm2d", (2, 3, 2, 2))])
+def test_eps_is_checked_when_used_as_torch_does(kind, shape):
+    """eps=0 builds; batch statistics refuse it (÷√(var + 0) is torch's "must be positive
+    during training"), the running statistics take it (eps ≥ 0 there)."""
+    scratch_bn, torch_bn = KINDS[kind][0](3, eps=0.0), KINDS[kind][1](3, eps=0.0).double()
+    scratch_bn.double()
+    x = randn(shape, "float64", seed=1, scale=2.0) + 1.0
+    with pytest.raises(ValueError, match="eps must be positive during training"):
+        torch_bn(torch.from_numpy(x))
+    with pytest.raises(ValueError, match="eps must be positive during training"):
+        scratch_bn(x)
+    scratch_bn.eval()
+    torch_bn.eval()
+    check_module(f"{kind}(eps=0) eval", scratch_bn, torch_bn, x, dtype="float64")
+    compare_buffers(f"{kind}(eps=0)", scratch_bn, torch_bn, "float64")  # both counted the batch
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("momentum,eps", [(float("nan"), 1e-5), (0.1, float("nan")), (-1.0, 1e-5)])
+def test_functional_batch_norm_takes_nan_as_torch_does(momentum, eps, training):
+    """NaN passes torch's `eps <= 0` test and poisons the output; a NaN momentum the stats."""
+    x = randn((4, 3), "float64", seed=5) + 2.0
+    rm, rv = np.zeros(3), np.ones(3)
+    trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    out_s = sf.batch_norm(x, rm, rv, None, None, training, momentum, eps)
+    out_t = tbn.batch_norm(torch.from_numpy(x), trm, trv, None, None, training, momentum, eps)
+    for tensor, actual, expected in (("output", out_s, out_t), ("running_mean", rm, trm), ("running_var", rv, trv)):  # fmt: skip
+        c = measure(actual, expected, rtol=PROFILES["float64"].rtol, atol=PROFILES["float64"].atol)
+        assert c.passed, f"batch_norm(momentum={momentum}, eps={eps}) {tensor}: {c}"
+
+
 def test_batchnorm2d_is_vectorised_on_mnist_sized_batches():
     """A CNN will call it on (64, 32, 28, 28): must stay a handful of array ops (< 1 s)."""
     import time
@@ -148,8 +187,11 @@ BAD_INPUT = [
     (lambda: snn.BatchNorm2d(3)(np.ones((2, 3, 4), np.float32)), ValueError, "expected 4D input"),
     (lambda: snn.BatchNorm1d(3)(np.ones(3, np.float32)), ValueError, "expected 2D or 3D input"),
     (lambda: snn.BatchNorm1d(0), ValueError, "num_features must be a positive integer"),
-    (lambda: snn.BatchNorm1d(3, momentum=1.5), ValueError, "momentum must be a number in"),
-    (lambda: snn.BatchNorm1d(3, eps=0.0), ValueError, "eps must be a positive number"),
+    (lambda: snn.BatchNorm1d(3, momentum="0.1"), TypeError, "momentum must be a number"),
+    (lambda: snn.BatchNorm1d(3, eps=None), TypeError, "eps must be a number"),
+    (lambda: snn.BatchNorm1d(3, eps=0.0)(np.ones((2, 3), np.float32)), ValueError, "eps must be positive during training"),
+    (lambda: snn.BatchNorm1d(3, eps=-1e-5).eval()(np.ones((2, 3), np.float32)), ValueError, "eps must be non-negative"),
+    (lambda: sf.batch_norm(np.ones((2, 3)), np.zeros(3), np.ones(3), eps=-1.0), ValueError, "eps must be non-negative"),
     (lambda: snn.BatchNorm1d(3)(np.ones((2, 3), np.float64)), TypeError, "cast one of them"),
     (lambda: snn.BatchNorm1d(3).backward(np.ones((2, 3))), ValueError, "before forward"),
     (lambda: sf.batch_norm(np.ones((2, 3)), None, None), ValueError, "running_mean and running_var are required"),

@@ -58,7 +58,15 @@ def _normalise(
     momentum: float,
     eps: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(x_hat, inv_std)``; in training, also update the running stats in place."""
+    """Return ``(x_hat, inv_std)``; in training, also update the running stats in place.
+
+    eps is checked here, where torch's ``F.batch_norm`` checks it: > 0 with batch statistics,
+    ≥ 0 with the running ones (written as torch writes it, so NaN passes).
+    """
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, got {eps!r}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, got {eps!r}")
     if training:
         m = _check_batch_size(x)
         axes = _reduce_axes(x)
@@ -93,6 +101,8 @@ def batch_norm(
 ) -> np.ndarray:
     """``torch.nn.functional.batch_norm``: updates the running stats in place when training."""
     x = as_float_array(input, "input")
+    _check_number(momentum, "momentum")
+    _check_number(eps, "eps")
     if x.ndim < 2:
         raise ValueError(f"input must have shape (N, C, ...), got {x.shape}")
     if not training and (running_mean is None or running_var is None):
@@ -101,14 +111,12 @@ def batch_norm(
     return _affine(x_hat, weight, bias)
 
 
-def _check_momentum(momentum: float | None) -> float | None:
-    if momentum is None:
-        return None
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
-        raise ValueError(f"momentum must be a number in [0, 1] or None, got {momentum!r}")
-    if not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"momentum must be a number in [0, 1] or None, got {momentum!r}")
-    return float(momentum)
+def _check_number(value: object, name: str) -> None:
+    """torch checks neither momentum nor eps when the module is built: any number will do
+    (momentum 1.5 or -0.5 extrapolates the running stats, NaN poisons them); eps is checked
+    when it is used (``_normalise``). A non-number is refused here, with its name."""
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
 
 
 class _BatchNorm(Module):
@@ -129,10 +137,10 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         self.num_features = check_positive_int(num_features, "num_features")
-        if not isinstance(eps, numbers.Real) or not eps > 0:
-            raise ValueError(f"eps must be a positive number, got {eps!r}")
-        self.eps = float(eps)
-        self.momentum = _check_momentum(momentum)
+        _check_number(eps, "eps")
+        if momentum is not None:
+            _check_number(momentum, "momentum")
+        self.eps, self.momentum = eps, momentum
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         C = self.num_features
