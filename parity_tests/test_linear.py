@@ -28,17 +28,29 @@ CASES = [
     ("Linear(no bias)", lambda: (snn.Linear(4, 3, bias=False), nn.Linear(4, 3, bias=False)), (6, 4)),
     ("Linear(3-D input)", lambda: (snn.Linear(4, 2), nn.Linear(4, 2)), (2, 5, 4)),
     ("Linear(1-D input)", lambda: (snn.Linear(4, 2), nn.Linear(4, 2)), (4,)),
+    # a size of 0 works in torch: no inputs leaves the bias, no outputs an empty output
+    ("Linear(in_features=0)", lambda: (snn.Linear(0, 3), nn.Linear(0, 3)), (6, 0)),
+    ("Linear(out_features=0)", lambda: (snn.Linear(4, 0), nn.Linear(4, 0)), (6, 4)),
     ("Sequential MLP relu", lambda: mlp_pair(), (7, 5)),
     ("Sequential MLP tanh", lambda: mlp_pair(act=(snn.Tanh, nn.Tanh)), (7, 5)),
     ("Sequential MLP gelu", lambda: mlp_pair((3, 16, 2), act=(snn.GELU, nn.GELU)), (4, 3)),
 ]  # fmt: skip
 
 
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")  # torch, Linear(0, n)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,make,shape", CASES, ids=[c[0] for c in CASES])
 def test_forward_and_all_gradients(name, make, shape, dtype):
     s, t = make()
     check_module(name, s, t, randn(shape, dtype, seed=3), dtype=dtype)
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+def test_zero_in_features_gives_a_zero_bias_as_torch():
+    """torch's bias bound is 1/√fan_in, or 0 when fan_in is 0: the output is all zeros."""
+    layer = snn.Linear(0, 3, dtype=np.float64)
+    assert (layer.bias.data == 0).all() and (nn.Linear(0, 3).bias == 0).all()
+    assert (layer(np.ones((2, 0))) == 0).all()
 
 
 def test_state_dict_has_torch_keys_and_shapes():
@@ -82,7 +94,7 @@ BAD_INPUT = [
     (lambda: snn.Linear(3, 2)(np.ones((4, 5), np.float32)), ValueError, "input must have shape \\(..., 3\\)"),
     (lambda: snn.Linear(3, 2)(np.ones((4, 3), np.int64)), TypeError, "input must have dtype"),
     (lambda: snn.Linear(3, 2)(np.ones((4, 3), np.float64)), TypeError, "input has dtype float64 but Linear.s parameters are float32"),
-    (lambda: snn.Linear(0, 2), ValueError, "in_features must be a positive integer"),
+    (lambda: snn.Linear(-1, 2), ValueError, "in_features must be an integer >= 0"),
     (lambda: snn.Linear(3, 2.5), ValueError, "out_features"),
     (lambda: snn.Linear(3, 2).backward(np.ones((1, 2))), ValueError, "backward\\(\\) called before forward"),
     (lambda: snn.Linear(3, 2).load_state_dict({"weight": np.ones((2, 3))}), ValueError, "missing \\['bias'\\]"),

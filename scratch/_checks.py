@@ -52,9 +52,11 @@ def check_no_nan(x: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} contains NaN")
 
 
-def check_positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
+    """An integer ≥ ``minimum`` (1 unless a size of 0 works in torch, as Linear's does)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
     return int(value)
 
 

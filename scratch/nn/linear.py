@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from scratch._checks import as_float_array, check_positive_int, check_same_dtype
@@ -27,10 +29,11 @@ class Linear(Module):
         generator: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        self.in_features = check_positive_int(in_features, "in_features")
-        self.out_features = check_positive_int(out_features, "out_features")
+        # 0 works in torch: no inputs gives the bias alone, no outputs an empty (N, 0) output
+        self.in_features = check_positive_int(in_features, "in_features", minimum=0)
+        self.out_features = check_positive_int(out_features, "out_features", minimum=0)
         rng = generator if generator is not None else np.random.default_rng()
-        bound = 1.0 / np.sqrt(in_features)
+        bound = 1.0 / np.sqrt(in_features) if in_features > 0 else 0.0  # torch's rule for b
         self.weight = Parameter(
             rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype)
         )
@@ -50,8 +53,9 @@ class Linear(Module):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         x = self.saved()
-        dZ = grad_output.reshape(-1, self.out_features)
-        self.weight.accumulate(dZ.T @ x.reshape(-1, self.in_features))  # dW = dZᵀ x
+        rows = math.prod(x.shape[:-1])  # not -1: a size-0 feature axis leaves -1 undefined
+        dZ = grad_output.reshape(rows, self.out_features)
+        self.weight.accumulate(dZ.T @ x.reshape(rows, self.in_features))  # dW = dZᵀ x
         if self.bias is not None:
             self.bias.accumulate(dZ.sum(axis=0))  # db = Σ dZ over the batch
         return grad_output @ self.weight.data  # dx = dZ W
