@@ -86,13 +86,15 @@ MISTAKES = [
             "your bias gradient matches the mean over the batch: torch sums it (the loss "
             "already averaged, if it is a mean), so db = sum of grad_output over every row",
             LinearBiasGradAveraged),
-    Mistake("softmax-without-max-shift", ("Softmax",), "Activations",
+    Mistake("softmax-without-max-shift", ("Softmax", "softmax"), "Activations",
             "your softmax overflows on large logits: subtract each row's max before exp "
             "(softmax(z) = softmax(z - max z), and every exponent is then ≤ 0)",
-            patched(snn.Softmax, "SoftmaxWithoutShift", **{"scratch.nn.activation.softmax": naive_softmax})),
-    Mistake("log-softmax-without-max-shift", ("LogSoftmax",), "Activations",
+            {"Softmax": patched(snn.Softmax, "SoftmaxWithoutShift", **{"scratch.nn.activation.softmax": naive_softmax}),
+             "softmax": naive_softmax}),
+    Mistake("log-softmax-without-max-shift", ("LogSoftmax", "log_softmax"), "Activations",
             "your log-softmax overflows on large logits: compute z - max - log(sum(exp(z - max)))",
-            patched(snn.LogSoftmax, "LogSoftmaxWithoutShift", **{"scratch.nn.activation.log_softmax": naive_log_softmax})),
+            {"LogSoftmax": patched(snn.LogSoftmax, "LogSoftmaxWithoutShift", **{"scratch.nn.activation.log_softmax": naive_log_softmax}),
+             "log_softmax": naive_log_softmax}),
     Mistake("batchnorm-biased-running-var", tuple(BATCHNORMS), "Regularisation",
             "your running variance matches torch's with the biased estimator: track the "
             "unbiased one, n/(n-1) times the batch variance you normalise with",
