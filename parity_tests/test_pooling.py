@@ -35,7 +35,9 @@ MAX_CASES = [
     ("ceil_mode + padding", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     ("dilated", dict(kernel_size=3, stride=1, dilation=2)),
     ("rectangular", dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 0))),
-]
+    # torch keeps a window that overhangs the input when ceil_mode leaves one (10 > 9 rows)
+    ("ceil_mode, dilated kernel past the input", dict(kernel_size=4, stride=2, dilation=3, ceil_mode=True)),
+]  # fmt: skip
 AVG_CASES = [
     ("2x2", dict(kernel_size=2)),
     ("padding, count_include_pad", dict(kernel_size=3, stride=2, padding=1)),
@@ -43,6 +45,9 @@ AVG_CASES = [
     ("ceil_mode", dict(kernel_size=4, stride=3, padding=2, ceil_mode=True)),
     ("ceil_mode, exclude pad", dict(kernel_size=4, stride=3, padding=2, ceil_mode=True, count_include_pad=False)),
     ("divisor_override", dict(kernel_size=(3, 2), stride=(2, 1), divisor_override=5)),
+    ("divisor_override < 0", dict(kernel_size=2, divisor_override=-3)),
+    ("ceil_mode, kernel past the input", dict(kernel_size=(10, 3), stride=2, ceil_mode=True)),
+    ("ceil_mode, kernel past the input, exclude pad", dict(kernel_size=(10, 3), stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
 ]  # fmt: skip
 ADAPTIVE_CASES = [1, (3, 4), (5, None), (4, 7), (9, 10), (12, 13)]
 FLATTEN_CASES = [(1, -1), (0, 2), (2, 3), (-2, -1)]
@@ -68,6 +73,20 @@ def test_adaptive_avg_pool2d_parity(size, dtype):
     """Divisible, non-divisible, None (keep that axis) and larger-than-input output sizes."""
     check_module(f"AdaptiveAvgPool2d({size})", snn.AdaptiveAvgPool2d(size),
                  tnn.AdaptiveAvgPool2d(size), distinct(SHAPE, dtype), dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [0, (0, 3), (4, 0)], ids=str)
+def test_adaptive_avg_pool2d_to_size_zero_as_torch(size):
+    """torch's forward gives an empty output for an output size of 0; its backward refuses."""
+    x = distinct(SHAPE, "float64")
+    scratch_pool, torch_pool = snn.AdaptiveAvgPool2d(size), tnn.AdaptiveAvgPool2d(size)
+    t = torch.from_numpy(x).requires_grad_()
+    out_s, out_t = scratch_pool(x), torch_pool(t)
+    assert out_s.shape == tuple(out_t.shape) and out_s.size == 0
+    with pytest.raises(RuntimeError, match="non-zero size"):
+        out_t.sum().backward()
+    with pytest.raises(ValueError, match="non-empty output"):
+        scratch_pool.backward(np.ones_like(out_s))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -165,7 +184,9 @@ BAD_INPUT = [
     (lambda: snn.MaxPool2d(2)(np.ones((1, 1, 4, 4), dtype=int)), TypeError, "dtype float32 or float64"),
     (lambda: snn.MaxPool2d(2, return_indices=True), ValueError, "return_indices"),
     (lambda: snn.AvgPool2d(2, divisor_override=0)(x4), ValueError, "divisor_override must be a non-zero int"),
-    (lambda: snn.AdaptiveAvgPool2d(0)(x4), ValueError, "output_size must be"),
+    (lambda: snn.AdaptiveAvgPool2d(-1)(x4), ValueError, "output_size must be"),
+    (lambda: snn.AdaptiveAvgPool2d(None)(x4), TypeError, "output_size must be an int or a pair"),
+    (lambda: snn.MaxPool2d(4, stride=1, ceil_mode=True)(np.ones((1, 1, 3, 3))), ValueError, "leaves no output window"),
     (lambda: snn.AdaptiveAvgPool2d((1, 2, 3))(x4), ValueError, "output_size must be an int or a pair"),
     (lambda: snn.Flatten(2, 1)(x4), ValueError, "do not select a range"),
     (lambda: snn.Flatten(1, 4)(x4), ValueError, "do not select a range"),

@@ -61,15 +61,24 @@ def _check_int(value: object, name: str, minimum: int) -> int:
 
 def conv_output_size(I: int, K: int, S: int = 1, P: int = 0, D: int = 1,
                      ceil_mode: bool = False) -> int:  # fmt: skip
-    """floor((I + 2P - D(K-1) - 1)/S) + 1 (ceil with ``ceil_mode``, pooling's rule)."""
+    """floor((I + 2P - D(K-1) - 1)/S) + 1 (ceil with ``ceil_mode``, pooling's rule).
+
+    With ``ceil_mode`` (a max pool, in the twin) torch's pooling rules apply: P at most K/2,
+    and a dilated kernel may overhang the padded input as long as one window is left.
+    """
     I, K, S = _check_int(I, "I", 1), _check_int(K, "K", 1), _check_int(S, "S", 1)
     P, D = _check_int(P, "P", 0), _check_int(D, "D", 1)
     span = I + 2 * P - D * (K - 1) - 1
-    if span < 0:
+    if not ceil_mode and span < 0:
         raise ValueError(f"kernel {K} with dilation {D} is larger than the padded input {I + 2 * P}")  # fmt: skip
+    if ceil_mode and P > K // 2:
+        raise ValueError(f"padding {P} must be at most half of the kernel size {K} (pooling)")
     out = (-(-span // S) if ceil_mode else span // S) + 1
     if ceil_mode and (out - 1) * S >= I + P:
         out -= 1  # torch: the last window must start inside the input or the left padding
+    if out < 1:
+        raise ValueError(f"kernel {K} with dilation {D} and stride {S} leaves no output window "
+                         f"on an input of {I} padded by {P} (output size {out})")  # fmt: skip
     return out
 
 

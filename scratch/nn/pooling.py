@@ -37,11 +37,12 @@ def _geometry(x: np.ndarray, kernel, stride, padding, dilation, ceil_mode: bool,
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"padding {padding} must be at most half of kernel_size {kernel}")
     size = x.shape[-2:]
-    padded = (size[0] + 2 * padding[0], size[1] + 2 * padding[1])
-    if any(dilation[i] * (kernel[i] - 1) + 1 > padded[i] for i in range(2)):
-        raise ValueError(f"{owner}: kernel_size {kernel} (dilation {dilation}) is larger than the padded input {padded}")  # fmt: skip
-    out = tuple(conv_output_size(size[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
-                for i in range(2))  # fmt: skip
+    try:  # torch's output size; with ceil_mode a window may overhang the padded input
+        out = tuple(conv_output_size(size[i], kernel[i], stride[i], padding[i], dilation[i],
+                                     ceil_mode) for i in range(2))  # fmt: skip
+    except ValueError as error:
+        raise ValueError(f"{owner}: input {tuple(size)}, kernel_size {kernel}, stride {stride}, "
+                         f"padding {padding}, dilation {dilation}: {error}") from None  # fmt: skip
     extra = [max(0, (out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
                  - size[i] - 2 * padding[i]) for i in range(2)]  # fmt: skip
     pad4 = (padding[0], padding[0] + extra[0], padding[1], padding[1] + extra[1])
@@ -128,11 +129,15 @@ def _bins(size: int, out: int) -> np.ndarray:
 
 
 def _adaptive_size(output_size, x: np.ndarray) -> Pair:
+    """An int or a pair, None meaning the input's size on that axis (not None alone, as in
+    torch); 0 is allowed, as torch allows it (an empty output)."""
+    if output_size is None:
+        raise TypeError("output_size must be an int or a pair (an entry may be None), got None")
     items = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     if len(items) != 2:
         raise ValueError(f"output_size must be an int or a pair, got {output_size!r}")
     size = tuple(x.shape[2 + i] if v is None else v for i, v in enumerate(items))
-    return pair(size, "output_size")
+    return pair(size, "output_size", minimum=0)
 
 
 def adaptive_avg_pool2d(
@@ -229,6 +234,9 @@ class AdaptiveAvgPool2d(Module):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         A_h, A_w = self.saved()
+        if 0 in A_h.shape[:1] + A_w.shape[:1]:  # torch's forward makes it, its backward refuses
+            raise ValueError("AdaptiveAvgPool2d's backward needs a non-empty output, got output "
+                             f"size {(A_h.shape[0], A_w.shape[0])}, as torch's")  # fmt: skip
         return A_h.T @ grad_output @ A_w
 
     def extra_repr(self) -> str:
