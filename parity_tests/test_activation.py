@@ -12,7 +12,7 @@ import torch.nn.functional as F
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.activation as tnn
-from parity_tests.harness import DTYPES, check_function, check_module, randn
+from parity_tests.harness import DTYPES, assert_close, check_function, check_module, randn
 
 SHAPES = [(7,), (4, 5), (2, 3, 4, 5)]
 
@@ -41,6 +41,10 @@ MODULES = [
     ("Softmax(dim=0)", lambda: snn.Softmax(dim=0), lambda: tnn.Softmax(dim=0)),
     ("LogSoftmax(dim=1)", lambda: snn.LogSoftmax(dim=1), lambda: tnn.LogSoftmax(dim=1)),
     ("LogSoftmax(dim=-1)", lambda: snn.LogSoftmax(dim=-1), lambda: tnn.LogSoftmax(dim=-1)),
+    # torch's legacy implicit dim (0 for 0-, 1- and 3-D input, else 1), with its warning
+    ("Softmax(dim=None)", lambda: snn.Softmax(), lambda: tnn.Softmax()),
+    ("LogSoftmax(dim=None)", lambda: snn.LogSoftmax(), lambda: tnn.LogSoftmax()),
+    ("LeakyReLU(-1.5)", lambda: snn.LeakyReLU(-1.5), lambda: tnn.LeakyReLU(-1.5)),
 ]  # fmt: skip
 
 
@@ -51,6 +55,7 @@ def test_function_and_derivative(name, f, tf, df, shape, dtype):
     check_function(name, f, tf, randn(shape, dtype, scale=3), dtype=dtype, derivative=df)
 
 
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice")
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES[1:])
 @pytest.mark.parametrize("name,make,make_torch", MODULES, ids=[c[0] for c in MODULES])
@@ -102,9 +107,23 @@ BAD_INPUT = [
     (lambda: snn.GELU(approximate="fast"), ValueError, "approximate must be one of"),
     (lambda: sf.gelu(np.ones(2), approximate="erf"), ValueError, "approximate"),
     (lambda: snn.Softmax(dim=3)(np.ones((2, 2))), ValueError, "dim must be"),
+    (lambda: snn.Softmax(dim=1.0), TypeError, "dim must be an int or None"),
+    (lambda: sf.log_softmax(np.ones((2, 2)), dim=True), TypeError, "dim must be an int or None"),
+    (lambda: snn.LeakyReLU("0.1"), TypeError, "negative_slope must be a number"),
     (lambda: snn.ReLU().backward(np.ones(3)), ValueError, "backward\\(\\) called before forward"),
     (lambda: snn.Softmax(dim=0).backward(np.ones(3)), ValueError, "before forward"),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 3, 4), (2, 3, 4, 5)], ids=str)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_implicit_dim_warns_and_picks_torchs_axis(name, shape):
+    x = np.asarray(np.random.default_rng(2).standard_normal(shape))  # 0-d included
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name}"):
+        ours = getattr(sf, name)(x)
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name}"):
+        theirs = getattr(F, name)(torch.from_numpy(x))
+    assert_close(ours, theirs, component=f"{name}(dim=None)", tensor=f"output {shape}", dtype="float64")  # fmt: skip
 
 
 @pytest.mark.parametrize("call,error,match", BAD_INPUT)

@@ -104,6 +104,15 @@ def test_flatten_parity(dims, dtype):
                  distinct((2, 3, 4, 5), dtype), dtype=dtype)  # fmt: skip
 
 
+@pytest.mark.parametrize("dims", [(0, -1), (0, 0), (-1, -1)], ids=str)
+def test_flatten_of_a_0d_input_is_1d_as_torch(dims):
+    """torch wraps a 0-d input's dims as if it had one axis: Flatten(0) gives shape (1,)."""
+    flatten = snn.Flatten(*dims)
+    out = flatten(np.array(2.5))
+    assert out.shape == tuple(tnn.Flatten(*dims)(torch.tensor(2.5)).shape) == (1,)
+    assert flatten.backward(np.ones(1)).shape == ()
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_functional_forms(dtype):
     x = distinct(SHAPE, dtype)
@@ -190,6 +199,7 @@ BAD_INPUT = [
     (lambda: snn.AdaptiveAvgPool2d((1, 2, 3))(x4), ValueError, "output_size must be an int or a pair"),
     (lambda: snn.Flatten(2, 1)(x4), ValueError, "do not select a range"),
     (lambda: snn.Flatten(1, 4)(x4), ValueError, "do not select a range"),
+    (lambda: snn.Flatten()(np.array(1.0)), ValueError, "do not select a range"),
     (lambda: snn.MaxPool2d(2).backward(np.ones((1, 2, 2, 2))), ValueError, "backward\\(\\) called before forward"),
     (lambda: snn.Flatten().backward(np.ones(3)), ValueError, "before forward"),
 ]  # fmt: skip

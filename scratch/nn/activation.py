@@ -11,6 +11,8 @@ give finite, exact results and no overflow warnings.
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 
 import numpy as np
 
@@ -96,22 +98,30 @@ def silu_derivative(z: np.ndarray) -> np.ndarray:
     return s * (1 + z * (1 - s))
 
 
-def _check_dim(z: np.ndarray, dim: int) -> int:
-    if not isinstance(dim, int) or not -max(z.ndim, 1) <= dim < max(z.ndim, 1):
-        raise ValueError(f"dim must be an int in [-{z.ndim}, {z.ndim}), got {dim!r}")
-    return dim
+def _check_dim(z: np.ndarray, dim: int | None, name: str = "softmax") -> int:
+    """``dim``, or torch's legacy implicit choice for None (0 for 0-, 1- and 3-D input, else
+    1) with torch's deprecation warning."""
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", stacklevel=3)  # fmt: skip
+        return 0 if z.ndim in (0, 1, 3) else 1
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"dim must be an int or None, got {dim!r}")
+    if not -max(z.ndim, 1) <= dim < max(z.ndim, 1):
+        raise ValueError(f"dim must be an int in [-{max(z.ndim, 1)}, {max(z.ndim, 1)}), got {dim!r}")  # fmt: skip
+    return int(dim) if z.ndim else None  # a 0-d array: NumPy reduces over all (no) axes
 
 
-def softmax(z: np.ndarray, dim: int) -> np.ndarray:
+def softmax(z: np.ndarray, dim: int | None = None) -> np.ndarray:
     """e^(z - max) / Σ e^(z - max): subtracting the max keeps every exponent ≤ 0."""
-    _check_dim(z, dim)
+    dim = _check_dim(z, dim)
     e = np.exp(z - z.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
 
 
-def log_softmax(z: np.ndarray, dim: int) -> np.ndarray:
+def log_softmax(z: np.ndarray, dim: int | None = None) -> np.ndarray:
     """z - logsumexp(z), with the max shifted out so it is exact for logits of ±1e4."""
-    _check_dim(z, dim)
+    dim = _check_dim(z, dim, "log_softmax")
     shifted = z - z.max(axis=dim, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
@@ -153,7 +163,9 @@ class SiLU(_Elementwise):
 class LeakyReLU(_Elementwise):
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        if not isinstance(negative_slope, numbers.Real):  # torch: "must be Number", at forward
+            raise TypeError(f"negative_slope must be a number, got {negative_slope!r}")
+        self.negative_slope = negative_slope
 
     def _f(self, z):
         return leaky_relu(z, self.negative_slope)
@@ -180,35 +192,46 @@ class GELU(_Elementwise):
         return gelu_derivative(z, self.approximate)
 
 
+def _module_dim(dim: object) -> int | None:
+    """nn.Softmax's own test: a Python int or None (its default, torch's implicit choice)."""
+    if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)):
+        raise TypeError(f"dim must be an int or None, got {dim!r}")
+    return dim
+
+
 class Softmax(Module):
     """s = softmax(z); backward: dz = s ⊙ (ds - Σ ds ⊙ s), the Jacobian-vector product."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = _module_dim(dim)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        s = softmax(as_float_array(z, "input"), self.dim)
-        self._cache = s
+        z = as_float_array(z, "input")
+        dim = _check_dim(z, self.dim)
+        s = softmax(z, dim if z.ndim else 0)
+        self._cache = (s, dim)
         return s
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        s = self.saved()
-        return s * (grad_output - (grad_output * s).sum(axis=self.dim, keepdims=True))
+        s, dim = self.saved()
+        return s * (grad_output - (grad_output * s).sum(axis=dim, keepdims=True))
 
 
 class LogSoftmax(Module):
     """y = log_softmax(z); backward: dz = dy - softmax(z) Σ dy."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = _module_dim(dim)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        y = log_softmax(as_float_array(z, "input"), self.dim)
-        self._cache = y
+        z = as_float_array(z, "input")
+        dim = _check_dim(z, self.dim, "log_softmax")
+        y = log_softmax(z, dim if z.ndim else 0)
+        self._cache = (y, dim)
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        y = self.saved()
-        return grad_output - np.exp(y) * grad_output.sum(axis=self.dim, keepdims=True)
+        y, dim = self.saved()
+        return grad_output - np.exp(y) * grad_output.sum(axis=dim, keepdims=True)

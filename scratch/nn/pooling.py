@@ -252,8 +252,9 @@ class Flatten(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
-        start, end = (d + x.ndim if d < 0 else d for d in (self.start_dim, self.end_dim))
-        if not (0 <= start < max(x.ndim, 1) and 0 <= end < max(x.ndim, 1)) or start > end:
+        nd = max(x.ndim, 1)  # torch wraps dims of a 0-d input as if it had one axis
+        start, end = (d + nd if d < 0 else d for d in (self.start_dim, self.end_dim))
+        if not (0 <= start < nd and 0 <= end < nd) or start > end:
             raise ValueError(
                 f"start_dim={self.start_dim}, end_dim={self.end_dim} do not select a range of "
                 f"dims of an input of shape {x.shape}"
