@@ -10,7 +10,7 @@ import torch
 
 import scratch.nn as snn
 import torch_ref.nn.loss as tnn
-from parity_tests.harness import DTYPES, check_loss, randn
+from parity_tests.harness import DTYPES, PROFILES, check_loss, measure, randn
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -74,6 +74,15 @@ OPTIONS = [
     ("BCE weight", snn.BCELoss, tnn.BCELoss, "weight", lambda d: probs((6, 3), d), lambda d: binary((6, 3), d)),
     ("Focal alpha=-1 gamma=0", snn.FocalLoss, tnn.FocalLoss, dict(alpha=-1, gamma=0.0), lambda d: randn((6, 3), d), lambda d: binary((6, 3), d)),
     ("Focal alpha=0.5 gamma=1.5", snn.FocalLoss, tnn.FocalLoss, dict(alpha=0.5, gamma=1.5), lambda d: randn((6, 3), d), lambda d: soft((6, 3), d)),
+    # what torch (torchvision) takes besides: label_smoothing <= 0 or NaN smooths nothing (only
+    # > 1 is refused), uint8 class indices, a negative focusing exponent, alpha = 1
+    ("CE label_smoothing=-0.2", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, dict(label_smoothing=-0.2), lambda d: randn((7, 4), d), lambda d: labels((7,), 4)),
+    ("CE label_smoothing=nan probs", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, dict(label_smoothing=float("nan")), lambda d: randn((5, 6), d), lambda d: class_probs((5, 6), d)),
+    ("CE label_smoothing=1", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, dict(label_smoothing=1.0), lambda d: randn((7, 4), d), lambda d: labels((7,), 4)),
+    ("CE probs not summing to 1", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, dict(label_smoothing=0.1), lambda d: randn((5, 6), d), lambda d: soft((5, 6), d)),
+    ("CE uint8 targets", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, {}, lambda d: randn((7, 4), d), lambda d: labels((7,), 4).astype(np.uint8)),
+    ("Focal gamma=-0.5", snn.FocalLoss, tnn.FocalLoss, dict(gamma=-0.5), lambda d: randn((6, 3), d), lambda d: soft((6, 3), d)),
+    ("Focal alpha=1", snn.FocalLoss, tnn.FocalLoss, dict(alpha=1), lambda d: randn((6, 3), d), lambda d: binary((6, 3), d)),
 ]  # fmt: skip
 
 
@@ -88,6 +97,55 @@ def test_loss_options(name, make, make_torch, kwargs, x, t, reduction, dtype):
         scratch_kwargs = torch_kwargs = kwargs
     check_loss(name, make(reduction=reduction, **scratch_kwargs),
                make_torch(reduction=reduction, **torch_kwargs), x(dtype), t(dtype), dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("target_shape", [(5,), (1, 5), (4, 1), (2, 4, 5), ()], ids=str)
+def test_mse_broadcasts_the_target_as_torch(target_shape, reduction, dtype):
+    """torch's MSELoss broadcasts a target of another shape (with a warning); the gradient of
+    the input sums over what the input was stretched along."""
+    with pytest.warns(UserWarning, match="Using a target size"):
+        check_loss(f"MSELoss(target {target_shape})", snn.MSELoss(reduction=reduction),
+                   tnn.MSELoss(reduction=reduction), randn((4, 5), dtype),
+                   randn(target_shape, dtype, 7) if target_shape else np.asarray(0.3, dtype),
+                   dtype=dtype)  # fmt: skip
+
+
+# a NaN target: torch computes on (NaN loss, NaN gradient where it reaches); BCE refuses it
+NAN_TARGETS = [
+    ("MSELoss", snn.MSELoss, tnn.MSELoss, lambda: randn((4, 3), "float64"), lambda: soft((4, 3), "float64")),
+    ("BCEWithLogitsLoss", snn.BCEWithLogitsLoss, tnn.BCEWithLogitsLoss, lambda: randn((4, 3), "float64"), lambda: soft((4, 3), "float64")),
+    ("CrossEntropyLoss(probs)", snn.CrossEntropyLoss, tnn.CrossEntropyLoss, lambda: randn((4, 3), "float64"), lambda: class_probs((4, 3), "float64")),
+    ("FocalLoss", snn.FocalLoss, tnn.FocalLoss, lambda: randn((4, 3), "float64"), lambda: soft((4, 3), "float64")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,make,make_torch,x,t", NAN_TARGETS, ids=[c[0] for c in NAN_TARGETS])
+def test_nan_targets_give_torchs_nans(name, make, make_torch, x, t, reduction):
+    inp, target = x(), t()
+    target[1, 2] = np.nan
+    loss_s, loss_t = make(reduction=reduction), make_torch(reduction=reduction)
+    xt = torch.tensor(inp, requires_grad=True)
+    out_t = loss_t(xt, torch.from_numpy(target))
+    out_s = loss_s(inp, target)
+    g = np.ones(out_s.shape)
+    out_t.backward(torch.from_numpy(g))
+    grad_s = loss_s.backward(g if g.ndim else 1.0)
+    tol = PROFILES["float64"]
+    for tensor, ours, theirs in (("loss", out_s, out_t), ("grad of input", grad_s, xt.grad)):
+        c = measure(ours, theirs, rtol=tol.rtol, atol=tol.atol)
+        assert c.passed, f"[{name}] {tensor} with a NaN target: scratch != torch, {c}"
+    assert np.isnan(out_s).any()
+
+
+def test_bce_refuses_a_nan_target_as_torch():
+    p, y = probs((3,), "float64"), np.array([1.0, np.nan, 0.0])
+    with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
+        tnn.BCELoss()(torch.from_numpy(p), torch.from_numpy(y))
+    with pytest.raises(ValueError, match="target must hold values in"):
+        snn.BCELoss()(p, y)
 
 
 STABLE = [
@@ -131,18 +189,22 @@ def test_mean_reduction_of_loss_is_mean_of_none():
 BAD_INPUT = [
     (lambda: snn.MSELoss(reduction="avg"), ValueError, "reduction must be one of"),
     (lambda: snn.MSELoss()(np.ones((2, 3)), np.ones((3, 2))), ValueError, "target shape"),
+    (lambda: snn.BCEWithLogitsLoss()(np.ones((2, 3)), np.ones(3)), ValueError, "target shape"),
     (lambda: snn.MSELoss()(np.ones(3, dtype=int), np.ones(3)), TypeError, "input must have dtype"),
-    (lambda: snn.MSELoss()(np.ones(3), np.array([1.0, np.nan, 0])), ValueError, "target contains NaN"),
     (lambda: snn.BCELoss()(np.array([0.5, 1.5]), np.ones(2)), ValueError, "input must hold probabilities"),
     (lambda: snn.BCELoss()(np.array([0.5, 0.5]), np.array([0.0, 2.0])), ValueError, "target must hold values in"),
-    (lambda: snn.BCEWithLogitsLoss()(np.zeros(2), np.array([np.nan, 1.0])), ValueError, "target contains NaN"),
     (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0, 3])), ValueError, "class indices must be in \\[0, 3\\)"),
     (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([-1, 0])), ValueError, "class indices"),
     (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0, 1, 2])), ValueError, "class-index target must have shape"),
-    (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([[0.5, np.nan, 0.5]] * 2)), ValueError, "target contains NaN"),
-    (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([["a"] * 3] * 2)), TypeError, "target must be integer class indices"),
-    (lambda: snn.CrossEntropyLoss(label_smoothing=1.5), ValueError, "label_smoothing"),
-    (lambda: snn.FocalLoss(gamma=-1), ValueError, "gamma"),
+    (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([["a"] * 3] * 2)), TypeError, "target must be int64 or uint8 class indices"),
+    (lambda: snn.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0, 1], np.int32)), TypeError, "Long or Byte"),
+    (lambda: snn.CrossEntropyLoss(label_smoothing=1.5), ValueError, "label_smoothing must be at most 1"),
+    (lambda: snn.CrossEntropyLoss(label_smoothing="0.1"), TypeError, "label_smoothing must be a number"),
+    (lambda: snn.CrossEntropyLoss(ignore_index=2.5), TypeError, "ignore_index must be an int"),
+    (lambda: snn.FocalLoss(alpha=1.5), ValueError, "alpha must be in \\[0, 1\\], or -1"),
+    (lambda: snn.FocalLoss(alpha=-0.5), ValueError, "alpha"),
+    (lambda: snn.FocalLoss(alpha=float("nan")), ValueError, "alpha"),
+    (lambda: snn.FocalLoss(gamma="2"), TypeError, "gamma must be"),
     (lambda: snn.MSELoss().backward(), ValueError, "backward\\(\\) called before forward"),
     (lambda: snn.CrossEntropyLoss().backward(), ValueError, "before forward"),
 ]  # fmt: skip

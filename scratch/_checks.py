@@ -47,11 +47,6 @@ def check_reduction(reduction: str) -> str:
     return reduction
 
 
-def check_no_nan(x: np.ndarray, name: str) -> None:
-    if np.isnan(x).any():
-        raise ValueError(f"{name} contains NaN")
-
-
 def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
     """An integer ≥ ``minimum`` (1 unless a size of 0 works in torch, as Linear's does)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:

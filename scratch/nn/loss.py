@@ -11,21 +11,31 @@ and takes an upstream gradient of the same shape in ``backward``.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
-from scratch._checks import as_float_array, check_no_nan, check_reduction
+from scratch._checks import as_float_array, check_reduction
 from scratch.nn.activation import log_softmax, sigmoid
 from scratch.nn.module import Module
 
 
 def _check_pair(input: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float input and target of one shape. A NaN target is taken, as torch takes it: the
+    loss (and the gradient) come out NaN, as torch's do."""
     input = as_float_array(input, "input")
     target = as_float_array(target, "target")
     if input.shape != target.shape:
         raise ValueError(f"target shape {target.shape} must match input shape {input.shape}")
-    check_no_nan(target, "target")
     return input, target.astype(input.dtype, copy=False)
+
+
+def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Undo a broadcast: sum ``grad`` over the axes that broadcasting added or stretched."""
+    lead = grad.ndim - len(shape)
+    grad = grad.sum(axis=tuple(range(lead))) if lead else grad
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    return grad.sum(axis=stretched, keepdims=True) if stretched else grad
 
 
 # torch's BCE backward clamps p(1-p) at a float constant 1e-12, i.e. 9.9999998e-13 in double.
@@ -71,11 +81,32 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """l = (x - y)², dl/dx = 2 (x - y)."""
+    """l = (x - y)², dl/dx = 2 (x - y).
+
+    As torch's, it broadcasts a target of another (broadcastable) shape, with torch's warning;
+    the gradient is then summed back to the input's shape.
+    """
 
     def forward(self, input: np.ndarray, target: np.ndarray):
-        x, y = _check_pair(input, target)
+        x = as_float_array(input, "input")
+        y = as_float_array(target, "target").astype(x.dtype, copy=False)
+        self._input_shape = x.shape
+        if x.shape != y.shape:
+            try:
+                x, y = np.broadcast_arrays(x, y)
+            except ValueError:
+                raise ValueError(f"target shape {y.shape} must match (or broadcast with) input "
+                                 f"shape {x.shape}") from None  # fmt: skip
+            warnings.warn(
+                f"Using a target size ({y.shape}) that is different to the input size "
+                f"({self._input_shape}). This will likely lead to incorrect results due to "
+                "broadcasting. Please ensure they have the same size.",
+                stacklevel=2,
+            )
         return self._reduce((x - y) ** 2, 2 * (x - y))
+
+    def backward(self, grad_output: np.ndarray | float = 1.0) -> np.ndarray:
+        return _sum_to(super().backward(grad_output), self._input_shape)
 
 
 class BCELoss(_Loss):
@@ -96,7 +127,7 @@ class BCELoss(_Loss):
             raise ValueError(
                 "input must hold probabilities in [0, 1]; use BCEWithLogitsLoss for logits"
             )
-        if ((y < 0) | (y > 1)).any():
+        if not ((y >= 0) & (y <= 1)).all():  # NaN fails too, as in torch
             raise ValueError("target must hold values in [0, 1]")
         with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
             l = -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log1p(-p), -100))
@@ -146,8 +177,13 @@ class CrossEntropyLoss(_Loss):
         self, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
     ) -> None:
         super().__init__(reduction)
-        if not isinstance(label_smoothing, numbers.Real) or not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        # torch refuses only > 1 (at the first forward); 0 or less, and NaN, smooth nothing
+        if not isinstance(label_smoothing, numbers.Real):
+            raise TypeError(f"label_smoothing must be a number, got {label_smoothing!r}")
+        if label_smoothing > 1.0:
+            raise ValueError(f"label_smoothing must be at most 1, got {label_smoothing!r}")
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+            raise TypeError(f"ignore_index must be an int, got {ignore_index!r}")
         self.ignore_index = int(ignore_index)
         self.label_smoothing = float(label_smoothing)
 
@@ -160,7 +196,7 @@ class CrossEntropyLoss(_Loss):
         logp = np.moveaxis(log_softmax(x, class_dim), class_dim, -1)  # (..., C)
         target = np.asarray(target)
         keep = np.ones(logp.shape[:-1], dtype=bool)
-        if target.dtype.kind in "iu":
+        if target.dtype in (np.int64, np.uint8):  # torch: "Long or Byte" class indices only
             if target.shape != logp.shape[:-1]:
                 raise ValueError(
                     f"class-index target must have shape {logp.shape[:-1]}, got {target.shape}"
@@ -178,24 +214,25 @@ class CrossEntropyLoss(_Loss):
                 raise ValueError(
                     f"probability target must have shape {x.shape}, got {target.shape}"
                 )
-            check_no_nan(target, "target")
             t = np.moveaxis(target.astype(x.dtype), class_dim, -1)
             count = keep.size
         else:
-            raise TypeError(
-                f"target must be integer class indices or float probabilities, got {target.dtype}"
-            )
-        eps = self.label_smoothing
+            raise TypeError(f"target must be int64 or uint8 class indices (torch's Long or Byte) "
+                            f"or float probabilities, got {target.dtype}")  # fmt: skip
+        eps = self.label_smoothing if self.label_smoothing > 0 else 0.0  # torch's test
         t = (1 - eps) * t + np.where(keep[..., None], eps / C, 0).astype(x.dtype)
         l = -(t * logp).sum(axis=-1)
-        dl = np.moveaxis(np.exp(logp) * keep[..., None] - t, -1, class_dim)  # softmax - t
+        # d/dx of -Σ t log softmax(x) = softmax · Σt - t: softmax - t for class indices (Σt = 1,
+        # or 0 on an ignored row); probabilities need not sum to 1 in torch (and may be NaN)
+        mass = t.sum(axis=-1, keepdims=True) if target.dtype.kind == "f" else keep[..., None]
+        dl = np.moveaxis(np.exp(logp) * mass - t, -1, class_dim)
         return self._reduce(l.astype(x.dtype), dl.astype(x.dtype), count=count)
 
 
 class FocalLoss(_Loss):
     """``torchvision.ops.sigmoid_focal_loss``: BCE-with-logits down-weighted by (1 - p_t)^γ.
 
-    p = σ(x), p_t = p y + (1-p)(1-y), α_t = α y + (1-α)(1-y) (α < 0 turns it off),
+    p = σ(x), p_t = p y + (1-p)(1-y), α_t = α y + (1-α)(1-y) (α = -1 turns it off),
     l = α_t · BCE(x, y) · (1 - p_t)^γ. The seed weights *every* example by α; torchvision
     (and the RetinaNet paper) give negatives 1-α instead, which is what we follow.
     Default reduction is ``'mean'`` for the Module (torchvision's function defaults to 'none').
@@ -203,8 +240,11 @@ class FocalLoss(_Loss):
 
     def __init__(self, alpha: float = 0.25, gamma: float = 2.0, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        if not isinstance(gamma, numbers.Real) or gamma < 0:
-            raise ValueError(f"gamma must be a non-negative number, got {gamma!r}")
+        # torchvision's checks: alpha in [0, 1] or exactly -1 (no weighting); gamma unchecked
+        if not isinstance(alpha, numbers.Real) or not isinstance(gamma, numbers.Real):
+            raise TypeError(f"alpha and gamma must be numbers, got {alpha!r} and {gamma!r}")
+        if not (0 <= alpha <= 1) and alpha != -1:
+            raise ValueError(f"alpha must be in [0, 1], or -1 to ignore it, got {alpha!r}")
         self.alpha, self.gamma = float(alpha), float(gamma)
 
     def forward(self, input: np.ndarray, target: np.ndarray):
