@@ -22,7 +22,7 @@ from parity_tests.check.specs.base import Target
 
 # torch's name -> names the course (or common from-scratch code) uses for the same thing
 ALIASES: dict[str, tuple[str, ...]] = {
-    "lr": ("learning_rate", "eta", "lr0", "base_lr", "initial_lr"),
+    "lr": ("learning_rate", "eta", "lr0", "base_lr", "initial_lr", "eta_max", "max_lr", "lr_max"),
     "momentum": ("beta", "mu"),
     "alpha": ("beta", "rho", "decay_rate", "decay"),
     "eps": ("epsilon",),
@@ -30,6 +30,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "p": ("rate", "drop_prob", "dropout", "p_drop"),
     "negative_slope": ("alpha", "slope"),
     "label_smoothing": ("smoothing",),
+    "padding": ("pad",),
     "weight": ("W", "w", "gamma", "kernel", "weights"),
     "bias": ("b", "beta", "biases"),
     "running_mean": ("moving_mean", "running_mu"),

@@ -31,6 +31,7 @@ cannot be torch's, so dropout is proven against torch's reference formula fed th
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -244,7 +245,9 @@ class MultiheadAttention(Module):
         if add_bias_kv or add_zero_attn:
             raise ValueError("add_bias_kv and add_zero_attn are not supported (must be False)")
         self.head_dim = E // num_heads
-        self.dropout = check_probability(dropout, "dropout")
+        if not isinstance(dropout, numbers.Real):  # torch checks it only where it is used
+            raise TypeError(f"dropout must be a number, got {dropout!r}")
+        self.dropout = dropout
         self.batch_first = bool(batch_first)
         self.generator = generator if generator is not None else np.random.default_rng()
         # torch: xavier_uniform_ on the whole (3E, E) matrix, zero biases; out_proj keeps
@@ -297,6 +300,19 @@ class MultiheadAttention(Module):
             bias = kpm if bias is None else bias + kpm
         return bias
 
+    def _dropout_p(self, need_weights: bool) -> float:
+        """The dropout torch applies, refused where torch refuses it: none in eval (any value
+        goes); with need_weights, F.dropout only if p > 0, so p must be ≤ 1 (< 0 and NaN
+        drop nothing); without, scaled_dot_product_attention, so p must be in [0, 1]."""
+        p = self.dropout
+        if not self.training:
+            return 0.0
+        if not need_weights:
+            return check_probability(p, "dropout (in training, with need_weights=False)")
+        if p > 1:
+            raise ValueError(f"dropout must be at most 1 in training, got {p!r}")
+        return float(p) if p > 0 else 0.0
+
     def forward(
         self,
         query: np.ndarray,
@@ -329,7 +345,7 @@ class MultiheadAttention(Module):
                 q, k, v = q + b_q, k + b_k, v + b_v
         # (N, L, E) -> (N, H, L, D): heads become a batch axis for np.matmul
         q, k, v = (x.reshape(N, -1, H, D).transpose(0, 2, 1, 3) for x in (q, k, v))
-        p = self.dropout if self.training else 0.0
+        p = self._dropout_p(need_weights)
         heads, attn_cache = _attend(q, k, v, bias, 1.0 / math.sqrt(D), p, self.generator,
                                     safe=not need_weights)  # fmt: skip
         concat = heads.transpose(0, 2, 1, 3).reshape(N * L, E)

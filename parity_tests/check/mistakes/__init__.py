@@ -10,7 +10,7 @@ import importlib
 
 from parity_tests.check.mistakes.base import Mistake
 
-FAMILIES = ("layers", "functions", "losses", "optim", "conv", "attention", "init")
+FAMILIES = ("layers", "functions", "losses", "optim", "conv", "dropout", "attention", "init")
 
 
 def _gather() -> list[Mistake]:

@@ -6,7 +6,7 @@ import importlib
 
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 
-FAMILIES = ("modules", "functions", "losses", "optim", "conv", "attention", "init")
+FAMILIES = ("modules", "functions", "losses", "optim", "conv", "dropout", "attention", "init")
 
 
 def _gather() -> dict[str, Spec]:

@@ -42,6 +42,12 @@ class ModuleSpec(Spec):
         self.positional, self.buffers, self.init = positional, buffers, init
         self.kinks, self.sum_params = kinks, sum_params
         self.defaults = torch_defaults(factory)
+        self._setups = {c.label: c.setup for c in [*self._cases, *self._thorough]}
+
+    def setup(self, case: Case) -> dict:
+        """The case's setup: the runner rebuilds a case from its label and config alone when
+        the target was built with other settings (read back), so it is found by label."""
+        return case.setup or self._setups.get(case.label, {})
 
     def cases(self, thorough: bool) -> list[Case]:
         return self._cases + (self._thorough if thorough else [])
@@ -50,7 +56,7 @@ class ModuleSpec(Spec):
         rtol, atol = super().tolerance(tensor, case, dtype)
         if self.sum_params and "grad of " in tensor and not tensor.endswith("input"):
             # a convolution's weight and bias gradients sum N·OH·OW terms (harness.sum_atol)
-            atol = sum_atol(dtype, case.setup["terms"])
+            atol = sum_atol(dtype, self.setup(case)["terms"])
         return rtol, atol
 
     # -- the two twins ---------------------------------------------------------------------
@@ -63,12 +69,13 @@ class ModuleSpec(Spec):
         return module
 
     def inputs(self, case: Case, dtype: str, step: int) -> np.ndarray:
-        x = randn(case.setup["shape"], dtype, seed=step, kinks=self.kinks,
-                  scale=case.setup.get("scale", 1.0))  # fmt: skip
-        return (x + case.setup.get("shift", 0.0)).astype(x.dtype)
+        setup = self.setup(case)
+        x = randn(setup["shape"], dtype, seed=step, kinks=self.kinks,
+                  scale=setup.get("scale", 1.0))  # fmt: skip
+        return (x + setup.get("shift", 0.0)).astype(x.dtype)
 
     def modes(self, case: Case) -> tuple[str, ...]:
-        return tuple(case.setup.get("modes", ("train",)))
+        return tuple(self.setup(case).get("modes", ("train",)))
 
     def _collect(self, case: Case, steps: list[dict]) -> Result:
         """One step: its arrays as they are; several: each name stacked into a trajectory."""

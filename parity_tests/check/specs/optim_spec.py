@@ -1,0 +1,330 @@
+"""The spec of an optimizer: whole trajectories from one start, on one deterministic objective.
+
+Every run starts from the same parameters (a (3, 4) and a (5,) array), and at each step the
+gradient is computed from the *current* parameters by one NumPy function, in the run's dtype,
+for torch and for the target alike: the only thing that differs is the update rule. The
+objective is Σ sᵢ·log cosh(θᵢ - aᵢ) + 0.01·θᵢ⁴ with scales sᵢ from 1e-3 to 3, so some
+gradients are tiny (where ε's place matters) and none is quadratic (where optimizers differ).
+The verdict compares the parameters after every step and reports the first step out of
+tolerance. A case may set the lr between steps (``setup["schedule"]``, a factor of the base
+lr per step): that is where momentum with lr inside the velocity parts from torch's.
+
+Three protocols, detected from the target:
+- torch's: ``Cls(params, **hyper)``, ``step()`` updates each ``scratch.nn.Parameter``'s
+  ``.data`` from its ``.grad``; lr set through ``param_groups[i]["lr"]`` (or an ``lr``
+  attribute);
+- the course's: ``Cls(**hyper)`` and ``step(params, grads) -> new params`` on one flat
+  array (the rules are elementwise, so flattening changes nothing); lr set as an attribute;
+- a step function ``f(w, state..., g, lr, **hyper) -> (w, state...)`` (the seed's rules in
+  scratch.optim.seed_rules): each state array starts at zeros, ``t``/``step`` is the step.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from parity_tests.check import adapters
+from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
+from parity_tests.check.specs.base import Case, Result, Spec, Target
+from parity_tests.harness import PROFILES
+from scratch.nn import Parameter
+
+SHAPES = ((3, 4), (5,))
+SIZES = [math.prod(s) for s in SHAPES]
+_rng = np.random.default_rng(7)
+START = _rng.uniform(-2.5, 2.5, sum(SIZES))
+CENTRE = _rng.uniform(-1.0, 1.0, sum(SIZES))
+SCALE = _rng.permutation(np.logspace(-3, np.log10(3.0), sum(SIZES)))
+
+
+def objective_grad(theta: np.ndarray, maximize: bool = False) -> np.ndarray:
+    """∇ of Σ s·log cosh(θ - a) + 0.01 θ⁴ at the flat ``theta``, in its dtype (minus it if
+    ``maximize``: the optimizer then climbs -f, so every run heads for the same minimum)."""
+    dt = theta.dtype
+    g = SCALE.astype(dt) * np.tanh(theta - CENTRE.astype(dt)) + dt.type(0.04) * theta**3
+    return -g if maximize else g
+
+
+def split(flat: np.ndarray) -> list[np.ndarray]:
+    return [c.reshape(s) for c, s in zip(np.split(flat, np.cumsum(SIZES)[:-1]), SHAPES, strict=True)]  # fmt: skip
+
+
+SCHEDULES: dict[str, Callable[[int, int], float]] = {
+    # warmup from 0.1 over 10 steps, then a cosine down to 0.1 of the base lr
+    "warmup+cosine": lambda t, n: 0.1 + 0.9 * t / 10 if t < 10
+    else 0.1 + 0.45 * (1 + math.cos(math.pi * (t - 10) / (n - 10))),
+    "lr / 10 at half-way": lambda t, n: 1.0 if t < n // 2 else 0.1,
+}  # fmt: skip
+
+
+# -- constructing the target in its own names ----------------------------------------------
+def _translate(name: str, value: Any, accepted: set[str], var_kw: bool, claimed: set[str]):
+    """torch's ``name=value`` in the target's names; an alias already taken is not reused
+    (RMSprop's alpha and momentum could both be called ``beta``: the first one wins)."""
+    if name == "betas" and {"beta1", "beta2"} <= accepted - claimed:
+        return {"beta1": value[0], "beta2": value[1]}
+    for alias in (name, *adapters.ALIASES.get(name, ())):
+        if alias in accepted and alias not in claimed:
+            return {alias: value}
+    return {name: value} if var_kw and name not in claimed else None
+
+
+def _read_back(obj: Any, name: str, claimed: set[str]):
+    if name == "betas" and not {"beta1", "beta2"} & claimed:
+        if hasattr(obj, "beta1") and hasattr(obj, "beta2"):
+            return (obj.beta1, obj.beta2)
+    for attr in (name, *adapters.ALIASES.get(name, ())):
+        if attr not in claimed and hasattr(obj, attr) and not callable(getattr(obj, attr)):
+            return getattr(obj, attr)
+    groups = getattr(obj, "param_groups", None)
+    if isinstance(groups, list) and groups and isinstance(groups[0], Mapping):
+        return groups[0].get(name)
+    return None
+
+
+def resolve(target: Target, fn: Callable, config: dict, *, skip: tuple[str, ...] = ()):
+    """``(kwargs, missing, claimed)``: ``config`` in the names ``fn`` takes, and what it lacks."""
+    accepted, var_kw = adapters.accepted_names(fn)
+    accepted -= set(skip)
+    kwargs: dict[str, Any] = {}
+    missing: list[str] = []
+    for name, value in config.items():
+        passed = _translate(name, value, accepted, var_kw, set(kwargs))
+        if passed is None:
+            missing.append(name)
+            continue
+        kwargs.update(passed)
+        if set(passed) != {name}:
+            target.note(f"{name} passed as {', '.join(passed)}")
+    return kwargs, missing, set(kwargs)
+
+
+def settle(target: Target, obj: Any, config: dict, missing: list[str], defaults: dict,
+           what: str, claimed: set[str] = frozenset()) -> dict:  # fmt: skip
+    """The configuration torch must run with: each missing setting read back from ``obj``
+    (not through a name ``claimed`` by another setting), else torch's default if the case
+    asks for it, else ``UnsupportedSetting``."""
+    used, assumed, refused = dict(config), [], []
+    for name in missing:
+        value = None if obj is None else _read_back(obj, name, claimed)
+        if value is not None:
+            used[name] = value
+            target.note(f"{name}={value!r} read back from your object (its constructor takes no {name})")  # fmt: skip
+        elif name in defaults and adapters._same(defaults[name], config[name]):
+            assumed.append(f"{name}={defaults[name]!r}")
+        else:
+            refused.append(f"{name}={config[name]!r}")
+    if refused:
+        raise UnsupportedSetting(
+            f"{target.name} does not take {', '.join(refused)} (torch's names for {what};"
+            " course aliases are accepted too), and your object does not hold them"
+        )
+    if assumed:
+        target.note(f"not taken by {target.name}, torch's defaults assumed: {', '.join(assumed)}")
+    return used
+
+
+def construct(target: Target, args: tuple, config: dict, defaults: dict, what: str):
+    """``target.obj(*args, **config)`` in its own names; returns ``(obj, used)`` as
+    ``adapters.build`` does, but with an alias never given to two settings."""
+    cls = target.obj
+    kwargs, missing, claimed = resolve(target, cls, config)
+    call = ", ".join(["..."] * bool(args) + [f"{k}={v!r}" for k, v in kwargs.items()])
+    obj = call_user(f"constructing {target.name}({call})", cls, *args, **kwargs)
+    return obj, settle(target, obj, config, missing, defaults, what, claimed)
+
+
+def changed(used: dict, config: dict) -> dict:
+    """The settings the target runs with that are not the case's (for torch's re-run)."""
+    return {k: v for k, v in used.items() if not adapters._same(v, config.get(k))}
+
+
+def required_positional(fn) -> list[str]:
+    sig = adapters._signature(fn)
+    if sig is None:
+        return []
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [n for n, p in sig.parameters.items() if p.kind in kinds and p.default is p.empty]
+
+
+# -- the spec ------------------------------------------------------------------------------
+GRAD_NAMES = ("g", "grad", "grads", "gradient", "gradients", "dw", "dW", "grad_w", "dtheta")
+STEP_NAMES = ("t", "step", "timestep", "iteration", "step_count")
+
+
+class OptimizerSpec(Spec):
+    kind = "optimizer"
+
+    def __init__(self, name: str, hyper: dict, cases: list[Case], thorough: list[Case]) -> None:
+        self.name, self.hyper = name, dict(hyper)  # torch's defaults, in torch's order
+        self.reference, self.twin = f"scratch.optim.{name}", f"torch.optim.{name}"
+        self._cases, self._thorough = list(cases), list(thorough)
+        self._setups = {c.label: c.setup for c in self._cases + self._thorough}
+
+    def cases(self, thorough: bool) -> list[Case]:
+        return self._cases + (self._thorough if thorough else [])
+
+    def setup(self, case: Case) -> dict:
+        """The case's setup (the runner's re-run for read-back values carries only config)."""
+        return case.setup or self._setups[case.label]
+
+    def describe(self, case: Case) -> dict[str, Any]:
+        setup = self.setup(case)
+        return {**case.config, "steps": setup["steps"],
+                "lr schedule": setup.get("schedule") or "constant"}  # fmt: skip
+
+    def lrs(self, case: Case, base: float) -> list[float]:
+        """The lr of each step: the base lr, or the schedule's factor of it."""
+        setup = self.setup(case)
+        n, schedule = setup["steps"], setup.get("schedule")
+        return [base * (SCHEDULES[schedule](t, n) if schedule else 1.0) for t in range(n)]
+
+    def _result(self, steps: list[np.ndarray]) -> Result:
+        result = Result()
+        result.step_labels = [str(i + 1) for i in range(len(steps))]  # after the i-th update
+        result.add_steps("parameters", steps)
+        return result
+
+    def expected(self, case: Case, dtype: str) -> Result:
+        tdt = PROFILES[dtype].torch_dtype
+        params = [torch.tensor(p, dtype=tdt) for p in split(START)]
+        config = dict(case.config)
+        opt = getattr(torch.optim, self.name)(params, **config)
+        maximize = bool(config.get("maximize", False))
+        steps = []
+        for lr in self.lrs(case, config.get("lr", self.hyper["lr"])):
+            for group in opt.param_groups:
+                group["lr"] = lr
+            flat = torch.cat([p.detach().reshape(-1) for p in params]).numpy()
+            for p, g in zip(params, split(objective_grad(flat, maximize)), strict=True):
+                p.grad = torch.from_numpy(g.copy())
+            opt.step()
+            steps.append(torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy())
+        return self._result(steps)
+
+    def actual(self, target: Target, case: Case, dtype: str) -> Result:
+        np_dtype = PROFILES[dtype].np_dtype
+        full = {**self.hyper, **case.config}
+        protocol = detect(target)
+        if protocol == "function":
+            return self._function(target, case, full, np_dtype)
+        params = [Parameter(p.astype(np_dtype)) for p in split(START)]
+        args = (params,) if protocol == "torch" else ()
+        obj, used = construct(target, args, full, self.hyper, f"{self.name}'s hyperparameters")
+        target.used = changed(used, full)
+        maximize = bool(used.get("maximize", False))
+        lrs = self.lrs(case, used["lr"])
+        scheduled = len(set(lrs)) > 1
+        steps = []
+        if protocol == "torch":
+            target.note("protocol: torch's: Cls(params, **hyper), step() on scratch.nn.Parameter .data/.grad")  # fmt: skip
+            set_lr = _lr_setter(target, obj, scheduled, groups=True)
+            for lr in lrs:
+                set_lr(lr)
+                flat = np.concatenate([np.asarray(p.data).reshape(-1) for p in params])
+                if callable(getattr(obj, "zero_grad", None)):
+                    call_user("calling zero_grad()", obj.zero_grad)
+                for p, g in zip(params, split(objective_grad(flat, maximize)), strict=True):
+                    p.grad = g.copy()
+                call_user("calling step()", obj.step)
+                got = [adapters.check_array(p.data, "a parameter's .data after step()", s, np_dtype)
+                       for p, s in zip(params, SHAPES, strict=True)]  # fmt: skip
+                steps.append(np.concatenate([a.reshape(-1) for a in got]))
+            return self._result(steps)
+        target.note(f"protocol: the course's: Cls(**hyper), step(params, grads) -> new params, on one flat array of {sum(SIZES)}")  # fmt: skip
+        set_lr = _lr_setter(target, obj, scheduled, groups=False)
+        w = START.astype(np_dtype)
+        for lr in lrs:
+            set_lr(lr)
+            w_in = w.copy()
+            out = call_user("calling step(params, grads)", obj.step, w_in, objective_grad(w, maximize))  # fmt: skip
+            w = adapters.check_array(w_in if out is None else out, "step's return (the new parameters)", w.shape, np_dtype).copy()  # fmt: skip
+            steps.append(w)
+        return self._result(steps)
+
+    def _function(self, target: Target, case: Case, full: dict, np_dtype) -> Result:
+        """A step function ``f(w, state..., g, lr, **hyper) -> (w, state...)``."""
+        fn = target.obj
+        positional = required_positional(fn)
+        if len(positional) < 2:
+            raise UsageError(f"{target.name} is a function, but not a step f(w, state..., g, lr, ...) -> (w, state...): it takes {positional}")  # fmt: skip
+        grad_name = next((n for n in positional if n in GRAD_NAMES), None)
+        if grad_name is None:
+            raise UsageError(f"{target.name}: none of its arguments {positional} is named like a gradient ({', '.join(GRAD_NAMES[:6])}, ...)")  # fmt: skip
+        lr_name = next((n for n in ("lr", *adapters.ALIASES["lr"]) if n in adapters.accepted_names(fn)[0]), None)  # fmt: skip
+        if lr_name is None:
+            raise UsageError(f"{target.name}: a step function must take the lr (lr, learning_rate, eta, ...)")  # fmt: skip
+        step_name = next((n for n in positional if n in STEP_NAMES), None)
+        roles = {positional[0], grad_name, lr_name, step_name}
+        hyper = {k: v for k, v in full.items() if k != "lr"}
+        kwargs, missing, claimed = resolve(target, fn, hyper, skip=tuple(roles))
+        states = [n for n in positional if n not in roles and n not in claimed]
+        used = settle(target, None, hyper, missing, self.hyper, f"{self.name}'s hyperparameters")
+        target.used = changed(used, hyper)
+        target.note(f"protocol: a step function {fn.__name__}({', '.join(positional)}) -> (w, {', '.join(states)}); state from zeros")  # fmt: skip
+        maximize = bool(used.get("maximize", False))
+        w = START.astype(np_dtype)
+        state = {n: np.zeros_like(w) for n in states}
+        steps = []
+        for t, lr in enumerate(self.lrs(case, full["lr"]), start=1):
+            call = {positional[0]: w, grad_name: objective_grad(w, maximize), lr_name: lr, **state, **kwargs}  # fmt: skip
+            if step_name:
+                call[step_name] = t
+            out = call_user(f"calling {fn.__name__}", fn, **call)
+            out = out if isinstance(out, tuple) else (out,)
+            if len(out) != 1 + len(states):
+                raise UsageError(f"{target.name} returned {len(out)} values; expected (w, {', '.join(states)})")  # fmt: skip
+            w = adapters.check_array(out[0], f"{fn.__name__}'s new parameters", w.shape, np_dtype).copy()  # fmt: skip
+            state = dict(zip(states, out[1:], strict=True))
+            steps.append(w)
+        return self._result(steps)
+
+
+def detect(target: Target) -> str:
+    """ "torch", "course" or "function": which protocol ``target.obj`` follows."""
+    obj = target.obj
+    if inspect.isfunction(obj) or (callable(obj) and not inspect.isclass(obj) and not hasattr(obj, "step")):  # fmt: skip
+        return "function"
+    if not inspect.isclass(obj):
+        raise UsageError(f"{target.name} is a {type(obj).__name__}: give the optimizer's class (or a step function)")  # fmt: skip
+    step = getattr(obj, "step", None)
+    if not callable(step):
+        raise UsageError(f"{target.name} has no step(): an optimizer needs step() (torch's) or step(params, grads) (the course's)")  # fmt: skip
+    needed = [n for n in required_positional(step) if n != "self"]
+    if not needed:
+        return "torch"
+    if len(needed) == 2:
+        return "course"
+    raise UsageError(f"{target.name}.step takes {needed}: expected step() (torch's) or step(params, grads) (the course's)")  # fmt: skip
+
+
+def _lr_setter(target: Target, obj: Any, scheduled: bool, groups: bool) -> Callable[[float], None]:
+    """How to change the lr between steps: param_groups, else an attribute ``lr`` (or alias)."""
+    if not scheduled:
+        return lambda lr: None
+    param_groups = getattr(obj, "param_groups", None)
+    if groups and isinstance(param_groups, list) and param_groups and all(isinstance(g, dict) for g in param_groups):  # fmt: skip
+        target.note("lr changed between steps through param_groups[i]['lr']")
+
+        def set_groups(lr: float) -> None:
+            for group in param_groups:
+                group["lr"] = lr
+
+        return set_groups
+    for attr in ("lr", *adapters.ALIASES["lr"]):
+        if hasattr(obj, attr) and isinstance(getattr(obj, attr), (int, float, np.floating)):
+            target.note(f"lr changed between steps through the attribute {attr}")
+
+            def set_attr(lr: float, attr: str = attr) -> None:
+                setattr(obj, attr, lr)
+
+            return set_attr
+    raise UnsupportedSetting(
+        f"{target.name} has no param_groups and no lr attribute: the lr cannot be changed between steps"
+    )
