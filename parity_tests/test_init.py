@@ -197,6 +197,14 @@ BAD_INPUT = [
     (lambda: si.xavier_normal_(np.zeros((3, 3), np.int64)), TypeError, "tensor must have dtype float32 or float64"),
     (lambda: si.normal_([[0.0, 1.0]]), TypeError, "writeable ndarray"),
     (lambda: sx.activation_stats_by_depth("orthogonal"), ValueError, "scheme must be one of"),
+    (lambda: si.uniform_(np.empty(3), 1.0, 0.0), ValueError, "uniform_ needs a <= b"),
+    (lambda: si.uniform_(np.empty(3), float("nan"), 1.0), ValueError, "uniform_'s a must be finite"),
+    (lambda: si.uniform_(np.empty(3), 0.0, float("inf")), ValueError, "uniform_'s b must be finite"),
+    (lambda: si.normal_(np.empty(3), 0.0, -1.0), ValueError, "normal_'s std must be >= 0"),
+    (lambda: si.normal_(np.empty(3), 0.0, float("nan")), ValueError, "normal_'s std"),
+    (lambda: si.xavier_normal_(np.empty((3, 3)), gain=-1.0), ValueError, r"std must be >= 0, got .* \(from gain=-1.0\)"),
+    (lambda: si.xavier_uniform_(np.empty((3, 3)), gain=float("nan")), ValueError, "from gain=nan"),
+    (lambda: si.kaiming_uniform_(np.empty((3, 3)), a=float("nan")), ValueError, "from a=nan"),
 ]  # fmt: skip
 
 
@@ -204,6 +212,34 @@ BAD_INPUT = [
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# what torch's samplers refuse (scratch's are NumPy's, whose errors did not name the argument
+# and let a NaN std through): the same calls, torch's side
+TORCH_REFUSES = [
+    lambda: ti.uniform_(torch.empty(3), 1.0, 0.0),
+    lambda: ti.uniform_(torch.empty(3), float("nan"), 1.0),
+    lambda: ti.uniform_(torch.empty(3), 0.0, float("inf")),
+    lambda: ti.normal_(torch.empty(3), 0.0, -1.0),
+    lambda: ti.normal_(torch.empty(3), 0.0, float("nan")),
+    lambda: ti.xavier_normal_(torch.empty(3, 3), gain=-1.0),
+    lambda: ti.xavier_uniform_(torch.empty(3, 3), gain=float("nan")),
+    lambda: ti.kaiming_uniform_(torch.empty(3, 3), a=float("nan")),
+]
+
+
+@pytest.mark.parametrize("call", TORCH_REFUSES)
+def test_torch_refuses_the_same_bounds(call):
+    with pytest.raises(RuntimeError):
+        call()
+
+
+@pytest.mark.parametrize("mean,std", [(0.0, 0.0), (float("inf"), 1.0), (float("nan"), 1.0), (0.0, float("inf"))])  # fmt: skip
+def test_normal_takes_the_mean_and_std_torch_takes(mean, std):
+    """torch's normal_ takes any mean and any std >= 0 (inf too); so does scratch's."""
+    ti.normal_(torch.empty(3), mean, std)
+    with np.errstate(invalid="ignore"):
+        si.normal_(np.empty(3), mean, std)
 
 
 def test_torch_rejects_the_same_names():

@@ -101,10 +101,30 @@ def _rng(generator: np.random.Generator | None) -> np.random.Generator:
     return generator if generator is not None else np.random.default_rng()
 
 
+def _check_uniform(a: object, b: object, via: str = "") -> None:
+    """torch's uniform_: finite bounds with a <= b (NumPy's own errors do not say which)."""
+    for name, value in (("a", a), ("b", b)):
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"uniform_'s {name} must be a number, got {value!r}{via}")
+        if not math.isfinite(value):
+            raise ValueError(f"uniform_'s {name} must be finite, got {value!r}{via}")
+    if a > b:
+        raise ValueError(f"uniform_ needs a <= b, got a={a!r}, b={b!r}{via}")
+
+
+def _check_normal(mean: object, std: object, via: str = "") -> None:
+    """torch's normal_: any mean (NaN and inf too), std >= 0 (NaN refused, inf taken)."""
+    if not isinstance(mean, numbers.Real) or not isinstance(std, numbers.Real):
+        raise TypeError(f"normal_'s mean and std must be numbers, got {mean!r}, {std!r}{via}")
+    if not std >= 0.0:
+        raise ValueError(f"normal_'s std must be >= 0, got {std!r}{via}")
+
+
 def uniform_(tensor: np.ndarray, a: float = 0.0, b: float = 1.0,
              generator: np.random.Generator | None = None) -> np.ndarray:  # fmt: skip
     """Fill ``tensor`` with U(a, b) samples, in place (cast to its dtype)."""
     tensor = _check_tensor(tensor)
+    _check_uniform(a, b)
     tensor[...] = _rng(generator).uniform(a, b, size=tensor.shape)
     return tensor
 
@@ -113,6 +133,7 @@ def normal_(tensor: np.ndarray, mean: float = 0.0, std: float = 1.0,
             generator: np.random.Generator | None = None) -> np.ndarray:  # fmt: skip
     """Fill ``tensor`` with N(mean, std²) samples, in place (cast to its dtype)."""
     tensor = _check_tensor(tensor)
+    _check_normal(mean, std)
     tensor[...] = _rng(generator).normal(mean, std, size=tensor.shape)
     return tensor
 
@@ -127,6 +148,7 @@ def xavier_uniform_(tensor: np.ndarray, gain: float = 1.0,
     """Glorot uniform: U(-a, a) with a = gain·sqrt(6 / (fan_in + fan_out))."""
     tensor = _check_tensor(tensor)
     a = math.sqrt(3.0) * _xavier_std(tensor, gain)  # the uniform with this std
+    _check_uniform(-a, a, f" (from gain={gain!r})")
     return uniform_(tensor, -a, a, generator)
 
 
@@ -134,7 +156,9 @@ def xavier_normal_(tensor: np.ndarray, gain: float = 1.0,
                    generator: np.random.Generator | None = None) -> np.ndarray:  # fmt: skip
     """Glorot normal: N(0, std²) with std = gain·sqrt(2 / (fan_in + fan_out))."""
     tensor = _check_tensor(tensor)
-    return normal_(tensor, 0.0, _xavier_std(tensor, gain), generator)
+    std = _xavier_std(tensor, gain)
+    _check_normal(0.0, std, f" (from gain={gain!r})")
+    return normal_(tensor, 0.0, std, generator)
 
 
 def _kaiming_std(tensor: np.ndarray, a: float, mode: str, nonlinearity: str) -> float:
@@ -150,6 +174,7 @@ def kaiming_uniform_(tensor: np.ndarray, a: float = 0, mode: str = "fan_in",
     if tensor.size == 0:
         return tensor  # torch warns and returns the empty tensor unchanged
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    _check_uniform(-bound, bound, f" (from a={a!r}, nonlinearity={nonlinearity!r})")
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -160,7 +185,9 @@ def kaiming_normal_(tensor: np.ndarray, a: float = 0, mode: str = "fan_in",
     tensor = _check_tensor(tensor)
     if tensor.size == 0:
         return tensor
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    _check_normal(0.0, std, f" (from a={a!r}, nonlinearity={nonlinearity!r})")
+    return normal_(tensor, 0.0, std, generator)
 
 
 def lecun_normal_(tensor: np.ndarray,
