@@ -82,6 +82,18 @@ def test_relu_xor_net_can_die_which_is_why_xor_uses_tanh():
     assert stuck[-1] > 0.4 and solved[-1] < 0.05
 
 
+@pytest.mark.parametrize("epochs,lr", [(0, 0.5), (3, 0.0)])
+def test_fit_takes_what_its_torch_twin_takes(epochs, lr):
+    """The twin runs torch.optim.SGD(lr) for range(epochs): lr 0 and 0 epochs are fine."""
+    X, y = spiral()
+    _, _, s_hist, t_hist = train_both(dict(layer_sizes=[2, 8, 3]), X, y, epochs=epochs, lr=lr)
+    assert len(s_hist) == len(t_hist) == epochs
+    if epochs:
+        assert_trajectory_close(s_hist, t_hist, component=f"NeuralNetwork.fit(lr={lr})",
+                                tensor="loss per epoch", dtype="float64")  # fmt: skip
+        assert s_hist[0] == s_hist[-1]  # lr 0: nothing moves
+
+
 BAD_INPUT = [
     (lambda: sm.Neuron(3, "softplus"), ValueError, "activation must be one of"),
     (lambda: sm.Neuron(3)(np.ones((2, 4))), ValueError, "x must have shape \\(..., 3\\)"),
@@ -89,8 +101,9 @@ BAD_INPUT = [
     (lambda: sm.NeuralNetwork([2, 0, 1]), ValueError, "layer_sizes must be a positive integer"),
     (lambda: sm.NeuralNetwork([2, 3], hidden_activation="elu"), ValueError, "hidden_activation"),
     (lambda: sm.NeuralNetwork([2, 3], output="sigmoid"), ValueError, "needs one output unit"),
-    (lambda: sm.NeuralNetwork([2, 3]).fit(*spiral(5), epochs=0, lr=0.1), ValueError, "epochs"),
-    (lambda: sm.NeuralNetwork([2, 3]).fit(*spiral(5), epochs=1, lr=-0.1), ValueError, "lr must be a positive"),
+    (lambda: sm.NeuralNetwork([2, 3]).fit(*spiral(5), epochs=-1, lr=0.1), ValueError, "epochs"),
+    (lambda: sm.NeuralNetwork([2, 3]).fit(*spiral(5), epochs=1, lr=-0.1), ValueError, "lr must be >= 0"),
+    (lambda: sm.NeuralNetwork([2, 3]).fit(*spiral(5), epochs=1, lr="0.1"), TypeError, "lr must be a number"),
     (lambda: sm.NeuralNetwork([2, 3]).fit(*spiral(5, classes=4), epochs=1, lr=0.1), ValueError, "class indices"),
 ]  # fmt: skip
 

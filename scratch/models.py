@@ -20,6 +20,7 @@ from scratch.nn.linear import Linear
 from scratch.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss
 from scratch.nn.module import Module, Parameter, Sequential
 from scratch.nn.pooling import AdaptiveAvgPool2d, Flatten, MaxPool2d
+from scratch.optim.optimizer import check_hyper
 
 __all__ = ["ChallengeNet", "NeuralNetwork", "Neuron"]
 
@@ -127,9 +128,10 @@ class NeuralNetwork(Module):
 
     def fit(self, X: np.ndarray, y: np.ndarray, epochs: int, lr: float) -> list[float]:
         """The seed's training loop: ``epochs`` full-batch steps; returns the loss history."""
-        check_positive_int(epochs, "epochs")
-        if not lr > 0:
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        # the twin trains with torch.optim.SGD(lr=lr) for range(epochs): lr as SGD checks it
+        # (>= 0; 0 leaves the weights alone), and 0 epochs give an empty history
+        check_positive_int(epochs, "epochs", minimum=0)
+        check_hyper(lr, "lr", nan_ok=True)
         return [self.train_step(X, y, lr) for _ in range(epochs)]
 
 
