@@ -6,6 +6,7 @@ does the hand-written (or autograd) backward match finite differences? — and m
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
@@ -55,11 +56,13 @@ def gradcheck(module: Module, x: np.ndarray, *, eps: float = 1e-6, tol: float = 
 
     Returns True when every relative error is below ``tol``; otherwise raises GradcheckError
     naming the worst tensor (or returns False when ``raise_exception=False``), like
-    ``torch.autograd.gradcheck``.
+    ``torch.autograd.gradcheck``. A float32 module or input is checked on float64 copies, as
+    the twin does (central differences in float32 would drown in rounding).
     """
     x = as_float_array(x, "x")
     if x.dtype != np.float64 or any(p.dtype != np.float64 for p in module.parameters()):
-        raise TypeError("gradcheck needs float64 input and parameters (call module.double())")
+        # the twin checks float64 copies of the input and parameters; so does this one
+        module, x = copy.deepcopy(module).double(), x.astype(np.float64)
     x = x.copy()
     upstream = np.random.default_rng(seed).standard_normal(np.shape(module(x)))
     module.zero_grad()
