@@ -55,7 +55,8 @@ def settings_for(target: Target, fn: Callable, config: dict, assume: dict, what:
             if name in assume and adapters._same(assume[name], value):
                 target.note(f"{name}: {what} takes no argument for it; {value!r} assumed")
             else:
-                refused.append(f"{name}={value!r}")
+                shown = np.round(value, 4).tolist() if isinstance(value, np.ndarray) else value
+                refused.append(f"{name}={shown!r}")
             continue
         kwargs.update(passed)
         if set(passed) != {name}:
