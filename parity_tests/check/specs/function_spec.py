@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+import torch_ref.regularization as torch_regularization
 from parity_tests.check import adapters
 from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
 from parity_tests.check.specs.base import Case, Result, Spec, Target
@@ -30,9 +31,7 @@ from parity_tests.harness import PROFILES, randn
 MORE_ALIASES: dict[str, tuple[str, ...]] = {
     "dim": ("axis",),
     "approximate": ("approximation", "approx"),
-    "lam": ("lambda_", "lmbda", "lambd", "reg", "l2", "l1", "alpha", "weight_decay"),
     "ignore_index": ("ignore_label", "ignore"),
-    "reduction": ("reduce",),
 }
 
 
@@ -248,7 +247,7 @@ class PenaltySpec(Spec):
         self.name, self.grad_role = name, grad_role
         self.reference = f"scratch.regularization.{name}"
         self.twin = f"torch_ref.regularization.{base}" + (" with autograd" if grad_role else "")
-        self.torch_fn = getattr(__import__("torch_ref.regularization", fromlist=[base]), base)
+        self.torch_fn = getattr(torch_regularization, base)
 
     @classmethod
     def all(cls) -> list[PenaltySpec]:
@@ -359,13 +358,10 @@ class ClipSpec(Spec):
         limit = config.pop(self.limit)
         kwargs = settings_for(target, fn, config, self.assume, "your function")
         grads = _grad_arrays(dtype)
-        params = sig = None
-        try:
-            sig = next(iter(adapters._signature(fn).parameters))
-        except (AttributeError, StopIteration):
-            pass
-        if sig is not None and "grad" in sig.lower():
-            target.note(f"gradients passed as a list of arrays (your first argument is {sig!r})")
+        params = None
+        first_name = next(iter(getattr(adapters._signature(fn), "parameters", ())), "")
+        if "grad" in first_name.lower():
+            target.note(f"gradients passed as a list of arrays (your first argument is {first_name!r})")  # fmt: skip
             out = call_user("calling your function", fn, grads, limit, **kwargs)
         else:
             params = [Parameter(np.zeros_like(g)) for g in grads]
