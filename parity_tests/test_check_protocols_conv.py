@@ -87,6 +87,21 @@ def test_loop_conv_that_forgets_the_stride_is_named():
     assert verdict.diagnosis.mistake == "conv-grad-stride-ignored", verdict.diagnosis
 
 
+def conv_forward(x, w, b=None, stride=1, pad=0):
+    """The functional form of the same loops: int stride and pad only."""
+    layer = ConvNaive(w.shape[1], w.shape[0], w.shape[2:], stride, pad)
+    layer.W, layer.b = w, np.zeros(w.shape[0], w.dtype) if b is None else b
+    return layer.forward(x), (x, w, b)  # CS231n's (out, cache)
+
+
+def test_functional_conv_with_pad_passes_where_it_can():
+    verdict = check("conv2d", conv_forward)
+    assert verdict.passed, verdict.failures()[:3]
+    notes = " ".join(verdict.notes)
+    assert "padding passed to your function as pad" in notes
+    assert "padding='same' is not supported" in notes and "groups=2" in notes
+
+
 class ConvOwnNames(ConvNaive):
     """Parameters under names no alias knows, and a momentum buffer shaped like the weight."""
 

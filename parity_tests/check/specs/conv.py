@@ -11,6 +11,7 @@ tell the two input-gradient mistakes apart), padding counted and not counted by 
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -22,25 +23,39 @@ from parity_tests.check.specs.functional_spec import FunctionalSpec
 from parity_tests.check.specs.module_spec import ModuleSpec
 
 
-class ConvSpec(ModuleSpec):
-    """A convolution: torch warns about even 'same' kernels (expected, silenced), and a
-    target that raises on a string padding ('same', 'valid') skips that case, with a note."""
-
-    def expected(self, case: Case, dtype: str) -> Result:
+@contextmanager
+def string_padding_optional(case: Case):
+    """Torch's warning about an even 'same' kernel silenced (expected), and the user's code
+    raising on a string padding ('same', 'valid') made a skipped case, with a note."""
+    padding = case.config.get("padding")
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            yield
+    except UserCodeError as err:
+        if not isinstance(padding, str):
+            raise
+        raise UnsupportedSetting(f"padding={padding!r} is not supported: {err}") from None
+
+
+class ConvSpec(ModuleSpec):
+    """A convolution module (see ``string_padding_optional``)."""
+
+    def expected(self, case: Case, dtype: str) -> Result:
+        with string_padding_optional(case):
             return super().expected(case, dtype)
 
     def actual(self, target: Target, case: Case, dtype: str) -> Result:
-        padding = case.config.get("padding")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return super().actual(target, case, dtype)
-        except UserCodeError as err:
-            if not isinstance(padding, str):
-                raise
-            raise UnsupportedSetting(f"padding={padding!r} is not supported: {err}") from None
+        with string_padding_optional(case):
+            return super().actual(target, case, dtype)
+
+
+class ConvFunctionalSpec(FunctionalSpec):
+    """``conv2d``/``conv_transpose2d`` (see ``string_padding_optional``)."""
+
+    def actual(self, target: Target, case: Case, dtype: str) -> Result:
+        with string_padding_optional(case):
+            return super().actual(target, case, dtype)
 
 
 class PoolSpec(ModuleSpec):
@@ -133,9 +148,9 @@ X = dict(input=(2, 3, 9, 10))
 
 def functional(name: str, cases, positional=(), pooled=False) -> FunctionalSpec:
     defaults = POOL_DEFAULTS if pooled else CONV_DEFAULTS
-    return FunctionalSpec(name, getattr(F, name), f"scratch.functional.{name}", cases,
-                          positional=positional, defaults=defaults,
-                          make=distinct if pooled else None)  # fmt: skip
+    cls = FunctionalSpec if pooled else ConvFunctionalSpec
+    return cls(name, getattr(F, name), f"scratch.functional.{name}", cases, positional=positional,
+               defaults=defaults, make=distinct if pooled else None)  # fmt: skip
 
 
 SPECS = [
@@ -145,11 +160,13 @@ SPECS = [
     module("AvgPool2d", AVG, [*AVG_MORE, *pool_draws(12, average=True)], PoolSpec, positional=("kernel_size",)),
     module("AdaptiveAvgPool2d", ADAPTIVE, ADAPTIVE_MORE, PoolSpec, positional=("output_size",)),
     functional("conv2d", [
+        fcase("padding 1", xwb((2, 3, 7, 6), (4, 3, 3, 3), 4), padding=1),
         fcase("stride 2, padding 1, groups 2", xwb((2, 4, 7, 6), (6, 2, 3, 3), 6), stride=2, padding=1, groups=2),
         fcase("dilation 2, no bias", xwb((2, 3, 8, 8), (4, 3, 3, 3), None), dilation=2),
         fcase("'same'", xwb((1, 2, 6, 7), (3, 2, 3, 4), 3), padding="same"),
     ]),
     functional("conv_transpose2d", [
+        fcase("stride 2", xwb((2, 3, 4, 5), (3, 2, 3, 3), 2), stride=2),
         fcase("stride 2, padding 1, output_padding 1, groups 2", xwb((2, 4, 5, 6), (4, 3, 3, 3), 6), stride=2, padding=1, output_padding=1, groups=2),
         fcase("dilation 2, no bias", xwb((2, 3, 4, 5), (3, 2, 3, 3), None), dilation=2),
     ]),
