@@ -82,7 +82,9 @@ class Checker:
                     yours[case.label] = actual
                 # torch runs with what the target was built with (read back, or the case's)
                 case_used = (
-                    Case(case.label, {**case.config, **target.used}) if target.used else case
+                    Case(case.label, {**case.config, **target.used}, case.setup)
+                    if target.used
+                    else case
                 )
                 expected = self.expected(case, dtype) if case_used is case else self.spec.expected(case_used, dtype)  # fmt: skip
                 verdict.rows += compare(spec, case_used, dtype, actual, expected)
