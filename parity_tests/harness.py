@@ -87,9 +87,10 @@ def measure(actual, expected, rtol: float, atol: float) -> Comparison:
         diff = np.where(same, 0.0, np.abs(a64 - e64))
         diff = np.where(np.isnan(diff), np.inf, diff)
         rel = np.where((diff > 0) & (e64 != 0), diff / np.abs(e64), 0.0)  # e = 0: see max_abs
+        rel = np.where(np.isnan(rel), np.inf, rel)  # a number where the other side is NaN
         ratio = np.where(same, 0.0, diff / (atol + rtol * np.abs(np.nan_to_num(e64))))
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-    return Comparison(float(diff.max()), float(np.nanmax(rel)), float(ratio.max()),
+    return Comparison(float(diff.max()), float(rel.max()), float(ratio.max()),
                       tuple(int(i) for i in worst))  # fmt: skip
 
 

@@ -76,7 +76,7 @@ class Checker:
                     actual = spec.actual(target, case, dtype)
                 except UnsupportedSetting as err:
                     skipped.append(err)
-                    target.note(f"case {case.label!r} skipped: {err}")
+                    target.note(f"case {case.label!r} ({dtype}) skipped: {err}")
                     break
                 if dtype == DIAGNOSIS_DTYPE:
                     yours[case.label] = actual
