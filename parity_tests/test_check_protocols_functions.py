@@ -86,7 +86,7 @@ def test_course_mse_passes_target_first_detected(user):
     verdict = check("MSELoss", user("mse"), derivative=user("mse_grad"))
     assert verdict.passed
     assert any("(target, input): read from its parameter names (y_true, y_pred)" in n for n in verdict.notes)  # fmt: skip
-    assert any("case 'sum' skipped" in n for n in verdict.notes)  # no reduction argument
+    assert any("case 'sum' (float64) skipped" in n for n in verdict.notes)  # no reduction argument
 
 
 def test_target_first_given_explicitly(user):
