@@ -67,6 +67,8 @@ def statistics(w: np.ndarray, kind: str) -> dict[str, float]:
 
 
 class InitSpec(Spec):
+    """One initialiser: its cases (torch's settings; the tensor's shape in setup)."""
+
     kind = "init"
 
     def __init__(self, name: str, cases: list[Case], thorough: list[Case] = ()) -> None:
@@ -125,7 +127,7 @@ class InitSpec(Spec):
             raise UsageError(f"{target.name} is a {type(fn).__name__}, not a function")
         positional = required_positional(fn)
         first = positional[0] if positional else None
-        kwargs, missing, claimed = resolve(target, fn, dict(case.config), skip=(first,))
+        kwargs, missing, _ = resolve(target, fn, dict(case.config), skip=(first,))
         used = settle(target, None, dict(case.config), missing, self.defaults, f"{self.name}'s settings")  # fmt: skip
         target.used = changed(used, case.config)
         accepted, _ = adapters.accepted_names(fn)

@@ -13,7 +13,7 @@ Schedules: the lr of every step over N steps, torch's convention (the lr before 
 - a function of the epoch ``f(epoch, **settings) -> lr`` (the base lr under ``lr`` or an
   alias: ``lr0``, ``base_lr``, ``initial_lr``, ``eta_max``, ``max_lr``, ...);
 - a scheduler class without an optimizer, ``Cls(**settings)``: ``step()``, the lr read from
-  ``get_last_lr()``, an ``lr`` attribute (or alias), or ``obj(epoch)``.
+  ``get_last_lr()``, an attribute (``lr``, ``current_lr``, ``last_lr``), or ``obj(epoch)``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import numpy as np
 import torch
 
 import scratch.optim.lr_scheduler as sl
-from parity_tests.check import adapters
 from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.check.specs.module_spec import torch_defaults
@@ -103,6 +102,8 @@ READ_LR = ("lr", "current_lr", "last_lr", "learning_rate")
 
 
 class SchedulerSpec(Spec):
+    """One lr scheduler: its cases (torch's settings, the optimizer's lr; steps in setup)."""
+
     kind = "scheduler"
 
     def __init__(self, name: str, cases: list[Case], thorough: list[Case]) -> None:
@@ -213,7 +214,7 @@ class SchedulerSpec(Spec):
         def read() -> float:
             if callable(getattr(obj, "get_last_lr", None)):
                 return _first(call_user("calling get_last_lr()", obj.get_last_lr), target)
-            for attr in (*READ_LR, *adapters.ALIASES["lr"]):
+            for attr in READ_LR:
                 if isinstance(getattr(obj, attr, None), (int, float, np.floating)):
                     return getattr(obj, attr)
             raise UsageError(f"{target.name} has no get_last_lr() and no lr attribute to read the lr from")  # fmt: skip

@@ -156,9 +156,12 @@ def required_positional(fn) -> list[str]:
 # -- the spec ------------------------------------------------------------------------------
 GRAD_NAMES = ("g", "grad", "grads", "gradient", "gradients", "dw", "dW", "grad_w", "dtheta")
 STEP_NAMES = ("t", "step", "timestep", "iteration", "step_count")
+LR_ATTRS = ("lr", "learning_rate", "eta")  # the current lr (not base_lr, initial_lr, max_lr)
 
 
 class OptimizerSpec(Spec):
+    """One optimizer: its cases (torch's hyperparameters; steps and lr schedule in setup)."""
+
     kind = "optimizer"
 
     def __init__(self, name: str, hyper: dict, cases: list[Case], thorough: list[Case]) -> None:
@@ -317,7 +320,7 @@ def _lr_setter(target: Target, obj: Any, scheduled: bool, groups: bool) -> Calla
                 group["lr"] = lr
 
         return set_groups
-    for attr in ("lr", *adapters.ALIASES["lr"]):
+    for attr in LR_ATTRS:
         if hasattr(obj, attr) and isinstance(getattr(obj, attr), (int, float, np.floating)):
             target.note(f"lr changed between steps through the attribute {attr}")
 
