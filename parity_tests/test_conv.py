@@ -68,6 +68,25 @@ def test_conv_transpose2d_parity(name, shape, kwargs, dtype):
                  tnn.ConvTranspose2d(**kwargs), randn(shape, dtype), dtype=dtype)  # fmt: skip
 
 
+UNBATCHED = [CONV_CASES[0], CONV_CASES[7], CONV_CASES[9]]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shape,kwargs", UNBATCHED, ids=[c[0] for c in UNBATCHED])
+def test_unbatched_input_as_torch(name, shape, kwargs, dtype):
+    """torch takes a (C, H, W) input as a batch of one and gives a (C_out, H', W') output."""
+    check_module(f"Conv2d ({name}, unbatched)", snn.Conv2d(**kwargs), tnn.Conv2d(**kwargs),
+                 randn(shape[1:], dtype), dtype=dtype)  # fmt: skip
+    name, shape, kwargs = TRANSPOSE_CASES[1]
+    check_module(f"ConvTranspose2d ({name}, unbatched)", snn.ConvTranspose2d(**kwargs),
+                 tnn.ConvTranspose2d(**kwargs), randn(shape[1:], dtype), dtype=dtype)  # fmt: skip
+    x, w = randn((4, 7, 6), dtype), randn((6, 2, 3, 3), dtype, 1)
+    assert_close(sf.conv2d(x, w, groups=2), F.conv2d(torch.from_numpy(x), torch.from_numpy(w), groups=2),
+                 component="conv2d (unbatched)", tensor="output", dtype=dtype)  # fmt: skip
+    assert_close(sf.conv_transpose2d(x, w[:4]), F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w[:4])),
+                 component="conv_transpose2d (unbatched)", tensor="output", dtype=dtype)  # fmt: skip
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_depthwise_separable_parity(dtype):
     """The seed's depthwise-separable block: a Sequential of depthwise and pointwise convs."""
@@ -329,7 +348,8 @@ BAD_INPUT = [
     (lambda: snn.Conv2d(3, 2, 3, stride=2, padding="same"), ValueError, "padding='same' is not supported for strided"),
     (lambda: sf.conv2d(x4, np.ones((2, 3, 3, 3)), stride=2, padding="same"), ValueError, "padding='same'"),
     (lambda: snn.Conv2d(3, 2, 3, padding_mode="reflect"), ValueError, "padding_mode must be 'zeros'"),
-    (lambda: snn.Conv2d(3, 2, 3, dtype=np.float64)(np.ones((3, 5, 5))), ValueError, "must be 4-D"),
+    (lambda: snn.Conv2d(3, 2, 3, dtype=np.float64)(np.ones((5, 5))), ValueError, "must be 3-D \\(C, H, W\\) or 4-D"),
+    (lambda: snn.Conv2d(2, 2, 3, dtype=np.float64)(np.ones((3, 5, 5))), ValueError, "must have 2 channels"),
     (lambda: snn.Conv2d(2, 2, 3, dtype=np.float64)(x4), ValueError, "must have 2 channels"),
     (lambda: snn.Conv2d(3, 2, 3)(x4), TypeError, "dtype float64 but Conv2d's parameters are float32"),
     (lambda: snn.Conv2d(3, 2, 3).backward(np.ones((1, 2, 3, 3))), ValueError, "backward\\(\\) called before forward"),

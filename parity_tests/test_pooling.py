@@ -89,6 +89,28 @@ def test_adaptive_avg_pool2d_to_size_zero_as_torch(size):
         scratch_pool.backward(np.ones_like(out_s))
 
 
+POOLS_UNBATCHED = [
+    ("MaxPool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("AvgPool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("AdaptiveAvgPool2d", dict(output_size=(4, 3))),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,kwargs", POOLS_UNBATCHED, ids=[c[0] for c in POOLS_UNBATCHED])
+def test_unbatched_input_as_torch(name, kwargs, dtype):
+    """torch pools a (C, H, W) input as a batch of one; so do the module and the function."""
+    x = distinct(SHAPE[1:], dtype)
+    check_module(f"{name} (unbatched)", getattr(snn, name)(**kwargs), getattr(tnn, name)(**kwargs),
+                 x, dtype=dtype)  # fmt: skip
+    function = {"MaxPool2d": "max_pool2d", "AvgPool2d": "avg_pool2d"}.get(
+        name, "adaptive_avg_pool2d"
+    )
+    assert_close(getattr(sf, function)(x, **kwargs),
+                 getattr(tnn, function)(torch.from_numpy(x), **kwargs),
+                 component=f"{function} (unbatched)", tensor="output", dtype=dtype)  # fmt: skip
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_global_average_pooling_is_the_mean(dtype):
     x = distinct(SHAPE, dtype)
@@ -188,8 +210,8 @@ BAD_INPUT = [
     (lambda: snn.AvgPool2d(2, padding=-1)(x4), ValueError, "padding must be"),
     (lambda: snn.MaxPool2d(5)(x4), ValueError, "larger than the padded input"),
     (lambda: snn.MaxPool2d(3, dilation=2)(x4), ValueError, "larger than the padded input"),
-    (lambda: snn.AvgPool2d(2)(np.ones((2, 4, 4))), ValueError, "must be 4-D"),
-    (lambda: snn.MaxPool2d(2)(np.ones((2, 4), dtype=np.float32)), ValueError, "must be 4-D"),
+    (lambda: snn.AvgPool2d(2)(np.ones((2, 2, 2, 4, 4))), ValueError, "must be 3-D \\(C, H, W\\) or 4-D"),
+    (lambda: snn.MaxPool2d(2)(np.ones((2, 4), dtype=np.float32)), ValueError, "or 4-D"),
     (lambda: snn.MaxPool2d(2)(np.ones((1, 1, 4, 4), dtype=int)), TypeError, "dtype float32 or float64"),
     (lambda: snn.MaxPool2d(2, return_indices=True), ValueError, "return_indices"),
     (lambda: snn.AvgPool2d(2, divisor_override=0)(x4), ValueError, "divisor_override must be a non-zero int"),

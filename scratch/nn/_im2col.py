@@ -14,6 +14,7 @@ and pooling word their errors the same way.
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -39,11 +40,13 @@ def pair(value: object, name: str, *, minimum: int = 1) -> Pair:
 
 
 def check_input(x: object, channels: int | None, owner: str) -> np.ndarray:
-    """A float (N, C, H, W) array with ``channels`` channels (torch also takes unbatched CHW;
-    the scratch twins ask for the batch axis, and say so)."""
+    """A float (N, C, H, W) array with ``channels`` channels. An unbatched (C, H, W) input,
+    which torch takes too, gets its batch axis from ``unbatched_ok`` before it comes here."""
     x = as_float_array(x, "input")
     if x.ndim != 4:
-        raise ValueError(f"input to {owner} must be 4-D (N, C, H, W), got shape {x.shape}")
+        raise ValueError(
+            f"input to {owner} must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {x.shape}"
+        )
     if channels is not None and x.shape[1] != channels:
         raise ValueError(
             f"input to {owner} must have {channels} channels (dim 1), got shape {x.shape}"
@@ -51,6 +54,36 @@ def check_input(x: object, channels: int | None, owner: str) -> np.ndarray:
     if x.size == 0:  # torch returns an empty output; the twins here ask for a real batch
         raise ValueError(f"input to {owner} must not be empty, got shape {x.shape}")
     return x
+
+
+def unbatched_ok(target):
+    """torch's 2-D layers take an unbatched (C, H, W) input as a batch of one: for a function,
+    or a Module class (forward and backward), add the batch axis and take it off again."""
+    if isinstance(target, type):
+        forward, backward = target.forward, target.backward
+
+        @functools.wraps(forward)
+        def batched_forward(self, x, *args, **kwargs):
+            self._unbatched = np.ndim(x) == 3
+            out = forward(self, np.asarray(x)[None] if self._unbatched else x, *args, **kwargs)
+            return out[0] if self._unbatched else out
+
+        @functools.wraps(backward)
+        def batched_backward(self, grad_output):
+            if not getattr(self, "_unbatched", False):
+                return backward(self, grad_output)
+            return backward(self, np.asarray(grad_output)[None])[0]
+
+        target.forward, target.backward = batched_forward, batched_backward
+        return target
+
+    @functools.wraps(target)
+    def batched(x, *args, **kwargs):
+        if np.ndim(x) == 3:
+            return target(np.asarray(x)[None], *args, **kwargs)[0]
+        return target(x, *args, **kwargs)
+
+    return batched
 
 
 def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:

@@ -43,6 +43,7 @@ from scratch.nn._im2col import (
     conv_grad_weight,
     im2col,
     pair,
+    unbatched_ok,
 )
 from scratch.nn.module import Module, Parameter
 
@@ -101,6 +102,7 @@ def _geometry(stride: object, dilation: object, groups: object) -> tuple[Pair, P
     return pair(stride, "stride"), pair(dilation, "dilation"), check_positive_int(groups, "groups")
 
 
+@unbatched_ok
 def conv2d(
     x: np.ndarray,
     weight: np.ndarray,
@@ -142,6 +144,7 @@ def _output_padding(output_padding: object, stride: Pair, dilation: Pair) -> Pai
     return op
 
 
+@unbatched_ok
 def conv_transpose2d(
     x: np.ndarray,
     weight: np.ndarray,
@@ -241,6 +244,7 @@ class _ConvNd(Module):
                 f"groups={self.groups}, bias={self.bias is not None}")  # fmt: skip
 
 
+@unbatched_ok
 class Conv2d(_ConvNd):
     """``torch.nn.Conv2d``: groups=1 standard, groups=C depthwise, 1x1 pointwise."""
 
@@ -282,6 +286,7 @@ class Conv2d(_ConvNd):
         return dx
 
 
+@unbatched_ok
 class ConvTranspose2d(_ConvNd):
     """``torch.nn.ConvTranspose2d``: weight (C_in, C_out/groups, KH, KW); the adjoint of Conv2d."""
 

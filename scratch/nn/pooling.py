@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from scratch.nn._im2col import Pair, Size2, check_input, col2im, pad2d, pair, windows
+from scratch.nn._im2col import Pair, Size2, check_input, col2im, pad2d, pair, unbatched_ok, windows
 from scratch.nn.module import Module
 from scratch.receptive_field import conv_output_size
 
@@ -61,6 +61,7 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
                                                                stride, dilation)  # fmt: skip
 
 
+@unbatched_ok
 def max_pool2d(
     x: np.ndarray,
     kernel_size: Size2,
@@ -106,6 +107,7 @@ def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, div
     return (total / divisor).astype(x.dtype), (divisor, xp.shape, pad4, kernel, stride)
 
 
+@unbatched_ok
 def avg_pool2d(
     x: np.ndarray,
     kernel_size: Size2,
@@ -140,6 +142,7 @@ def _adaptive_size(output_size, x: np.ndarray) -> Pair:
     return pair(size, "output_size", minimum=0)
 
 
+@unbatched_ok
 def adaptive_avg_pool2d(
     x: np.ndarray, output_size: int | tuple[int | None, int | None]
 ) -> np.ndarray:
@@ -150,6 +153,7 @@ def adaptive_avg_pool2d(
     return A_h @ x @ A_w.T
 
 
+@unbatched_ok
 class MaxPool2d(Module):
     """``torch.nn.MaxPool2d``: the gradient goes to the argmax of each window, 0 elsewhere."""
 
@@ -185,6 +189,7 @@ class MaxPool2d(Module):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")  # fmt: skip
 
 
+@unbatched_ok
 class AvgPool2d(Module):
     """``torch.nn.AvgPool2d``: each window element gets grad / divisor."""
 
@@ -218,6 +223,7 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+@unbatched_ok
 class AdaptiveAvgPool2d(Module):
     """``torch.nn.AdaptiveAvgPool2d``: out = A_h x A_wᵀ, so dx = A_hᵀ dout A_w."""
 
