@@ -190,6 +190,20 @@ def test_course_momentum_is_torchs_until_the_lr_changes(write):
     assert len(skipped(verdict)) == 2  # dampening and nesterov: Momentum does not take them
 
 
+def test_a_mistake_is_named_with_the_values_read_back_from_the_users_object(write):
+    # beta is fixed at 0.8 and not a constructor argument: torch and every catalogued
+    # mistake must run with momentum 0.8 too, or nothing would reproduce the user's numbers
+    source = COURSE + textwrap.dedent("""
+        class FixedBeta(Momentum):
+            def __init__(self, lr=0.01):
+                super().__init__(lr, beta=0.8)
+    """)
+    verdict = check("SGD", f"{write('fixed', source)}:FixedBeta")
+    assert "momentum=0.8 read back" in " ".join(verdict.notes)
+    assert verdict.hyperparameters["SGD(momentum=0.9), warmup+cosine lr"]["momentum"] == 0.8
+    assert verdict.diagnosis.mistake == "momentum-lr-inside-velocity"
+
+
 def test_seed_rules_through_the_checker_agree_with_their_docstrings():
     momentum = check("SGD", "scratch.optim.seed_rules:seed_momentum_step")
     assert [r.case for r in momentum.failures()][:1] == ["SGD(momentum=0.9), warmup+cosine lr"]

@@ -59,24 +59,28 @@ def accepted_names(fn) -> tuple[set[str], bool]:
     return names, any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
 
 
-def translate(name: str, value: Any, accepted: set[str], var_kw: bool) -> dict[str, Any] | None:
-    """How to pass torch's ``name=value`` to a callable taking ``accepted``; None if it can't."""
-    if name in accepted:
-        return {name: value}
-    if name == "betas" and {"beta1", "beta2"} <= accepted:
+def translate(name: str, value: Any, accepted: set[str], var_kw: bool,
+              claimed: set[str] = frozenset()) -> dict[str, Any] | None:  # fmt: skip
+    """How to pass torch's ``name=value`` to a callable taking ``accepted``; None if it can't.
+
+    A name already ``claimed`` by another setting is not reused (RMSprop's alpha and
+    momentum could both be called ``beta``: the first one wins)."""
+    if name == "betas" and {"beta1", "beta2"} <= accepted - claimed:
         return {"beta1": value[0], "beta2": value[1]}
-    for alias in ALIASES.get(name, ()):
-        if alias in accepted:
+    for alias in (name, *ALIASES.get(name, ())):
+        if alias in accepted and alias not in claimed:
             return {alias: value}
-    return {name: value} if var_kw else None
+    return {name: value} if var_kw and name not in claimed else None
 
 
-def read_back(obj: Any, name: str):
-    """A hyperparameter's value as a built object holds it (under torch's name or an alias)."""
-    if name == "betas" and hasattr(obj, "beta1") and hasattr(obj, "beta2"):
-        return (obj.beta1, obj.beta2)
+def read_back(obj: Any, name: str, claimed: set[str] = frozenset()):
+    """A hyperparameter's value as a built object holds it (under torch's name or an alias
+    not ``claimed`` by another setting), or None."""
+    if name == "betas" and not {"beta1", "beta2"} & claimed:
+        if hasattr(obj, "beta1") and hasattr(obj, "beta2"):
+            return (obj.beta1, obj.beta2)
     for attr in (name, *ALIASES.get(name, ())):
-        value = getattr(obj, attr, None)
+        value = None if attr in claimed else getattr(obj, attr, None)
         # a hyperparameter is a number, a flag, a string or a tuple: not an array (`b` is a bias)
         if value is not None and not callable(value) and not isinstance(value, np.ndarray):
             return value
@@ -86,26 +90,60 @@ def read_back(obj: Any, name: str):
     return None
 
 
+def resolve(target: Target, fn, config: dict, *, skip: tuple[str, ...] = ()):
+    """``(kwargs, missing, claimed)``: ``config`` in the names ``fn`` takes, and what it lacks.
+
+    ``skip``: names ``fn`` takes for other roles (the params, a step count), never aliases."""
+    accepted, var_kw = accepted_names(fn)
+    accepted -= set(skip)
+    kwargs: dict[str, Any] = {}
+    missing: list[str] = []
+    for name, value in config.items():
+        passed = translate(name, value, accepted, var_kw, set(kwargs))
+        if passed is None:
+            missing.append(name)
+            continue
+        kwargs.update(passed)
+        if set(passed) != {name}:
+            target.note(f"{name} passed as {', '.join(passed)}")
+    return kwargs, missing, set(kwargs)
+
+
+def settle(target: Target, obj: Any, config: dict, missing: list[str], defaults: dict,
+           what: str, claimed: set[str] = frozenset()) -> dict:  # fmt: skip
+    """The configuration torch must run with: each ``missing`` setting read back from ``obj``
+    (None: nothing to read), else torch's default if the case asks for it, else
+    ``UnsupportedSetting`` (the runner skips that case, with a note)."""
+    used, assumed, refused = dict(config), [], []
+    for name in missing:
+        value = None if obj is None else read_back(obj, name, claimed)
+        if value is not None:
+            used[name] = value
+            target.note(f"{name}={value!r} read back from your object (its constructor takes no {name})")  # fmt: skip
+        elif name in defaults and _same(defaults[name], config[name]):
+            assumed.append(f"{name}={defaults[name]!r}")
+        else:
+            refused.append(f"{name}={config[name]!r}")
+    if refused:
+        raise UnsupportedSetting(
+            f"{target.name} does not take {', '.join(refused)} (torch's names for {what};"
+            " course aliases are accepted too), and your object does not hold them"
+        )
+    if assumed:
+        target.note(f"not taken by {target.name}, torch's defaults assumed: {', '.join(assumed)}")
+    return used
+
+
 def build(target: Target, args: tuple, config: dict, defaults: dict, what: str):
     """Construct ``target.obj(*args, **config)`` in whatever names its constructor takes.
 
-    Returns ``(obj, used)``: ``used`` is the configuration torch must run with. A setting the
-    constructor does not take is read back from the built object; failing that, one equal to
-    torch's default (``defaults``) is assumed; any other is a ``UsageError``.
+    Returns ``(obj, used)``: ``used`` is the configuration torch must run with (``settle``).
+    A constructor that cannot take ``args`` at all is a ``UsageError`` before it is called.
     """
     cls = target.obj
     if not callable(cls):
         raise UsageError(f"{target.name} is a {type(cls).__name__}, not a class or function")
-    accepted, var_kw = accepted_names(cls)
-    kwargs, missing = {}, []
-    for name, value in config.items():
-        passed = translate(name, value, accepted, var_kw)
-        if passed is None:
-            missing.append(name)
-        else:
-            kwargs.update(passed)
-            if set(passed) != {name}:
-                target.note(f"{name} passed as {', '.join(passed)}")
+    kwargs, missing, claimed = resolve(target, cls, config)
     call = ", ".join([*(repr(a) for a in args if isinstance(a, (int, float, str)))] + [f"{k}={v!r}" for k, v in kwargs.items()])  # fmt: skip
     sig = _signature(cls)
     if sig is not None:
@@ -115,23 +153,7 @@ def build(target: Target, args: tuple, config: dict, defaults: dict, what: str):
             owner = what.split("'")[0]  # "Linear's settings" -> "Linear"
             raise UsageError(f"{target.name} cannot be constructed as torch's {owner}({call}): {err}") from None  # fmt: skip
     obj = call_user(f"constructing {target.name}({call})", cls, *args, **kwargs)
-    used = dict(config)
-    refused = []
-    for name in missing:
-        value = read_back(obj, name)
-        if value is not None:
-            used[name] = value
-            target.note(f"{name}={value!r} read back from your object (its constructor takes no {name})")  # fmt: skip
-        elif name in defaults and _same(defaults[name], config[name]):
-            target.note(f"{name}: your constructor takes none; torch's default {defaults[name]!r} assumed")  # fmt: skip
-        else:
-            refused.append(f"{name}={config[name]!r}")
-    if refused:
-        raise UnsupportedSetting(
-            f"{target.name}'s constructor does not take {', '.join(refused)} (torch's names"
-            f" for {what}; course aliases are accepted too), and your object does not hold them"
-        )
-    return obj, used
+    return obj, settle(target, obj, config, missing, defaults, what, claimed)
 
 
 def _same(a, b) -> bool:

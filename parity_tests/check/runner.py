@@ -67,7 +67,7 @@ class Checker:
     def run(self, target: Target) -> Verdict:
         spec = self.spec
         verdict = Verdict(spec.name, target.name, spec.twin)
-        yours: dict[str, Result] = {}
+        yours: dict[str, tuple[Case, Result]] = {}  # float64: the settings used and the results
         skipped: list[UnsupportedSetting] = []
         for case in self.cases:
             for dtype in self.dtypes:
@@ -78,14 +78,14 @@ class Checker:
                     skipped.append(err)
                     target.note(f"case {case.label!r} ({dtype}) skipped: {err}")
                     break
-                if dtype == DIAGNOSIS_DTYPE:
-                    yours[case.label] = actual
                 # torch runs with what the target was built with (read back, or the case's)
                 case_used = (
                     Case(case.label, {**case.config, **target.used}, case.setup)
                     if target.used
                     else case
                 )
+                if dtype == DIAGNOSIS_DTYPE:
+                    yours[case.label] = (case_used, actual)
                 expected = self.expected(case, dtype) if case_used is case else self.spec.expected(case_used, dtype)  # fmt: skip
                 verdict.rows += compare(spec, case_used, dtype, actual, expected)
                 verdict.hyperparameters[case.label] = spec.describe(case_used)
@@ -98,7 +98,7 @@ class Checker:
                 _refuse_non_finite(verdict)
         return verdict
 
-    def diagnose(self, verdict: Verdict, yours: dict[str, Result]) -> Diagnosis:
+    def diagnose(self, verdict: Verdict, yours: dict[str, tuple[Case, Result]]) -> Diagnosis:
         failing = verdict.failures()
         if DIAGNOSIS_DTYPE in self.dtypes and not any(r.dtype == DIAGNOSIS_DTYPE for r in failing):
             return Diagnosis(None, "agrees in float64 but not in float32: a precision problem "
@@ -116,17 +116,16 @@ class Checker:
             return Diagnosis(None, f"your numbers match more than one catalogued mistake ({names}); first disagreement: {where}", "", len(candidates))  # fmt: skip
         return Diagnosis(None, f"no catalogued mistake reproduces your numbers ({len(candidates)} tried); first disagreement: {where}", "", len(candidates))  # fmt: skip
 
-    def _reproduces(self, mistake, yours: dict[str, Result]) -> bool:
+    def _reproduces(self, mistake, yours: dict[str, tuple[Case, Result]]) -> bool:
+        """Does ``mistake``, run with the settings the target ran with, give the target's
+        numbers on every case (within the float64 profile's tolerance)?"""
         target = Target(mistake.variant(self.spec.name), mistake.key, derivative=mistake.derivative)
-        for case in self.cases:
-            if case.label not in yours:
-                continue
+        for case, mine in yours.values():
             target.used = {}
             try:
                 theirs = self.spec.actual(target, case, DIAGNOSIS_DTYPE)
             except UsageError:
                 return False
-            mine = yours[case.label]
             for name, value in mine.items():
                 if name not in theirs or theirs[name].shape != value.shape:
                     return False

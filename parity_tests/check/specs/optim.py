@@ -26,16 +26,14 @@ import numpy as np
 import torch
 
 import scratch.optim.lr_scheduler as sl
+from parity_tests.check import adapters
 from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.check.specs.module_spec import torch_defaults
 from parity_tests.check.specs.optim_spec import (
     OptimizerSpec,
     changed,
-    construct,
     required_positional,
-    resolve,
-    settle,
 )  # fmt: skip
 from scratch.nn import Parameter
 from scratch.optim import SGD
@@ -165,7 +163,9 @@ class SchedulerSpec(Spec):
         target.note("protocol: torch's: Cls(optimizer, **settings) on a scratch.optim.SGD, step() after optimizer.step()")  # fmt: skip
         opt = SGD([Parameter(np.zeros(1))], lr=case.config.get("lr", 0.1), momentum=0.9)
         settings = self._settings(case, sl, opt)
-        obj, used = construct(target, (opt,), settings, self.defaults, f"{self.name}'s settings")
+        obj, used = adapters.build(
+            target, (opt,), settings, self.defaults, f"{self.name}'s settings"
+        )
         target.used = {k: v for k, v in changed(used, settings).items() if k != "schedulers"}
 
         def read() -> float:
@@ -192,8 +192,10 @@ class SchedulerSpec(Spec):
         if not positional:
             raise UsageError(f"{target.name} takes no epoch: a schedule function is f(epoch, **settings) -> lr")  # fmt: skip
         config = _lr_last(case.config)
-        kwargs, missing, _ = resolve(target, fn, config, skip=(positional[0],))
-        used = settle(target, None, config, missing, self.defaults, f"{self.name}'s settings")
+        kwargs, missing, _ = adapters.resolve(target, fn, config, skip=(positional[0],))
+        used = adapters.settle(
+            target, None, config, missing, self.defaults, f"{self.name}'s settings"
+        )
         target.used = changed(used, config)
         target.note(f"protocol: a function of the epoch {fn.__name__}({positional[0]}, ...) -> lr, epoch 0 = before the first step")  # fmt: skip
         lrs = [_number(call_user(f"calling {fn.__name__}({e}, ...)", fn, e, **kwargs), target) for e in range(steps + 1)]  # fmt: skip
@@ -202,7 +204,7 @@ class SchedulerSpec(Spec):
     def _standalone(self, target: Target, case: Case, steps: int) -> Result:
         self._unsupported_children(case, target)
         config = _lr_last(case.config)
-        obj, used = construct(target, (), config, self.defaults, f"{self.name}'s settings")
+        obj, used = adapters.build(target, (), config, self.defaults, f"{self.name}'s settings")
         target.used = changed(used, config)
         if not callable(getattr(obj, "step", None)):
             if callable(obj):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -61,83 +61,6 @@ SCHEDULES: dict[str, Callable[[int, int], float]] = {
     else 0.1 + 0.45 * (1 + math.cos(math.pi * (t - 10) / (n - 10))),
     "lr / 10 at half-way": lambda t, n: 1.0 if t < n // 2 else 0.1,
 }  # fmt: skip
-
-
-# -- constructing the target in its own names ----------------------------------------------
-def _translate(name: str, value: Any, accepted: set[str], var_kw: bool, claimed: set[str]):
-    """torch's ``name=value`` in the target's names; an alias already taken is not reused
-    (RMSprop's alpha and momentum could both be called ``beta``: the first one wins)."""
-    if name == "betas" and {"beta1", "beta2"} <= accepted - claimed:
-        return {"beta1": value[0], "beta2": value[1]}
-    for alias in (name, *adapters.ALIASES.get(name, ())):
-        if alias in accepted and alias not in claimed:
-            return {alias: value}
-    return {name: value} if var_kw and name not in claimed else None
-
-
-def _read_back(obj: Any, name: str, claimed: set[str]):
-    if name == "betas" and not {"beta1", "beta2"} & claimed:
-        if hasattr(obj, "beta1") and hasattr(obj, "beta2"):
-            return (obj.beta1, obj.beta2)
-    for attr in (name, *adapters.ALIASES.get(name, ())):
-        if attr not in claimed and hasattr(obj, attr) and not callable(getattr(obj, attr)):
-            return getattr(obj, attr)
-    groups = getattr(obj, "param_groups", None)
-    if isinstance(groups, list) and groups and isinstance(groups[0], Mapping):
-        return groups[0].get(name)
-    return None
-
-
-def resolve(target: Target, fn: Callable, config: dict, *, skip: tuple[str, ...] = ()):
-    """``(kwargs, missing, claimed)``: ``config`` in the names ``fn`` takes, and what it lacks."""
-    accepted, var_kw = adapters.accepted_names(fn)
-    accepted -= set(skip)
-    kwargs: dict[str, Any] = {}
-    missing: list[str] = []
-    for name, value in config.items():
-        passed = _translate(name, value, accepted, var_kw, set(kwargs))
-        if passed is None:
-            missing.append(name)
-            continue
-        kwargs.update(passed)
-        if set(passed) != {name}:
-            target.note(f"{name} passed as {', '.join(passed)}")
-    return kwargs, missing, set(kwargs)
-
-
-def settle(target: Target, obj: Any, config: dict, missing: list[str], defaults: dict,
-           what: str, claimed: set[str] = frozenset()) -> dict:  # fmt: skip
-    """The configuration torch must run with: each missing setting read back from ``obj``
-    (not through a name ``claimed`` by another setting), else torch's default if the case
-    asks for it, else ``UnsupportedSetting``."""
-    used, assumed, refused = dict(config), [], []
-    for name in missing:
-        value = None if obj is None else _read_back(obj, name, claimed)
-        if value is not None:
-            used[name] = value
-            target.note(f"{name}={value!r} read back from your object (its constructor takes no {name})")  # fmt: skip
-        elif name in defaults and adapters._same(defaults[name], config[name]):
-            assumed.append(f"{name}={defaults[name]!r}")
-        else:
-            refused.append(f"{name}={config[name]!r}")
-    if refused:
-        raise UnsupportedSetting(
-            f"{target.name} does not take {', '.join(refused)} (torch's names for {what};"
-            " course aliases are accepted too), and your object does not hold them"
-        )
-    if assumed:
-        target.note(f"not taken by {target.name}, torch's defaults assumed: {', '.join(assumed)}")
-    return used
-
-
-def construct(target: Target, args: tuple, config: dict, defaults: dict, what: str):
-    """``target.obj(*args, **config)`` in its own names; returns ``(obj, used)`` as
-    ``adapters.build`` does, but with an alias never given to two settings."""
-    cls = target.obj
-    kwargs, missing, claimed = resolve(target, cls, config)
-    call = ", ".join(["..."] * bool(args) + [f"{k}={v!r}" for k, v in kwargs.items()])
-    obj = call_user(f"constructing {target.name}({call})", cls, *args, **kwargs)
-    return obj, settle(target, obj, config, missing, defaults, what, claimed)
 
 
 def changed(used: dict, config: dict) -> dict:
@@ -219,7 +142,7 @@ class OptimizerSpec(Spec):
             return self._function(target, case, full, np_dtype)
         params = [Parameter(p.astype(np_dtype)) for p in split(START)]
         args = (params,) if protocol == "torch" else ()
-        obj, used = construct(target, args, full, self.hyper, f"{self.name}'s hyperparameters")
+        obj, used = adapters.build(target, args, full, self.hyper, f"{self.name}'s hyperparameters")
         target.used = changed(used, full)
         maximize = bool(used.get("maximize", False))
         lrs = self.lrs(case, used["lr"])
@@ -266,9 +189,11 @@ class OptimizerSpec(Spec):
         step_name = next((n for n in positional if n in STEP_NAMES), None)
         roles = {positional[0], grad_name, lr_name, step_name}
         hyper = {k: v for k, v in full.items() if k != "lr"}
-        kwargs, missing, claimed = resolve(target, fn, hyper, skip=tuple(roles))
+        kwargs, missing, claimed = adapters.resolve(target, fn, hyper, skip=tuple(roles))
         states = [n for n in positional if n not in roles and n not in claimed]
-        used = settle(target, None, hyper, missing, self.hyper, f"{self.name}'s hyperparameters")
+        used = adapters.settle(
+            target, None, hyper, missing, self.hyper, f"{self.name}'s hyperparameters"
+        )
         target.used = changed(used, hyper)
         target.note(f"protocol: a step function {fn.__name__}({', '.join(positional)}) -> (w, {', '.join(states)}); state from zeros")  # fmt: skip
         maximize = bool(used.get("maximize", False))
