@@ -107,7 +107,7 @@ class Verdict:
                 where = f"{step}[{', '.join(map(str, at))}]: {_num(r.yours)} vs {_num(r.torch)}"
             table.add_row(escape(case), r.dtype,
                           escape(r.tensor), _num(r.max_abs), _num(r.max_rel),
-                          f"{r.rtol:.0e} / {r.atol:.0e}", _num(r.headroom),
+                          f"{r.rtol:.2g} / {r.atol:.2g}", _num(r.headroom),
                           "[green]ok[/]" if r.passed else "[red bold]FAIL[/]", escape(where))  # fmt: skip
         console.print(table)
         for label, values in self.hyperparameters.items():
