@@ -77,18 +77,25 @@ class Comparison:
         return self.headroom <= 1.0
 
 
-def measure(actual, expected, rtol: float, atol: float) -> Comparison:
-    """Compare two arrays of one shape elementwise (in float64); see ``Comparison``."""
-    a64, e64 = to_numpy(actual).astype(np.float64), to_numpy(expected).astype(np.float64)
-    if a64.size == 0:
-        return Comparison(0.0, 0.0, 0.0, ())
+def _elementwise(a64: np.ndarray, e64: np.ndarray, rtol: float, atol: float):
+    """(|a - e|, relative error, headroom) per element; NaN against a number counts as inf,
+    equal infs and NaN against NaN as agreement."""
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        same = (a64 == e64) | (np.isnan(a64) & np.isnan(e64))  # equal infs and NaNs agree
+        same = (a64 == e64) | (np.isnan(a64) & np.isnan(e64))
         diff = np.where(same, 0.0, np.abs(a64 - e64))
         diff = np.where(np.isnan(diff), np.inf, diff)
         rel = np.where((diff > 0) & (e64 != 0), diff / np.abs(e64), 0.0)  # e = 0: see max_abs
         rel = np.where(np.isnan(rel), np.inf, rel)  # a number where the other side is NaN
         ratio = np.where(same, 0.0, diff / (atol + rtol * np.abs(np.nan_to_num(e64))))
+    return diff, rel, ratio
+
+
+def measure(actual, expected, rtol: float, atol: float) -> Comparison:
+    """Compare two arrays of one shape elementwise (in float64); see ``Comparison``."""
+    a64, e64 = to_numpy(actual).astype(np.float64), to_numpy(expected).astype(np.float64)
+    if a64.size == 0:
+        return Comparison(0.0, 0.0, 0.0, ())
+    diff, rel, ratio = _elementwise(a64, e64, rtol, atol)
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     return Comparison(float(diff.max()), float(rel.max()), float(ratio.max()),
                       tuple(int(i) for i in worst))  # fmt: skip
@@ -134,7 +141,8 @@ def assert_trajectory_close(actual: Sequence, expected: Sequence, *, component: 
     a = np.stack([to_numpy(x).astype(np.float64) for x in actual])
     e = np.stack([to_numpy(x).astype(np.float64) for x in expected])
     _record(component, tensor, dtype, a, e, rtol, atol)
-    per_step = (np.abs(a - e) / (atol + rtol * np.abs(e))).reshape(len(a), -1).max(axis=1)
+    # a NaN against a number is out of tolerance (a plain ratio would be NaN, and NaN > 1 is False)
+    per_step = _elementwise(a, e, rtol, atol)[2].reshape(len(a), -1).max(axis=1, initial=0.0)
     bad = np.flatnonzero(per_step > 1)
     if bad.size:
         step = int(bad[0])
