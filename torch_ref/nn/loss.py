@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 from torch.nn import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
-from torchvision.ops import sigmoid_focal_loss
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "FocalLoss", "MSELoss"]
 
@@ -17,4 +16,8 @@ class FocalLoss(torch.nn.Module):
         self.alpha, self.gamma, self.reduction = alpha, gamma, reduction
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        # imported here: torchvision.ops pulls in torch._dynamo (about a second), which no
+        # other loss needs (parity-check imports this module for every component)
+        from torchvision.ops import sigmoid_focal_loss
+
         return sigmoid_focal_loss(input, target, self.alpha, self.gamma, self.reduction)
