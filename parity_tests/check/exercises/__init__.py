@@ -127,7 +127,7 @@ class Board:
         console.print(table)
         wrong = [r for r in self.rows if r.status in ("wrong", "error") and r.exercise.run is None]
         for r in wrong:
-            console.print(escape(f"{r.exercise.title}, the full table: {r.exercise.command(self.folder)}"), style="dim")  # fmt: skip
+            console.print(escape(f"{r.exercise.title}, the full table: {r.exercise.command(self.folder)}"), style="dim", soft_wrap=True)  # fmt: skip
         done, n = self.count("done"), len(self.rows)
         console.print(f"{done} of {n} done", style="green bold" if done == n else "bold")
 

@@ -15,11 +15,14 @@ The short run, when the rules hold and MNIST is found (``$MNIST_ROOT``, else ./d
 downloaded): one epoch over the first 10,000 training images, batches of 128 through
 ``mnist_challenge.data``'s chain (uint8 -> normalised float32), SGD with Nesterov momentum 0.9
 and weight decay 5e-4 under a one-cycle schedule peaking at lr 0.1 (train.py's recipe at a
-lower peak, which suited every design tried), plain cross-entropy, seed 0; then accuracy on
-the first 2,000 test images in eval mode must reach 70 %. Measured with this recipe:
-``mnist_challenge.model.ChallengeNet`` 92.6-93.8 % (seeds 0, 1), other designs within the
-rules 73-95 %, chance 10 %. A short run cannot show the course's > 95 % (that takes full
-training: ``python -m mnist_challenge``); it shows the design trains.
+lower peak, which suited every design tried; 0.4 made one diverge), plain cross-entropy,
+seed 0, torch on one thread; then the accuracy on the first 2,000 test images, in eval
+mode, must reach 60 %. Measured with this recipe (4-6 s each on a busy 2-core machine):
+``mnist_challenge.model.ChallengeNet`` 94.5 %, ``ChallengeNet((8, 16, 32))`` 94.8 %, a
+5,226-parameter design with a linear head 89.1 %, and a 9,930-parameter one, the slowest
+starter tried, 73.5 %; chance is 10 %, where a run that diverges or does not learn stays.
+So 60 % catches a design that does not train while leaving slow starters room. A short run
+cannot show the course's > 95 % (that takes full training: ``python -m mnist_challenge``).
 """
 
 from __future__ import annotations
@@ -34,11 +37,11 @@ from torch import nn
 from mnist_challenge import data as mnist
 from mnist_challenge.model import count_parameters
 from parity_tests.check.errors import UsageError, call_user
-from parity_tests.check.exercises.common import Outcome
+from parity_tests.check.exercises.common import Outcome, one_thread
 
 MAX_PARAMETERS = 50_000
 TRAIN_IMAGES, TEST_IMAGES, BATCH = 10_000, 2_000, 128
-MIN_ACCURACY = 0.70
+MIN_ACCURACY = 0.60
 ADDS = (operator.add, operator.iadd, torch.add)
 ADD_METHODS = ("add", "add_", "__add__", "__iadd__")
 
@@ -102,13 +105,14 @@ def find_mnist(data_dir=None) -> tuple[mnist.MNIST | None, str]:
         return None, f"MNIST files in {folder} unreadable: {err}"
 
 
-def short_run(model: nn.Module, data: mnist.MNIST, train_images: int, test_images: int) -> float:
+def short_run(model: nn.Module, data: mnist.MNIST, train_images: int, test_images: int,
+              batch_size: int = BATCH) -> float:  # fmt: skip
     """Train ``model`` one epoch on ``train_images`` images (the recipe above); test accuracy."""
     x, y = data.train_images[:train_images], data.train_labels[:train_images]
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)  # fmt: skip
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, 0.1, total_steps=math.ceil(len(y) / BATCH), pct_start=0.25)  # fmt: skip
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, 0.1, total_steps=math.ceil(len(y) / batch_size), pct_start=0.25)  # fmt: skip
     model.train()
-    for images, labels in mnist.batches(x, y, BATCH, torch.Generator().manual_seed(0)):
+    for images, labels in mnist.batches(x, y, batch_size, torch.Generator().manual_seed(0)):
         logits = call_user("training your model (forward)", model, images)
         loss = F.cross_entropy(logits, labels)
         optimizer.zero_grad()
@@ -123,7 +127,7 @@ def short_run(model: nn.Module, data: mnist.MNIST, train_images: int, test_image
 
 def check_build_model(obj, name: str = "build_model", *, train_images: int = TRAIN_IMAGES,
                       test_images: int = TEST_IMAGES, min_accuracy: float = MIN_ACCURACY,
-                      data_dir=None, **_) -> Outcome:  # fmt: skip
+                      batch_size: int = BATCH, data_dir=None) -> Outcome:  # fmt: skip
     """The rules on ``obj()``'s model, then the short MNIST run (skipped without MNIST)."""
     if not callable(obj):
         raise UsageError(f"{name} is a {type(obj).__name__}, not a function")
@@ -138,7 +142,8 @@ def check_build_model(obj, name: str = "build_model", *, train_images: int = TRA
     if dataset is None:
         figures["training"] = f"skipped: {why}"
         return Outcome(True, "; ".join(ok) + f"; training run skipped: {why}", figures)
-    acc = short_run(model, dataset, train_images, test_images)
+    with one_thread():
+        acc = short_run(model, dataset, train_images, test_images, batch_size)
     figures.update(accuracy=acc, train_images=train_images, test_images=test_images, min_accuracy=min_accuracy)  # fmt: skip
     run = f"{acc:.1%} on {test_images:,} test images after one epoch on {train_images:,} (needs {min_accuracy:.0%})"  # fmt: skip
     if acc < min_accuracy:

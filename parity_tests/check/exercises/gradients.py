@@ -22,7 +22,12 @@ import torch
 
 from parity_tests.check import adapters
 from parity_tests.check.errors import UsageError, call_user
-from parity_tests.check.exercises.common import ExerciseChecker, Outcome, verdict_outcome
+from parity_tests.check.exercises.common import (
+    ExerciseChecker,
+    Outcome,
+    one_thread,
+    verdict_outcome,
+)
 from parity_tests.check.mistakes.base import Mistake
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.harness import PROFILES, randn
@@ -144,5 +149,8 @@ MISTAKES = [
 
 def check_numerical_gradient(obj, name: str = "numerical_gradient", *, thorough: bool = False) -> Outcome:  # fmt: skip
     """Run the learner's ``numerical_gradient`` on the cases against torch's autograd."""
-    verdict = ExerciseChecker(GradientSpec(), MISTAKES, thorough=thorough).run(Target(obj, name))
+    with one_thread():
+        verdict = ExerciseChecker(GradientSpec(), MISTAKES, thorough=thorough).run(
+            Target(obj, name)
+        )
     return verdict_outcome(verdict)

@@ -16,8 +16,6 @@ the trained network gets all four points right.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from functools import partial
 
 import numpy as np
@@ -25,7 +23,12 @@ import torch
 
 from parity_tests.check import adapters
 from parity_tests.check.errors import UsageError, call_user
-from parity_tests.check.exercises.common import ExerciseChecker, Outcome, verdict_outcome
+from parity_tests.check.exercises.common import (
+    ExerciseChecker,
+    Outcome,
+    one_thread,
+    verdict_outcome,
+)
 from parity_tests.check.mistakes.base import Mistake
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from scratch.datasets import xor
@@ -34,18 +37,6 @@ from scratch.models import NeuralNetwork
 NAMES = ("W1", "b1", "W2", "b2")
 SHAPES = {"W1": (4, 2), "b1": (4,), "W2": (1, 4), "b2": (1,)}
 KEYS = dict(zip(NAMES, ("layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"), strict=True))  # fmt: skip
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """torch on one thread: on 4-element tensors a second thread only waits (2,000 autograd
-    steps took 0.5 s on one thread and 14 s on two, on a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def initial_weights(seed: int) -> dict[str, np.ndarray]:
@@ -57,19 +48,18 @@ def initial_weights(seed: int) -> dict[str, np.ndarray]:
 
 def torch_train_xor(weights: dict, X: np.ndarray, Y: np.ndarray, lr: float, epochs: int):
     """The twin: (losses, final weights) of the 2-4-1 tanh network, autograd + torch SGD."""
-    with one_thread():
-        params = [torch.tensor(weights[n], requires_grad=True) for n in NAMES]
-        W1, b1, W2, b2 = params
-        Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
-        optimizer = torch.optim.SGD(params, lr=lr)
-        losses = []
-        for _ in range(epochs):
-            logits = torch.tanh(Xt @ W1.T + b1) @ W2.T + b2
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, Yt)
-            losses.append(loss.item())
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    params = [torch.tensor(weights[n], requires_grad=True) for n in NAMES]
+    W1, b1, W2, b2 = params
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    optimizer = torch.optim.SGD(params, lr=lr)
+    losses = []
+    for _ in range(epochs):
+        logits = torch.tanh(Xt @ W1.T + b1) @ W2.T + b2
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, Yt)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
     return losses, {n: p.detach().numpy().copy() for n, p in zip(NAMES, params, strict=True)}
 
 
@@ -173,6 +163,7 @@ MISTAKES = [
 
 def check_train_xor(obj, name: str = "train_xor", *, thorough: bool = False) -> Outcome:
     """Run the learner's ``train_xor`` against the torch twin; the outcome says if it solves XOR."""
-    verdict = ExerciseChecker(XorSpec(), MISTAKES, thorough=thorough).run(Target(obj, name))
+    with one_thread():
+        verdict = ExerciseChecker(XorSpec(), MISTAKES, thorough=thorough).run(Target(obj, name))
     solved = next((n for n in verdict.notes if n.startswith("solves XOR")), "")
     return verdict_outcome(verdict, extra=solved)
