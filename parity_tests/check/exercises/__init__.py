@@ -18,6 +18,7 @@ holds none of the exercise files.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -194,9 +195,7 @@ def scoreboard(folder: Path, *, console: Console | None = None,
         if e.file not in modules:
             try:
                 modules[e.file] = load_module(str(folder / e.file))
-            except UserCodeError as err:
-                modules[e.file] = err
-            except UsageError as err:
+            except UsageError as err:  # a UserCodeError too: the file raised when imported
                 modules[e.file] = err
         module = modules[e.file]
         if isinstance(module, UsageError):
@@ -204,7 +203,8 @@ def scoreboard(folder: Path, *, console: Console | None = None,
             board.rows.append(Row(e, "not started" if not_started else "error", str(module)))
             continue
         start = time.perf_counter()
-        board.rows.append(run_one(e, module, options or {}))
+        with console.status(f"checking {e.title}") if console else contextlib.nullcontext():
+            board.rows.append(run_one(e, module, options or {}))
         board.rows[-1].seconds = time.perf_counter() - start
     if console is not None:
         board.render(console)
