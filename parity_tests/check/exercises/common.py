@@ -14,12 +14,10 @@ from typing import Any, ClassVar
 
 import torch
 
-from parity_tests.check.errors import UsageError
 from parity_tests.check.mistakes.base import Mistake
 from parity_tests.check.runner import DIAGNOSIS_DTYPE, Checker
-from parity_tests.check.specs.base import Case, Result, Spec, Target
+from parity_tests.check.specs.base import Case, Result, Spec
 from parity_tests.check.verdict import Diagnosis, Verdict
-from parity_tests.harness import measure
 
 
 @contextlib.contextmanager
@@ -63,11 +61,11 @@ def verdict_outcome(verdict: Verdict, *, extra: str = "") -> Outcome:
 class ExerciseChecker(Checker):
     """A ``Checker`` whose diagnosis tries the exercise's own mistakes, in float64 only.
 
-    An exercise's inputs are fixed, so torch's results and each mistake's are the same for
-    every target: they are computed once per process (XOR's are whole training runs).
+    An exercise's inputs are fixed, so torch's results are the same for every target: they
+    are computed once per process (XOR's are a whole training run).
     """
 
-    _cache: ClassVar[dict[tuple, Result | None]] = {}
+    _cache: ClassVar[dict[tuple, Result]] = {}
 
     def __init__(self, spec: Spec, mistakes: list[Mistake], *, thorough: bool = False) -> None:
         super().__init__(spec, thorough=thorough, dtypes=(DIAGNOSIS_DTYPE,))
@@ -78,29 +76,6 @@ class ExerciseChecker(Checker):
         if key not in self._cache:
             self._cache[key] = self.spec.expected(case, dtype)
         return self._cache[key]
-
-    def _mistake_result(self, mistake: Mistake, case: Case) -> Result | None:
-        key = (self.spec.name, mistake.key, case.label, DIAGNOSIS_DTYPE)
-        if key not in self._cache:
-            target = Target(mistake.variant(self.spec.name), mistake.key)
-            try:
-                self._cache[key] = self.spec.actual(target, case, DIAGNOSIS_DTYPE)
-            except UsageError:
-                self._cache[key] = None
-        return self._cache[key]
-
-    def _reproduces(self, mistake: Mistake, yours: dict[str, tuple[Case, Result]]) -> bool:
-        for case, mine in yours.values():  # runner.Checker's layout: label -> (case, result)
-            theirs = self._mistake_result(mistake, case)
-            if theirs is None:
-                return False
-            for name, value in mine.items():
-                if name not in theirs or theirs[name].shape != value.shape:
-                    return False
-                rtol, atol = self.spec.tolerance(name, case, DIAGNOSIS_DTYPE)
-                if not measure(value, theirs[name], rtol, atol).passed:
-                    return False
-        return True
 
     def diagnose(self, verdict: Verdict, yours: dict[str, tuple[Case, Result]]) -> Diagnosis:
         matches = [m for m in self.mistakes if self._reproduces(m, yours)]
