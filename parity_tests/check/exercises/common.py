@@ -84,7 +84,7 @@ class ExerciseChecker(Checker):
             m = matches[0]
             return Diagnosis(m.key, f"{m.explanation} [{m.key}; course section: {m.section}]", m.section, n)  # fmt: skip
         first = verdict.failures()[0]
-        step = f" (step {first.step_label or first.first_step})" if first.first_step is not None else ""  # fmt: skip
+        step = "" if first.first_step is None else f" ({first.step_label or f'step {first.first_step}'})"  # fmt: skip
         where = f"{first.tensor}{step} of case {first.case!r} at {list(first.index)}: yours {first.yours!r}, torch {first.torch!r}"  # fmt: skip
         if matches:
             names = " or ".join(m.key for m in matches)
