@@ -85,6 +85,7 @@ OPTIMIZERS = [
     ]),
     optimizer("AdamW", [
         C("AdamW(lr=0.02)", CI, lr=0.02),
+        C("AdamW(weight_decay=0.1)", CI, lr=0.02, weight_decay=0.1),
         C("AdamW(weight_decay=0.1, amsgrad)", CI, lr=0.02, weight_decay=0.1, amsgrad=True),
         C("AdamW(betas=(0.85, 0.995)), warmup+cosine lr", WARMUP, lr=0.05, betas=(0.85, 0.995)),
     ], [
