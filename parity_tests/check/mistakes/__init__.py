@@ -1,32 +1,25 @@
 """The catalog of classic mistakes, gathered from one module per family.
 
 ``MISTAKES`` lists every one; ``mistakes_for(component)`` those the diagnosis tries for a
-component. ``parity_tests/test_check_mistakes.py`` proves each is caught and named.
+component. ``parity_tests/test_check_catalog.py`` proves each is caught and named.
 """
 
 from __future__ import annotations
 
-import importlib
-
+from parity_tests.check.mistakes import (
+    attention,
+    conv,
+    dropout,
+    functions,
+    init,
+    layers,
+    losses,
+    optim,
+)
 from parity_tests.check.mistakes.base import Mistake
 
-FAMILIES = ("layers", "functions", "losses", "optim", "conv", "dropout", "attention", "init")
-
-
-def _gather() -> list[Mistake]:
-    found: list[Mistake] = []
-    for family in FAMILIES:
-        try:
-            module = importlib.import_module(f"parity_tests.check.mistakes.{family}")
-        except ModuleNotFoundError as err:
-            if err.name != f"parity_tests.check.mistakes.{family}":
-                raise
-            continue
-        found += module.MISTAKES
-    return found
-
-
-MISTAKES: list[Mistake] = _gather()
+FAMILIES = (layers, functions, losses, optim, conv, dropout, attention, init)
+MISTAKES: list[Mistake] = [m for family in FAMILIES for m in family.MISTAKES]
 
 
 def mistakes_for(component: str) -> list[Mistake]:
