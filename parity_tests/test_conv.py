@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
@@ -160,8 +160,25 @@ def conv_configs(draw, transposed: bool = False):
     return kwargs, (batch, c_in, *size)
 
 
+def explicit(shape, out_channels, kernel_size, **kwargs):
+    """A boundary configuration for ``@example``, as ``conv_configs`` draws them."""
+    kwargs = dict(in_channels=shape[1], out_channels=out_channels, kernel_size=kernel_size, **kwargs)  # fmt: skip
+    return kwargs, shape
+
+
+# The @examples are the boundaries: they run in every profile (ci too) before the drawn ones.
 @given(config=conv_configs(), flat=st.booleans(), block=st.sampled_from([5, 64, 4096]),
        sums=st.booleans(), threads=st.sampled_from([1, 2]))  # fmt: skip
+@example(config=explicit((1, 1, 1, 1), 1, 1), flat=True, block=5, sums=False, threads=1)  # batch 1, one channel, 1x1 image and kernel  # fmt: skip
+@example(config=explicit((1, 2, 1, 1), 3, 3, padding="same"), flat=True, block=5, sums=True, threads=1)  # 1x1 image, 'same': every tap but the centre in the padding  # fmt: skip
+@example(config=explicit((2, 2, 1, 4), 3, (3, 4), padding=(1, 0)), flat=True, block=64, sums=True, threads=2)  # kernel = padded input: one output  # fmt: skip
+@example(config=explicit((1, 2, 5, 4), 2, (3, 2), dilation=(2, 3)), flat=False, block=64, sums=False, threads=1)  # dilated kernel = input: one output  # fmt: skip
+@example(config=explicit((1, 1, 3, 3), 2, 3, padding="valid", bias=False), flat=True, block=64, sums=False, threads=1)  # 'valid', kernel = input  # fmt: skip
+@example(config=explicit((2, 2, 7, 8), 3, 1, stride=3), flat=False, block=64, sums=False, threads=1)  # stride > kernel: skipped inputs get grad 0  # fmt: skip
+@example(config=explicit((1, 3, 7, 7), 2, 2, stride=(3, 4), padding=1), flat=False, block=64, sums=False, threads=1)  # stride > kernel, padded  # fmt: skip
+@example(config=explicit((2, 3, 5, 5), 3, 3, padding=1, groups=3), flat=True, block=5, sums=True, threads=2)  # groups = channels (depthwise)  # fmt: skip
+@example(config=explicit((1, 3, 4, 6), 6, (2, 3), stride=(2, 1), groups=3), flat=False, block=64, sums=False, threads=1)  # depthwise, channel multiplier 2  # fmt: skip
+@example(config=explicit((1, 2, 6, 5), 2, 3, padding=1), flat=True, block=5, sums=False, threads=2)  # batch 1: one image's grid rows on two threads  # fmt: skip
 def test_conv2d_configuration_space(config, flat, block, sums, threads):
     """Stride-1 configurations also run through the flat fast path (forced, with small cache
     blocks so that images are split into blocks of grid rows, by im2col or by the
@@ -296,6 +313,15 @@ def test_overlapping_convolutions_put_blas_threads_back():
 
 
 @given(config=conv_configs(transposed=True))
+@example(config=explicit((1, 1, 1, 1), 1, 1))  # batch 1, one channel, 1x1 image and kernel
+@example(config=explicit((1, 2, 1, 1), 2, 3, padding=1))  # padding crops the output to 1x1
+@example(config=explicit((2, 2, 3, 4), 3, 3, stride=(2, 3), padding=1, output_padding=(1, 2)))  # output_padding = stride - 1  # fmt: skip
+@example(config=explicit((1, 2, 3, 3), 2, 2, stride=2, dilation=2, output_padding=1))  # output_padding = stride - 1, dilated  # fmt: skip
+@example(config=explicit((1, 2, 3, 2), 2, 2, stride=(1, 2), dilation=3, output_padding=2))  # output_padding = dilation - 1 > stride - 1  # fmt: skip
+@example(config=explicit((2, 2, 3, 3), 3, 1, stride=3))  # stride > kernel: output gaps only the bias fills  # fmt: skip
+@example(config=explicit((1, 2, 2, 3), 2, 2, stride=(3, 4), output_padding=(2, 3), bias=False))  # stride > kernel, output_padding = stride - 1  # fmt: skip
+@example(config=explicit((2, 3, 3, 3), 3, 3, stride=2, groups=3))  # groups = channels (depthwise)
+@example(config=explicit((1, 2, 2, 3), 4, 2, stride=2, dilation=2, groups=2))  # depthwise, channel multiplier 2  # fmt: skip
 def test_conv_transpose2d_configuration_space(config):
     kwargs, shape = config
     for dtype in DTYPES:
