@@ -49,16 +49,48 @@ def _geometry(x: np.ndarray, kernel, stride, padding, dilation, ceil_mode: bool,
     return kernel, stride, dilation, out, pad4
 
 
+def _window_argmax(win: np.ndarray, first: np.ndarray, top: np.ndarray, inside) -> np.ndarray:
+    """Which kernel offset wins each window, by torch's rule: (N, C, OH, OW) int indices.
+
+    ``win`` is (N, C, K, OH, OW), read from the input padded with -inf; ``first`` is NumPy's
+    ``argmax`` over K and ``top`` the value there; ``inside()`` gives the (K, OH, OW) mask of
+    offsets that read the input rather than padding or a ceil_mode overhang.
+
+    torch's CPU kernel (aten/src/ATen/native/cpu/MaxPoolKernel.cpp, ``cpu_max_pool``) starts
+    each window at its first element inside the input, with max = -inf, and scans the rest
+    in row-major order, taking an element when ``val > max || isnan(val)``. So:
+    - a tie goes to the **first** maximum (a later equal value is not greater);
+    - a NaN wins, and of several NaNs the **last** (each NaN replaces the one before);
+    - a window whose input elements are all -inf keeps its first element inside the input
+      (-inf > -inf is false): padding never receives the gradient.
+    NumPy's ``argmax`` already gives the first maximum (and the first NaN), so only windows
+    whose maximum is NaN or -inf need a correction.
+    """
+    nan, lost = np.isnan(top), top == -np.inf
+    if nan.any():
+        last_nan = win.shape[2] - 1 - np.isnan(win[:, :, ::-1]).argmax(axis=2)
+        first = np.where(nan, last_nan, first)
+    if lost.any():
+        first = np.where(lost, inside().argmax(axis=0), first)
+    return first
+
+
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
     x = check_input(x, None, "max_pool2d")
     kernel, stride, dilation, out, pad4 = _geometry(x, kernel_size, stride, padding, dilation,
                                                     ceil_mode, "max_pool2d")  # fmt: skip
-    xp = pad2d(x, pad4, value=-np.inf)  # -inf: padding never wins the max
+    xp = pad2d(x, pad4, value=-np.inf)  # -inf: padding never beats an input value
     n, c = x.shape[:2]
     win = windows(xp, kernel, stride, dilation, out).reshape(n, c, -1, *out)
-    argmax = win.argmax(axis=2)[:, :, None]  # (N, C, 1, OH, OW): which kernel offset won
-    return np.take_along_axis(win, argmax, axis=2)[:, :, 0], (argmax, xp.shape, pad4, kernel,
-                                                               stride, dilation)  # fmt: skip
+
+    def inside() -> np.ndarray:  # (K, OH, OW): True where the offset reads the input
+        mask = pad2d(np.ones((1, 1, *x.shape[2:])), pad4)
+        return windows(mask, kernel, stride, dilation, out).reshape(-1, *out) > 0
+
+    first = win.argmax(axis=2)[:, :, None]  # (N, C, 1, OH, OW)
+    top = np.take_along_axis(win, first, axis=2)[:, :, 0]  # a tie's winners share one value
+    argmax = _window_argmax(win, first[:, :, 0], top, inside)[:, :, None]
+    return top, (argmax, xp.shape, pad4, kernel, stride, dilation)
 
 
 @unbatched_ok
@@ -81,7 +113,10 @@ def _avg_divisor(
 
     The window is clipped to the padded input (``count_include_pad``) or to the input
     itself; a ceil_mode overhang past the padding never counts. The 2-D divisor is the
-    product of the two axes' lengths.
+    product of the two axes' lengths. This is torch's ``pool_size`` / ``divide_factor`` in
+    aten/src/ATen/native/cpu/AvgPoolKernel.cpp (``cpu_avg_pool`` and its backward): with
+    ``ceil_mode``, ``AvgPool2d(kernel_size=(1, 2), ceil_mode=True)`` on ``[1, 2, 3]`` gives
+    ``[1.5, 3.0]``: the last window holds one input element and divides by 1, not by 2.
     """
     start = np.arange(out) * stride - padding
     end = np.minimum(start + kernel, size + padding)
@@ -155,7 +190,12 @@ def adaptive_avg_pool2d(
 
 @unbatched_ok
 class MaxPool2d(Module):
-    """``torch.nn.MaxPool2d``: the gradient goes to the argmax of each window, 0 elsewhere."""
+    """``torch.nn.MaxPool2d``: the gradient goes to the argmax of each window, 0 elsewhere.
+
+    On a tie the first maximum in row-major order takes it all (see ``_window_argmax`` for
+    torch's full rule, NaN and -inf included); an element that wins several overlapping
+    windows gets the sum of their gradients (``col2im`` adds).
+    """
 
     def __init__(
         self,
