@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import scratch.functional as sf
@@ -148,30 +148,32 @@ def test_functional_forms(dtype):
         assert_close(ours, theirs, component=name, tensor="output", dtype=dtype)
 
 
+# What each pool takes of a configuration: the shared geometry and its own options.
+GEOMETRY = ("kernel_size", "stride", "padding", "ceil_mode")
+POOL_ARGS = {"MaxPool2d": (*GEOMETRY, "dilation"),
+             "AvgPool2d": (*GEOMETRY, "count_include_pad", "divisor_override")}  # fmt: skip
+
+
 @st.composite
-def pool_configs(draw, average: bool):
-    """A valid point of MaxPool2d's or AvgPool2d's configuration space, labelled."""
+def pool_configs(draw):
+    """A valid point of the pools' configuration space, labelled: the shared geometry and the
+    options of both pools, of which each pool takes its own (``POOL_ARGS``)."""
     kernel = draw(st.tuples(st.integers(1, 4), st.integers(1, 4)), label="kernel")
     stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))), label="stride")  # fmt: skip
     padding = tuple(draw(st.integers(0, k // 2), label="padding") for k in kernel)
-    kwargs = dict(kernel_size=kernel, stride=stride, padding=padding,
-                  ceil_mode=draw(st.booleans(), label="ceil_mode"))  # fmt: skip
-    dilation = (1, 1)
-    if average:
-        kwargs["count_include_pad"] = draw(st.booleans(), label="count_include_pad")
-        kwargs["divisor_override"] = draw(st.one_of(st.none(), st.integers(1, 6)), label="divisor_override")  # fmt: skip
-    else:
-        dilation = draw(st.tuples(st.integers(1, 2), st.integers(1, 2)), label="dilation")
-        kwargs["dilation"] = dilation
+    dilation = draw(st.tuples(st.integers(1, 2), st.integers(1, 2)), label="dilation (max)")
+    kwargs = dict(kernel_size=kernel, stride=stride, padding=padding, dilation=dilation,
+                  ceil_mode=draw(st.booleans(), label="ceil_mode"),
+                  count_include_pad=draw(st.booleans(), label="count_include_pad (avg)"),
+                  divisor_override=draw(st.one_of(st.none(), st.integers(1, 6)), label="divisor_override (avg)"))  # fmt: skip
     size = [
         draw(st.integers(max(1, dilation[i] * (kernel[i] - 1) + 1 - 2 * padding[i]), 9), label="size")
         for i in range(2)
     ]  # fmt: skip
-    if not average:
-        # A dilated window can fall wholly in the -inf padding: both twins output -inf and
-        # torch sends its gradient to an arbitrary pixel. Degenerate; kept out on purpose.
-        assume(all(_every_window_sees_input(size[i], kernel[i], (stride or kernel)[i], padding[i],
-                                            dilation[i], kwargs["ceil_mode"]) for i in range(2)))  # fmt: skip
+    # A dilated window can fall wholly in MaxPool's -inf padding: both twins output -inf and
+    # torch sends its gradient to an arbitrary pixel. Degenerate; kept out on purpose.
+    assume(all(_every_window_sees_input(size[i], kernel[i], (stride or kernel)[i], padding[i],
+                                        dilation[i], kwargs["ceil_mode"]) for i in range(2)))  # fmt: skip
     return kwargs, (draw(st.integers(1, 2), label="batch"), 2, *size)
 
 
@@ -181,21 +183,43 @@ def _every_window_sees_input(size, kernel, stride, padding, dilation, ceil_mode)
     return bool(((taps >= 0) & (taps < size)).any(axis=1).all())
 
 
+# The @examples are the boundaries, (kwargs, shape), run in every profile (ci too) before the
+# drawn ones, through both pools (each drops the other's options).
 @pytest.mark.parametrize("name", ["MaxPool2d", "AvgPool2d"])
-@given(data=st.data())
-def test_pool2d_configuration_space(name, data):
-    kwargs, shape = data.draw(pool_configs(average=name == "AvgPool2d"), label="config")
+@given(config=pool_configs())
+@example(config=(dict(kernel_size=1), (1, 1, 1, 1)))  # batch 1, one channel, 1x1 image and kernel
+@example(config=(dict(kernel_size=3, padding=1), (1, 2, 1, 1)))  # kernel = padded 1x1 image: one output, 8 of 9 taps padding  # fmt: skip
+@example(config=(dict(kernel_size=(4, 3)), (2, 1, 4, 3)))  # kernel = input: one output
+@example(config=(dict(kernel_size=3, stride=2, ceil_mode=True), (1, 2, 6, 6)))  # ceil_mode: the last window overhangs the input  # fmt: skip
+@example(config=(dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), (2, 2, 6, 4)))  # ceil_mode: overhangs past the padding (not in AvgPool's divisor)  # fmt: skip
+@example(config=(dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), (1, 2, 6, 5)))  # the same, padding not counted  # fmt: skip
+@example(config=(dict(kernel_size=2, stride=2, padding=1, ceil_mode=True), (1, 2, 5, 5)))  # ceil_mode: a last window that would start in the padding is dropped  # fmt: skip
+@example(config=(dict(kernel_size=2, stride=2, dilation=2, ceil_mode=True), (1, 2, 6, 6)))  # MaxPool: dilated window overhangs  # fmt: skip
+@example(config=(dict(kernel_size=1, stride=3), (1, 2, 7, 5)))  # stride > kernel: skipped inputs get grad 0  # fmt: skip
+@example(config=(dict(kernel_size=2, stride=(3, 4), padding=1, divisor_override=3), (2, 1, 7, 9)))  # stride > kernel, padded; AvgPool: divisor_override  # fmt: skip
+@example(config=(dict(kernel_size=(1, 3), stride=(1, 2), padding=(0, 1), ceil_mode=True), (2, 1, 1, 8)))  # one-row image, ceil_mode  # fmt: skip
+def test_pool2d_configuration_space(name, config):
+    kwargs, shape = config
+    kwargs = {k: v for k, v in kwargs.items() if k in POOL_ARGS[name]}
     for dtype in DTYPES:
         check_module(f"{name} (hypothesis)", getattr(snn, name)(**kwargs),
                      getattr(tnn, name)(**kwargs), distinct(shape, dtype), dtype=dtype)  # fmt: skip
 
 
+# Boundaries (input size, output size, (batch, channels)), run in every profile.
 @given(size=st.tuples(st.integers(1, 9), st.integers(1, 9)),
-       out=st.tuples(st.integers(1, 11), st.integers(1, 11)))  # fmt: skip
-def test_adaptive_avg_pool2d_configuration_space(size, out):
+       out=st.tuples(st.integers(1, 11), st.integers(1, 11)),
+       lead=st.sampled_from([(2, 2), (1, 1)]))  # fmt: skip
+@example(size=(5, 7), out=(1, 1), lead=(2, 2))  # output 1: the global average
+@example(size=(1, 1), out=(3, 2), lead=(1, 1))  # 1x1 image, batch 1, one channel: every bin is the pixel  # fmt: skip
+@example(size=(2, 3), out=(5, 7), lead=(2, 2))  # output larger than the input: bins repeat pixels
+@example(size=(7, 5), out=(3, 2), lead=(1, 2))  # output does not divide the input: overlapping bins
+@example(size=(9, 4), out=(7, 3), lead=(2, 1))  # not dividing, nearly the input's size
+@example(size=(4, 3), out=(4, 3), lead=(2, 2))  # output = input: the identity
+def test_adaptive_avg_pool2d_configuration_space(size, out, lead):
     for dtype in DTYPES:
         check_module("AdaptiveAvgPool2d (hypothesis)", snn.AdaptiveAvgPool2d(out),
-                     tnn.AdaptiveAvgPool2d(out), distinct((2, 2, *size), dtype), dtype=dtype)  # fmt: skip
+                     tnn.AdaptiveAvgPool2d(out), distinct((*lead, *size), dtype), dtype=dtype)  # fmt: skip
 
 
 x4 = np.ones((1, 2, 4, 4))
