@@ -6,6 +6,12 @@ Twin: ``torch.nn.ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``GELU``, ``SiLU`
 
 Numerical stability: ``exp`` is only ever taken of non-positive numbers, so logits of ±1e4
 give finite, exact results and no overflow warnings.
+
+Kinks: ReLU and LeakyReLU have one, at z = 0, and follow torch's choice there (derivative 0
+for ReLU, ``negative_slope`` for LeakyReLU; see their derivatives). Sigmoid, Tanh, GELU,
+SiLU, Softmax and LogSoftmax are smooth everywhere: no kink, so nothing to choose; tied
+logits only give equal probabilities. parity_tests/test_ties_and_kinks.py compares all of
+them at 0, on integers and on ties.
 """
 
 from __future__ import annotations
@@ -27,7 +33,14 @@ def relu(z: np.ndarray) -> np.ndarray:
 
 
 def relu_derivative(z: np.ndarray) -> np.ndarray:
-    return (z > 0).astype(z.dtype)  # torch also uses 0 at the kink z = 0
+    """0 where z ≤ 0, 1 elsewhere: 0 at the kink z = 0 (and -0.0), 1 at NaN.
+
+    torch's rule: tools/autograd/derivatives.yaml gives relu the backward
+    ``threshold_backward(grad, result, 0)``, whose kernel (aten/src/ATen/native/cpu/
+    Activation.cpp, ``threshold_kernel``) computes ``x <= threshold ? 0 : grad``. At 0 the
+    gradient is dropped; at NaN the comparison is false, so the gradient passes unchanged.
+    """
+    return (~(z <= 0)).astype(z.dtype)
 
 
 def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
@@ -35,6 +48,12 @@ def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
 
 
 def leaky_relu_derivative(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    """1 where z > 0, ``negative_slope`` elsewhere: the slope at the kink z = 0 (and at NaN).
+
+    torch's rule: derivatives.yaml gives leaky_relu ``leaky_relu_backward(grad, self,
+    negative_slope, false)``, whose kernel (aten/src/ATen/native/cpu/Activation.cpp) computes
+    ``x > 0 ? grad : grad * negative_slope``.
+    """
     return np.where(z > 0, 1.0, negative_slope).astype(z.dtype)
 
 
