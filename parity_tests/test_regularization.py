@@ -4,8 +4,10 @@
 - The factor-of-2 convention, proven on trajectories: ``torch.optim.SGD(weight_decay=λ)`` ==
   plain SGD on ``loss + (λ/2)‖w‖²`` (torch, autograd) == scratch's hand-written gradient
   descent with ``l2_penalty_grad``; and the seed's ``λ‖w‖²`` is weight_decay=2λ, not λ.
-- The overfitting demo: NumPy fits vs ``torch.linalg`` fits, within a tolerance derived from
-  the condition number, and the story asserted (degree 15: lowest train, highest test error).
+- The overfitting demo on the course's data (30 points on [-3, 3], y = 0.5x² - x + 1.5·noise,
+  NumPy's legacy seed 42), identical bit for bit in both twins: NumPy fits vs ``torch.linalg``
+  fits, within tolerances derived from the condition numbers, and the story asserted in both
+  twins (degree 15: lowest training error, largest error against the noiseless parabola).
 """
 
 from __future__ import annotations
@@ -134,71 +136,107 @@ def test_l1_gradient_descent_matches_autograd(dtype):
                             dtype=dtype)  # fmt: skip
 
 
-# -- the overfitting demo ----------------------------------------------------------------------
-RIDGE_LAM = 1e-2
+# -- the overfitting demo: the course's data ------------------------------------------------
 EPS64 = np.finfo(np.float64).eps
+FITS = [("degree 2", 2, 0.0), ("degree 15", 15, 0.0), ("ridge 15", 15, sr.RIDGE_LAMBDA)]
 
 
-def demo_data():
-    x_tr, y_tr, x_te, y_te = sr.overfitting_data(generator=np.random.default_rng(0))
-    return x_tr, y_tr, x_te, y_te
+def test_overfitting_data_is_the_courses_in_both_twins():
+    """The course's own lines (global seed 42, then randn), bit for bit, in scratch and torch."""
+    saved = np.random.get_state()
+    try:
+        np.random.seed(42)
+        x_course = np.linspace(-3, 3, 30)
+        y_course = 0.5 * x_course**2 - x_course + np.random.randn(30) * 1.5
+    finally:
+        np.random.set_state(saved)
+    x, y = sr.overfitting_data()
+    x_t, y_t = tr.overfitting_data()
+    for name, ours in [("scratch x", x), ("scratch y", y), ("torch x", x_t.numpy()),
+                       ("torch y", y_t.numpy())]:  # fmt: skip
+        expected = x_course if "x" in name else y_course
+        assert np.array_equal(ours, expected), f"{name} is not the course's data"
 
 
-@pytest.mark.parametrize("degree", [2, 15])
+def fit(twin, degree: int, lam: float, x, y):
+    """Coefficients of one of the course's fits by scratch (``sr``) or torch (``tr``)."""
+    X = twin.polynomial_features(x, degree)
+    return twin.fit_ridge(X, y, lam) if lam else twin.fit_least_squares(X, y)
+
+
+@pytest.mark.parametrize("degree", sr.DEGREES)
 def test_least_squares_fit_parity(degree):
-    x_tr, y_tr, x_te, _ = demo_data()
-    X = sr.polynomial_features(x_tr, degree)
-    X_t = tr.polynomial_features(torch.from_numpy(x_tr), degree)
+    x, y = sr.overfitting_data()
+    x_t, y_t = tr.overfitting_data()
+    X, X_t = sr.polynomial_features(x, degree), tr.polynomial_features(x_t, degree)
     assert_close(
         X, X_t, component="polynomial_features", tensor=f"degree {degree}", dtype="float64"
     )
-    c = sr.fit_least_squares(X, y_tr)
-    c_t = tr.fit_least_squares(X_t, torch.from_numpy(y_tr))
+    c, c_t = fit(sr, degree, 0.0, x, y), fit(tr, degree, 0.0, x_t, y_t)
     # Backward-stable least-squares solvers agree to about κ(X)·eps relative to ‖c‖ (the
-    # residual here is noise-sized, so the κ² term is no larger); degree 15 on 20 points has
-    # κ ≈ 7e5, i.e. ~1e-10 of ‖c‖∞ ≈ 2e4: far beyond the default atol of 1e-12.
+    # residual is noise-sized, so the κ² term is no larger). Degree 15 on the course's 30
+    # points of [-3, 3] has κ ≈ 2.4e8 (x¹⁵ reaches 1.4e7) and ‖c‖∞ ≈ 3.5: a tolerance of
+    # ~2e-6, where the default atol of 1e-12 would fail. Measured: 2.3e-9. Degree 2: κ ≈ 6.7.
     kappa = np.linalg.cond(X)
     atol = 10 * kappa * EPS64 * np.abs(c).max()
     assert_close(c, c_t, component=f"least squares, degree {degree}", tensor="coefficients",
                  dtype="float64", rtol=0, atol=atol)  # fmt: skip
-    X_te = sr.polynomial_features(x_te, degree)
-    assert_close(X_te @ c, X_te @ c_t.numpy(), component=f"least squares, degree {degree}",
-                 tensor="test predictions", dtype="float64", rtol=0,
-                 atol=10 * kappa * EPS64 * np.abs(X_te @ c).max())  # fmt: skip
+    G = sr.polynomial_features(sr.plot_grid(), degree)  # the curve the course draws
+    assert_close(G @ c, G @ c_t.numpy(), component=f"least squares, degree {degree}",
+                 tensor="curve on the plotting grid", dtype="float64", rtol=0,
+                 atol=10 * kappa * EPS64 * np.abs(G @ c).max())  # fmt: skip
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_ridge_fit_parity(dtype):
-    x_tr, y_tr, x_te, _ = (a.astype(dtype) for a in demo_data())
-    X = sr.polynomial_features(x_tr, 15)
-    c = sr.fit_ridge(X, y_tr, RIDGE_LAM)
+@pytest.mark.parametrize("dtype,degree", [("float64", 2), ("float64", 15), ("float32", 2)])
+def test_ridge_fit_parity(dtype, degree):
+    x, y = (a.astype(dtype) for a in sr.overfitting_data())
+    X = sr.polynomial_features(x, degree)
+    c = sr.fit_ridge(X, y, sr.RIDGE_LAMBDA)
     assert c.dtype == X.dtype
-    c_t = tr.fit_ridge(torch.from_numpy(X), torch.from_numpy(y_tr), RIDGE_LAM)
-    # XᵀX + λI is well conditioned (κ ≈ 3e3) in float64 so the default profile holds; in
-    # float32 a linear solve is accurate to ~κ·eps32 ≈ 4e-4 relative, so that is the tolerance.
-    kappa = np.linalg.cond((X.T @ X).astype(np.float64) + RIDGE_LAM * np.eye(16))
-    tol = {} if dtype == "float64" else dict(rtol=10 * kappa * np.finfo(np.float32).eps, atol=0.0)
-    assert_close(c, c_t, component="ridge, degree 15", tensor="coefficients", dtype=dtype, **tol)
+    c_t = tr.fit_ridge(torch.from_numpy(X), torch.from_numpy(y), sr.RIDGE_LAMBDA)
+    # LU with partial pivoting is blind to column scaling, so what sets the twins' agreement
+    # is κ of A = XᵀX + λI with its columns scaled to unit norm (van der Sluis: within √n of
+    # the best scaling). Degree 2: κ ≈ 9, the default profiles hold in float64 and float32.
+    # Degree 15 (the course's ridge): κ(A) ≈ 4.7e13, column-scaled ≈ 1.4e11, so ~1e-4 of
+    # ‖c‖∞ in float64 (measured: 1.4e-10). In float32 that κ is 1.6e4 times 1/eps: no digit
+    # of the degree-15 normal equations survives, so it is not compared (float32 is degree 2).
+    A = (X.T @ X).astype(np.float64) + sr.RIDGE_LAMBDA * np.eye(degree + 1)
+    kappa = np.linalg.cond(A / np.linalg.norm(A, axis=0))
+    tol = {} if kappa < 1e3 else dict(rtol=0.0, atol=10 * kappa * EPS64 * np.abs(c).max())
+    assert_close(c, c_t, component=f"ridge λ={sr.RIDGE_LAMBDA:g}, degree {degree}",
+                 tensor="coefficients", dtype=dtype, **tol)  # fmt: skip
 
 
-def test_overfitting_story():
-    x_tr, y_tr, x_te, y_te = demo_data()
-    errors = {}
-    for name, degree, fit in [
-        ("degree 2", 2, sr.fit_least_squares),
-        ("degree 15", 15, sr.fit_least_squares),
-        ("ridge 15", 15, lambda X, y: sr.fit_ridge(X, y, RIDGE_LAM)),
-    ]:
-        c = fit(sr.polynomial_features(x_tr, degree), y_tr)
-        errors[name] = tuple(sr.mse(sr.polynomial_features(x, degree) @ c, y)
-                             for x, y in ((x_tr, y_tr), (x_te, y_te)))  # fmt: skip
-    train, test = {k: v[0] for k, v in errors.items()}, {k: v[1] for k, v in errors.items()}
-    assert train["degree 15"] < train["ridge 15"] < train["degree 2"], errors
-    assert test["degree 15"] > 2 * test["degree 2"], errors  # overfits: worse than underfitting
-    assert test["degree 15"] > 2 * test["ridge 15"], errors  # ridge repairs it
-    c15 = sr.fit_least_squares(sr.polynomial_features(x_tr, 15), y_tr)
-    c_ridge = sr.fit_ridge(sr.polynomial_features(x_tr, 15), y_tr, RIDGE_LAM)
-    assert np.abs(c15).max() > 100 * np.abs(c_ridge).max(), "ridge must shrink the coefficients"
+def demo_errors(twin) -> dict[str, tuple[float, float, float]]:
+    """Per fit: training MSE, MSE against the noiseless parabola on the grid, max |coefficient|."""
+    x, y = twin.overfitting_data()
+    grid = sr.plot_grid()
+    truth = sr.smooth_target(grid)
+    g = grid if twin is sr else torch.from_numpy(grid)
+    out = {}
+    for name, degree, lam in FITS:
+        c = fit(twin, degree, lam, x, y)
+        train = np.asarray(twin.polynomial_features(x, degree) @ c)
+        curve = np.asarray(twin.polynomial_features(g, degree) @ c)
+        out[name] = (
+            sr.mse(train, np.asarray(y)),
+            sr.mse(curve, truth),
+            float(np.abs(np.asarray(c)).max()),
+        )
+    return out
+
+
+@pytest.mark.parametrize("twin", [sr, tr], ids=["scratch", "torch"])
+def test_overfitting_story(twin):
+    """Both twins tell the course's story on its data (numbers in the README's demo line)."""
+    errors = demo_errors(twin)
+    train = {k: v[0] for k, v in errors.items()}
+    truth = {k: v[1] for k, v in errors.items()}
+    biggest = {k: v[2] for k, v in errors.items()}
+    assert train["degree 15"] < train["ridge 15"] < train["degree 2"], errors  # 1.02 < 1.28 < 1.42
+    assert truth["degree 15"] > 2 * truth["degree 2"], errors  # chases the noise: 0.89 vs 0.41
+    assert truth["degree 15"] > 1.5 * truth["ridge 15"], errors  # ridge pulls it back: 0.47
+    assert biggest["degree 15"] > 5 * biggest["ridge 15"], "ridge must shrink the coefficients"
 
 
 BAD_INPUT = [
@@ -209,7 +247,7 @@ BAD_INPUT = [
     (lambda: sr.polynomial_features(np.ones(3), -1), ValueError, "degree must be a non-negative integer"),
     (lambda: sr.fit_ridge(np.ones((3, 2)), np.ones(4), 0.1), ValueError, r"X must be \(n, k\) and y \(n,\)"),
     (lambda: sr.fit_ridge(np.ones((3, 2)), np.ones(3), -1.0), ValueError, "lam must be"),
-    (lambda: sr.overfitting_data(n_train=0), ValueError, "n_train must be a positive integer"),
+    (lambda: sr.overfitting_data(n=0), ValueError, "n must be a positive integer"),
 ]  # fmt: skip
 
 

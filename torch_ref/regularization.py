@@ -1,5 +1,5 @@
 """Twin of scratch/regularization.py: penalties with torch ops (gradients by autograd) and
-the polynomial fits with ``torch.linalg``.
+the polynomial fits with ``torch.linalg``, on the course's overfitting data.
 
 Same convention as scratch: l2_penalty = (λ/2)·Σ‖w‖², so that ``loss + l2_penalty(params, λ)``
 under plain SGD is ``torch.optim.SGD(params, lr, weight_decay=λ)`` on ``loss``.
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import torch
 
-__all__ = ["fit_least_squares", "fit_ridge", "l1_penalty", "l2_penalty", "polynomial_features"]
+__all__ = ["fit_least_squares", "fit_ridge", "l1_penalty", "l2_penalty", "overfitting_data",
+           "polynomial_features"]  # fmt: skip
 
 
 def l2_penalty(params: Iterable[torch.Tensor], lam: float) -> torch.Tensor:
@@ -20,6 +22,24 @@ def l2_penalty(params: Iterable[torch.Tensor], lam: float) -> torch.Tensor:
 
 def l1_penalty(params: Iterable[torch.Tensor], lam: float) -> torch.Tensor:
     return lam * sum(p.abs().sum() for p in params)
+
+
+def overfitting_data(
+    n: int = 30, noise: float = 1.5, seed: int = 42
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The course's (x, y) as float64 tensors, bit for bit scratch's.
+
+    The noise is the course's own draws, NumPy's legacy ``RandomState(seed).randn(n)``: torch
+    has no generator that reproduces them. x is spaced as ``np.linspace`` spaces it
+    (start + k·step, the last point pinned to the stop); ``torch.linspace`` fills from both
+    ends and lands 1 ulp away on some points, which would make the data, not the fits, differ.
+    """
+    step = 6.0 / (n - 1) if n > 1 else 0.0
+    x = torch.arange(n, dtype=torch.float64) * step - 3.0
+    if n > 1:
+        x[-1] = 3.0
+    noise_draws = torch.from_numpy(np.random.RandomState(seed).randn(n))
+    return x, 0.5 * x**2 - x + noise_draws * noise
 
 
 def polynomial_features(x: torch.Tensor, degree: int) -> torch.Tensor:
