@@ -2,8 +2,9 @@
 
 Configurations (shapes, heads, masks, scale, layout) are drawn by Hypothesis; the values come
 from a NumPy generator seeded by a drawn integer, so a shrunk failure names the configuration.
-Random masks always leave every query at least one key: rows that block every key are
-tested on their own (``test_all_blocked_rows``), because torch answers 0 or NaN there.
+Random masks always leave every query at least one key; rows that block every key are
+explicit boundary ``@example``s where torch answers 0, and ``test_all_blocked_rows`` where
+it answers NaN (MultiheadAttention with need_weights=True).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import scratch.functional as sf
@@ -91,51 +92,102 @@ def keep_one_key(blocked: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return blocked
 
 
-@given(data=st.data())
+SDPA = dict(batch=(2,), L=3, S=4, E=4, Ev=3, mask="none", full=False, scale=None, seed=0,
+            blocked_row=None)  # fmt: skip
+
+
+@st.composite
+def sdpa_configs(draw):
+    """A point of SDPA's configuration space (``SDPA``'s keys; values drawn from ``seed``).
+    ``blocked_row``, a query row whose mask blocks every key, is left to explicit examples."""
+    return dict(
+        SDPA,
+        batch=tuple(draw(st.lists(st.integers(1, 3), max_size=2), label="batch dims")),
+        L=draw(st.integers(1, 5), label="L"), S=draw(st.integers(1, 5), label="S"),
+        E=draw(st.integers(1, 6), label="E"), Ev=draw(st.integers(1, 6), label="Ev"),
+        mask=draw(st.sampled_from(["none", "bool", "float", "causal"]), label="mask"),
+        full=draw(st.booleans(), label="mask has batch dims"),
+        scale=draw(st.one_of(st.none(), st.floats(0.05, 2.0)), label="scale"),
+        seed=draw(st.integers(0, 2**32 - 1), label="seed"),
+    )  # fmt: skip
+
+
+# The @examples are the boundaries, run in every profile (ci too) before the drawn ones.
+@given(cfg=sdpa_configs())
+@example(cfg=dict(SDPA, batch=(), L=1, S=1, E=1, Ev=1))  # no batch dims, one query, one key: softmax = 1  # fmt: skip
+@example(cfg=dict(SDPA, batch=(1,), L=1, S=5, mask="bool"))  # batch 1, one query
+@example(cfg=dict(SDPA, batch=(1, 2), L=4, S=1, mask="float", full=True))  # one key: every row keeps it  # fmt: skip
+@example(cfg=dict(SDPA, L=2, S=5, mask="causal"))  # causal, L < S: top-left aligned
+@example(cfg=dict(SDPA, L=5, S=2, mask="causal", scale=0.5))  # causal, L > S: later rows see every key  # fmt: skip
+@example(cfg=dict(SDPA, mask="bool", blocked_row=1))  # a row blocks every key: safe softmax gives 0, grads 0  # fmt: skip
+@example(cfg=dict(SDPA, batch=(2, 2), mask="float", full=True, blocked_row=0))  # an all -inf row: 0 too  # fmt: skip
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_sdpa_parity(data, dtype):
-    draw = data.draw
-    batch = draw(st.lists(st.integers(1, 3), max_size=2), label="batch dims")
-    L, S = draw(st.integers(1, 5), label="L"), draw(st.integers(1, 5), label="S")
-    E, Ev = draw(st.integers(1, 6), label="E"), draw(st.integers(1, 6), label="Ev")
-    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]), label="mask")
-    full = draw(st.booleans(), label="mask has batch dims")
-    scale = draw(st.one_of(st.none(), st.floats(0.05, 2.0)), label="scale")
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
-    np_dtype = PROFILES[dtype].np_dtype
+def test_sdpa_parity(cfg, dtype):
+    rng = np.random.default_rng(cfg["seed"])
+    batch, L, S, kind, np_dtype = cfg["batch"], cfg["L"], cfg["S"], cfg["mask"], PROFILES[dtype].np_dtype  # fmt: skip
     q, k, v = (rng.standard_normal((*batch, n, d)).astype(np_dtype)
-               for n, d in ((L, E), (S, E), (S, Ev)))  # fmt: skip
-    mask_shape = (*batch, L, S) if full else (L, S)
+               for n, d in ((L, cfg["E"]), (S, cfg["E"]), (S, cfg["Ev"])))  # fmt: skip
+    mask_shape = (*batch, L, S) if cfg["full"] else (L, S)
     blocked = keep_one_key(rng.random(mask_shape) < 0.4, rng)
+    if cfg["blocked_row"] is not None:
+        blocked[..., cfg["blocked_row"], :] = True
     mask = None
     if kind == "bool":
         mask = ~blocked  # SDPA: True = take part
     elif kind == "float":
         mask = np.where(blocked, -np.inf, rng.standard_normal(mask_shape)).astype(np_dtype)
     check_sdpa(f"sdpa[{kind}]", q, k, v, dtype=dtype, attn_mask=mask, is_causal=kind == "causal",
-               scale=scale)  # fmt: skip
+               scale=cfg["scale"])  # fmt: skip
 
 
-@given(data=st.data())
+MHA = dict(N=2, H=2, head_dim=2, L=3, S=4, batched=True, batch_first=True, self_attn=False,
+           mask="none", padding=False, as_float=False, need_weights=False, average=True,
+           bias=True, seed=0, blocked=None)  # fmt: skip
+
+
+@st.composite
+def mha_configs(draw):
+    """A point of MultiheadAttention's configuration space (``MHA``'s keys). ``blocked`` is left
+    to explicit examples: "row" blocks one query row of attn_mask, "batch" one batch element
+    of key_padding_mask (every key)."""
+    return dict(
+        MHA,
+        N=draw(st.integers(1, 3), label="N"), H=draw(st.integers(1, 3), label="heads"),
+        head_dim=draw(st.integers(1, 3), label="head_dim"), bias=draw(st.booleans(), label="bias"),
+        L=draw(st.integers(1, 4), label="L"), S=draw(st.integers(1, 4), label="S"),
+        batched=draw(st.booleans(), label="batched"), batch_first=draw(st.booleans(), label="bf"),
+        self_attn=draw(st.booleans(), label="self-attention"), padding=draw(st.booleans(), label="key_padding_mask"),
+        mask=draw(st.sampled_from(["none", "2d", "3d", "causal"]), label="attn_mask"),
+        as_float=draw(st.booleans(), label="float masks"), need_weights=draw(st.booleans(), label="need_weights"),
+        average=draw(st.booleans(), label="average"), seed=draw(st.integers(0, 2**32 - 1), label="seed"),
+    )  # fmt: skip
+
+
+# The @examples are the boundaries, run in every profile (ci too) before the drawn ones. A row
+# that blocks every key gives 0 with need_weights=False; its NaN (need_weights=True) is
+# compared in test_all_blocked_rows.
+@given(cfg=mha_configs())
+@example(cfg=dict(MHA, N=1, H=1, head_dim=1, L=1, S=1, need_weights=True))  # batch 1, one query, one key, E = 1  # fmt: skip
+@example(cfg=dict(MHA, batched=False, L=1, S=3, mask="2d", need_weights=True))  # unbatched, one query  # fmt: skip
+@example(cfg=dict(MHA, N=1, L=1, self_attn=True, padding=True, batch_first=False))  # batch 1, self-attention on one token  # fmt: skip
+@example(cfg=dict(MHA, L=2, S=4, mask="causal"))  # causal, L < S: torch trusts is_causal (SDPA's causal)  # fmt: skip
+@example(cfg=dict(MHA, L=4, S=2, mask="causal", need_weights=True, average=False))  # causal, L > S, explicit mask  # fmt: skip
+@example(
+    cfg=dict(MHA, mask="2d", blocked="row")
+)  # a query row blocks every key: it attends to nothing, 0
+@example(cfg=dict(MHA, mask="3d", as_float=True, padding=True, blocked="row"))  # an all -inf row, with padding: 0  # fmt: skip
+@example(cfg=dict(MHA, padding=True, blocked="batch"))  # key_padding_mask blocks a whole batch element: 0  # fmt: skip
+@example(cfg=dict(MHA, N=3, padding=True, as_float=True, batch_first=False, blocked="batch"))  # the same, float mask  # fmt: skip
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_mha_parity(data, dtype):
-    draw = data.draw
-    N, H = draw(st.integers(1, 3), label="N"), draw(st.integers(1, 3), label="heads")
-    E = H * draw(st.integers(1, 3), label="head_dim")
-    L, S = draw(st.integers(1, 4), label="L"), draw(st.integers(1, 4), label="S")
-    batched, batch_first = draw(st.booleans(), label="batched"), draw(st.booleans(), label="bf")
-    self_attn = draw(st.booleans(), label="self-attention")
-    mask = draw(st.sampled_from(["none", "2d", "3d", "causal"]), label="attn_mask")
-    padding = draw(st.booleans(), label="key_padding_mask")
-    as_float = draw(st.booleans(), label="float masks")
-    kwargs = dict(need_weights=draw(st.booleans(), label="need_weights"),
-                  average_attn_weights=draw(st.booleans(), label="average"))  # fmt: skip
-    bias = draw(st.booleans(), label="bias")
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
+def test_mha_parity(cfg, dtype):
+    rng = np.random.default_rng(cfg["seed"])
     np_dtype = PROFILES[dtype].np_dtype
-    S = L if self_attn else S
-    N = N if batched else 1
+    H, L, batched, batch_first, mask = cfg["H"], cfg["L"], cfg["batched"], cfg["batch_first"], cfg["mask"]  # fmt: skip
+    E = H * cfg["head_dim"]
+    S = L if cfg["self_attn"] else cfg["S"]
+    N = cfg["N"] if batched else 1
     lead = (N,) if not batched else ((N,) if batch_first else ())
+    kwargs = dict(need_weights=cfg["need_weights"], average_attn_weights=cfg["average"])
 
     def seq(n):
         shape = (n, N, E) if batched and not batch_first else (*lead, n, E)
@@ -143,29 +195,33 @@ def test_mha_parity(data, dtype):
 
     def as_mask(blocked, noise=True):  # MHA convention: bool True = blocked; float = added
         added = rng.standard_normal(blocked.shape) if noise else 0.0
-        return np.where(blocked, -np.inf, added).astype(np_dtype) if as_float else blocked
+        return np.where(blocked, -np.inf, added).astype(np_dtype) if cfg["as_float"] else blocked
 
     q = seq(L)
-    k = v = q if self_attn else seq(S)
-    if not self_attn:
+    k = v = q if cfg["self_attn"] else seq(S)
+    if not cfg["self_attn"]:
         v = seq(S)
     free = 0 if mask == "causal" else int(rng.integers(S))  # one key nobody blocks
     if mask in ("2d", "3d"):
         shape = (L, S) if mask == "2d" else ((N * H) if batched else H, L, S)
         blocked = rng.random(shape) < 0.4
         blocked[..., free] = False
+        if cfg["blocked"] == "row":
+            blocked[..., L // 2, :] = True
         kwargs["attn_mask"] = as_mask(blocked)
     elif mask == "causal":
         # exactly causal (no noise): with need_weights=False and no padding mask torch trusts
         # the is_causal hint and drops attn_mask, while scratch always applies attn_mask
         kwargs["attn_mask"] = as_mask(np.triu(np.ones((L, S), bool), 1), noise=False)
         kwargs["is_causal"] = True
-    if padding:
+    if cfg["padding"]:
         blocked = rng.random((N, S) if batched else (S,)) < 0.4
         blocked[..., free] = False
+        if cfg["blocked"] == "batch":
+            blocked[0] = True
         kwargs["key_padding_mask"] = as_mask(blocked)
-    s_mha = snn.MultiheadAttention(E, H, bias=bias, batch_first=batch_first)
-    t_mha = tnn.MultiheadAttention(E, H, bias=bias, batch_first=batch_first)
+    s_mha = snn.MultiheadAttention(E, H, bias=cfg["bias"], batch_first=batch_first)
+    t_mha = tnn.MultiheadAttention(E, H, bias=cfg["bias"], batch_first=batch_first)
     check_mha(f"MultiheadAttention[{mask}]", s_mha, t_mha, q, k, v, dtype=dtype, **kwargs)
 
 
