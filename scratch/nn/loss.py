@@ -115,6 +115,11 @@ class BCELoss(_Loss):
     As torch does, each log is clamped at -100 (so p = 0 or 1 gives a large finite loss,
     not inf) and the derivative (p - y) / (p (1-p)) has its denominator clamped at 1e-12 —
     torch's ``EPSILON`` is the *float32* 1e-12 even in float64, so we use that exact number.
+    Both clamps are in aten/src/ATen/native/Loss.cpp (``binary_cross_entropy_out_cpu``:
+    ``max(log(p), -100)``; its backward: ``(p - y) / max((1 - p) p, EPSILON)``). The backward
+    is that formula, not the derivative of the clamped loss: at p = 0 with y = 1 the loss is
+    100 and the gradient -1/EPSILON ≈ -1e12 (not 0, the clamp's slope); p = y ∈ {0, 1} gives
+    loss 0 and gradient 0; p below e^-100 (float64 1e-50, float32's subnormals) is clamped too.
     """
 
     def __init__(self, weight: np.ndarray | None = None, reduction: str = "mean") -> None:
@@ -253,12 +258,19 @@ class FocalLoss(_Loss):
         ce = np.maximum(x, 0) - x * y + _log1p_exp_neg_abs(x)
         p_t = p * y + (1 - p) * (1 - y)
         m = 1 - p_t  # the modulating base
-        mod = m**self.gamma
         dp_t = p * (1 - p) * (2 * y - 1)  # d p_t / dx
-        # d/dx [ce · m^γ] = (p - y) m^γ - ce · γ m^(γ-1) dp_t ; the γ m^(γ-1) term is 0 at γ = 0
+        # d/dx [ce · m^γ] = (p - y) m^γ - ce · γ m^(γ-1) dp_t. The kink is m = 0: a hard
+        # target and a confident logit (p_t rounds to 1). For γ < 1 (γ ≠ 0) the slope
+        # γ m^(γ-1) is infinite there, and torch's autograd carries that inf back through
+        # p_t = p·y + (1-p)·(1-y), where it meets y = 0 or 1 - y = 0: inf·0 = NaN. So the
+        # gradient is NaN wherever m = 0, as torch's (the limit would be 0). γ = 0 has no such
+        # term: torch's pow backward returns zeros for exponent 0 (FunctionsManual.cpp).
         with np.errstate(divide="ignore", invalid="ignore"):
-            dmod = np.where(m > 0, self.gamma * m ** (self.gamma - 1), 0.0) if self.gamma else 0.0
-        dl = (p - y) * mod - ce * dmod * dp_t
+            mod = m**self.gamma
+            dmod = self.gamma * m ** (self.gamma - 1) if self.gamma else 0.0
+            dl = (p - y) * mod - ce * dmod * dp_t
+        if 0 != self.gamma < 1:
+            dl = np.where(m == 0, np.nan, dl)
         l = ce * mod
         if self.alpha >= 0:
             alpha_t = self.alpha * y + (1 - self.alpha) * (1 - y)
