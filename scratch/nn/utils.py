@@ -9,6 +9,13 @@ every gradient is zero, and means a norm exactly equal to max_norm is scaled by 
 Direction is kept, only the length changes. ``clip_grad_value_`` clamps each component to
 [-clip_value, clip_value] instead, which can change the direction.
 
+At the bounds (torch/nn/utils/clip_grad.py): ``clip_grad_norm_`` always multiplies by the
+clamped coefficient, so a total norm exactly at ``max_norm`` still shrinks every gradient by
+max_norm / (max_norm + 1e-6), and an all-zero gradient is multiplied by 1; a rule that
+scales "only when the norm exceeds max_norm" differs from torch's at exactly max_norm.
+``clip_grad_value_`` is ``clamp_min_(-c)`` then ``clamp_max_(c)`` (``torch._foreach_clamp_*``):
+a component equal to ±c is left as it is, NaN stays NaN.
+
 Arguments are taken as torch takes them, through ``float()``: ``max_norm`` 0 zeroes every
 gradient and a negative one flips their sign; ``clip_value`` 0 zeroes them and a negative
 one sets every component to ``clip_value`` (torch clamps below at -c, then above at c);
