@@ -92,16 +92,16 @@ def keep_one_key(blocked: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return blocked
 
 
-SDPA = dict(batch=(2,), L=3, S=4, E=4, Ev=3, mask="none", full=False, scale=None, seed=0,
-            blocked_row=None)  # fmt: skip
+SDPA_CFG = dict(batch=(2,), L=3, S=4, E=4, Ev=3, mask="none", full=False, scale=None, seed=0,
+                blocked_row=None)  # fmt: skip
 
 
 @st.composite
 def sdpa_configs(draw):
-    """A point of SDPA's configuration space (``SDPA``'s keys; values drawn from ``seed``).
+    """A point of SDPA's configuration space (``SDPA_CFG``'s keys; values drawn from ``seed``).
     ``blocked_row``, a query row whose mask blocks every key, is left to explicit examples."""
     return dict(
-        SDPA,
+        SDPA_CFG,
         batch=tuple(draw(st.lists(st.integers(1, 3), max_size=2), label="batch dims")),
         L=draw(st.integers(1, 5), label="L"), S=draw(st.integers(1, 5), label="S"),
         E=draw(st.integers(1, 6), label="E"), Ev=draw(st.integers(1, 6), label="Ev"),
@@ -114,13 +114,13 @@ def sdpa_configs(draw):
 
 # The @examples are the boundaries, run in every profile (ci too) before the drawn ones.
 @given(cfg=sdpa_configs())
-@example(cfg=dict(SDPA, batch=(), L=1, S=1, E=1, Ev=1))  # no batch dims, one query, one key: softmax = 1  # fmt: skip
-@example(cfg=dict(SDPA, batch=(1,), L=1, S=5, mask="bool"))  # batch 1, one query
-@example(cfg=dict(SDPA, batch=(1, 2), L=4, S=1, mask="float", full=True))  # one key: every row keeps it  # fmt: skip
-@example(cfg=dict(SDPA, L=2, S=5, mask="causal"))  # causal, L < S: top-left aligned
-@example(cfg=dict(SDPA, L=5, S=2, mask="causal", scale=0.5))  # causal, L > S: later rows see every key  # fmt: skip
-@example(cfg=dict(SDPA, mask="bool", blocked_row=1))  # a row blocks every key: safe softmax gives 0, grads 0  # fmt: skip
-@example(cfg=dict(SDPA, batch=(2, 2), mask="float", full=True, blocked_row=0))  # an all -inf row: 0 too  # fmt: skip
+@example(cfg=dict(SDPA_CFG, batch=(), L=1, S=1, E=1, Ev=1))  # no batch dims, one query, one key: softmax = 1  # fmt: skip
+@example(cfg=dict(SDPA_CFG, batch=(1,), L=1, S=5, mask="bool"))  # batch 1, one query
+@example(cfg=dict(SDPA_CFG, batch=(1, 2), L=4, S=1, mask="float", full=True))  # one key: every row keeps it  # fmt: skip
+@example(cfg=dict(SDPA_CFG, L=2, S=5, mask="causal"))  # causal, L < S: top-left aligned
+@example(cfg=dict(SDPA_CFG, L=5, S=2, mask="causal", scale=0.5))  # causal, L > S: later rows see every key  # fmt: skip
+@example(cfg=dict(SDPA_CFG, mask="bool", blocked_row=1))  # a row blocks every key: safe softmax gives 0, grads 0  # fmt: skip
+@example(cfg=dict(SDPA_CFG, batch=(2, 2), mask="float", full=True, blocked_row=0))  # an all -inf row: 0 too  # fmt: skip
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sdpa_parity(cfg, dtype):
     rng = np.random.default_rng(cfg["seed"])
@@ -140,18 +140,18 @@ def test_sdpa_parity(cfg, dtype):
                scale=cfg["scale"])  # fmt: skip
 
 
-MHA = dict(N=2, H=2, head_dim=2, L=3, S=4, batched=True, batch_first=True, self_attn=False,
-           mask="none", padding=False, as_float=False, need_weights=False, average=True,
-           bias=True, seed=0, blocked=None)  # fmt: skip
+MHA_CFG = dict(N=2, H=2, head_dim=2, L=3, S=4, batched=True, batch_first=True, self_attn=False,
+               mask="none", padding=False, as_float=False, need_weights=False, average=True,
+               bias=True, seed=0, blocked=None)  # fmt: skip
 
 
 @st.composite
 def mha_configs(draw):
-    """A point of MultiheadAttention's configuration space (``MHA``'s keys). ``blocked`` is left
-    to explicit examples: "row" blocks one query row of attn_mask, "batch" one batch element
-    of key_padding_mask (every key)."""
+    """A point of MultiheadAttention's configuration space (``MHA_CFG``'s keys). ``blocked``
+    is left to explicit examples: "row" blocks one query row of attn_mask, "batch" one batch
+    element of key_padding_mask (every key)."""
     return dict(
-        MHA,
+        MHA_CFG,
         N=draw(st.integers(1, 3), label="N"), H=draw(st.integers(1, 3), label="heads"),
         head_dim=draw(st.integers(1, 3), label="head_dim"), bias=draw(st.booleans(), label="bias"),
         L=draw(st.integers(1, 4), label="L"), S=draw(st.integers(1, 4), label="S"),
@@ -167,17 +167,15 @@ def mha_configs(draw):
 # that blocks every key gives 0 with need_weights=False; its NaN (need_weights=True) is
 # compared in test_all_blocked_rows.
 @given(cfg=mha_configs())
-@example(cfg=dict(MHA, N=1, H=1, head_dim=1, L=1, S=1, need_weights=True))  # batch 1, one query, one key, E = 1  # fmt: skip
-@example(cfg=dict(MHA, batched=False, L=1, S=3, mask="2d", need_weights=True))  # unbatched, one query  # fmt: skip
-@example(cfg=dict(MHA, N=1, L=1, self_attn=True, padding=True, batch_first=False))  # batch 1, self-attention on one token  # fmt: skip
-@example(cfg=dict(MHA, L=2, S=4, mask="causal"))  # causal, L < S: torch trusts is_causal (SDPA's causal)  # fmt: skip
-@example(cfg=dict(MHA, L=4, S=2, mask="causal", need_weights=True, average=False))  # causal, L > S, explicit mask  # fmt: skip
-@example(
-    cfg=dict(MHA, mask="2d", blocked="row")
-)  # a query row blocks every key: it attends to nothing, 0
-@example(cfg=dict(MHA, mask="3d", as_float=True, padding=True, blocked="row"))  # an all -inf row, with padding: 0  # fmt: skip
-@example(cfg=dict(MHA, padding=True, blocked="batch"))  # key_padding_mask blocks a whole batch element: 0  # fmt: skip
-@example(cfg=dict(MHA, N=3, padding=True, as_float=True, batch_first=False, blocked="batch"))  # the same, float mask  # fmt: skip
+@example(cfg=dict(MHA_CFG, N=1, H=1, head_dim=1, L=1, S=1, need_weights=True))  # batch 1, one query, one key, E = 1  # fmt: skip
+@example(cfg=dict(MHA_CFG, batched=False, L=1, S=3, mask="2d", need_weights=True))  # unbatched, one query  # fmt: skip
+@example(cfg=dict(MHA_CFG, N=1, L=1, self_attn=True, padding=True, batch_first=False))  # batch 1, self-attention on one token  # fmt: skip
+@example(cfg=dict(MHA_CFG, L=2, S=4, mask="causal"))  # causal, L < S: torch trusts is_causal (SDPA's causal)  # fmt: skip
+@example(cfg=dict(MHA_CFG, L=4, S=2, mask="causal", need_weights=True, average=False))  # causal, L > S, explicit mask  # fmt: skip
+@example(cfg=dict(MHA_CFG, mask="2d", blocked="row"))  # a query row blocks every key: it attends to nothing, 0  # fmt: skip
+@example(cfg=dict(MHA_CFG, mask="3d", as_float=True, padding=True, blocked="row"))  # an all -inf row, with padding: 0  # fmt: skip
+@example(cfg=dict(MHA_CFG, padding=True, blocked="batch"))  # key_padding_mask blocks a whole batch element: 0  # fmt: skip
+@example(cfg=dict(MHA_CFG, N=3, padding=True, as_float=True, batch_first=False, blocked="batch"))  # the same, float mask  # fmt: skip
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_mha_parity(cfg, dtype):
     rng = np.random.default_rng(cfg["seed"])
