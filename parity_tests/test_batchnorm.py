@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import scratch.functional as sf
@@ -82,8 +82,27 @@ def run_case(cfg, dtype):
     compare_buffers(name, scratch_bn, torch_bn, dtype)
 
 
+def case(kind, shape, *, affine=True, track_running_stats=True, momentum=0.1, train_steps=STEPS):
+    """A boundary configuration for ``@example``, as ``configs`` draws them."""
+    return dict(kind=kind, shape=shape, affine=affine, track_running_stats=track_running_stats,
+                momentum=momentum, train_steps=train_steps)  # fmt: skip
+
+
+# The @examples are the boundaries, run in every profile (ci too) before the drawn ones.
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(cfg=configs())
+@example(cfg=case("BatchNorm1d", (1, 3), train_steps=0))  # batch 1 in eval: running stats (training refuses 1 value per channel)  # fmt: skip
+@example(cfg=case("BatchNorm2d", (1, 3, 1, 1), train_steps=0))  # batch 1, 1x1 image, in eval
+@example(cfg=case("BatchNorm1d", (1, 2, 4)))  # batch 1 trains on (N, C, L): 4 values per channel
+@example(cfg=case("BatchNorm2d", (1, 2, 2, 3), momentum=None))  # batch 1 trains on an image; cumulative average  # fmt: skip
+@example(cfg=case("BatchNorm2d", (2, 3, 1, 1)))  # 1x1 images: 2 values per channel, running_var = 2x the biased  # fmt: skip
+@example(cfg=case("BatchNorm1d", (4, 1), momentum=None))  # one channel; momentum None: cumulative average  # fmt: skip
+@example(cfg=case("BatchNorm1d", (4, 2), momentum=0.0))  # momentum 0: the running stats never move
+@example(cfg=case("BatchNorm2d", (3, 2, 2, 2), momentum=1.0))  # momentum 1: the running stats are the last batch's  # fmt: skip
+@example(cfg=case("BatchNorm2d", (2, 2, 3, 1), track_running_stats=False, train_steps=1))  # no running stats: eval uses the batch's  # fmt: skip
+@example(cfg=case("BatchNorm1d", (3, 2, 5), track_running_stats=False, momentum=None, train_steps=0))  # the same, never trained  # fmt: skip
+@example(cfg=case("BatchNorm1d", (3, 2, 5), affine=False))  # no weight or bias
+@example(cfg=case("BatchNorm2d", (2, 1, 1, 2), affine=False, track_running_stats=False))  # one channel, two values, neither  # fmt: skip
 def test_batchnorm_modes(cfg, dtype):
     run_case(cfg, dtype)
 
