@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from torchvision.models import resnet18
 from torchvision.models.vgg import cfgs, make_layers
@@ -97,7 +97,13 @@ def stacks(draw):
     return layers, input_size
 
 
+# The @examples are the boundaries, run in every profile (ci too) before the drawn ones.
 @given(stack=stacks())
+@example(stack=([Layer("conv0", 1)], 1))  # 1x1 input and kernel
+@example(stack=([Layer("conv0", 5)], 5))  # kernel = input: one unit sees it all
+@example(stack=([Layer("conv0", 3, 3, 0, 2)], 9))  # dilated kernel: holes inside the field
+@example(stack=([Layer("conv0", 1, 2), Layer("conv1", 3)], 11))  # stride > kernel: skipped pixels, holes  # fmt: skip
+@example(stack=([Layer("pool0", 2, 3, 1, pool=True), Layer("conv1", 3, 1, 1)], 13))  # pool, stride > kernel, padded  # fmt: skip
 def test_analytic_matches_measured_on_random_stacks(stack):
     layers, input_size = stack
     check_spans("random stack", layers, input_size)
@@ -118,8 +124,19 @@ def test_conv_output_size_table(args, expected):
     check_ints(trf.conv_output_size(*args), expected, "torch_ref conv_output_size", f"O{args}")
 
 
+# The @examples are the boundaries, run in every profile (ci too) before the drawn ones.
 @given(I=st.integers(1, 40), K=st.integers(1, 6), S=st.integers(1, 4), P=st.integers(0, 3),
        D=st.integers(1, 3), ceil_mode=st.booleans())  # fmt: skip
+@example(I=6, K=3, S=2, P=0, D=1, ceil_mode=True)  # ceil_mode: the last window overhangs (3, floor gives 2)  # fmt: skip
+@example(I=5, K=2, S=2, P=1, D=1, ceil_mode=True)  # ceil_mode: a last window that would start in the padding is dropped  # fmt: skip
+@example(I=3, K=4, S=2, P=0, D=1, ceil_mode=True)  # ceil_mode: one window larger than the input
+@example(I=3, K=5, S=1, P=0, D=1, ceil_mode=True)  # ceil_mode: a kernel past the padding leaves no window, refused  # fmt: skip
+@example(I=1, K=3, S=1, P=1, D=1, ceil_mode=False)  # kernel = padded input: one output
+@example(I=4, K=2, S=1, P=0, D=3, ceil_mode=False)  # dilated kernel = input: one output
+@example(I=2, K=3, S=1, P=0, D=1, ceil_mode=False)  # kernel larger than the input, refused
+@example(I=7, K=1, S=3, P=0, D=1, ceil_mode=False)  # stride > kernel: skipped inputs
+@example(I=3, K=2, S=3, P=1, D=1, ceil_mode=True)  # stride > kernel, padded, ceil_mode
+@example(I=1, K=1, S=1, P=0, D=1, ceil_mode=False)  # 1-pixel input and kernel
 def test_conv_output_size_matches_torch(I, K, S, P, D, ceil_mode):
     """Same size where torch has one, refused where torch refuses: a conv's kernel must fit
     the padded input; a pool (ceil_mode) takes padding ≤ K/2 and may overhang if a window
