@@ -112,28 +112,37 @@ def overfitting_vs_ridge(fits: list[dict] | None = None):
     return fig, caption
 
 
-@figure("Regularisation", "Vanishing gradients: per-layer gradient norms through 20 layers")
-def vanishing_gradients(depth: int = 20, width: int = 32):
+def layer_gradient_norms(activation: str, depth: int = 20, width: int = 32):
+    """(scratch, torch) per-layer weight-gradient norms of the same He-initialised deep net
+    (the weights loaded into both), batch 16, a random upstream gradient."""
     import scratch.experiments as sx
     import torch_ref.experiments as tx
+
+    model = sx.deep_mlp(activation, depth=depth, width=width, generator=np.random.default_rng(0))
+    torch_model = tx.deep_mlp(activation, depth=depth, width=width)
+    torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    rng = np.random.default_rng(1)
+    x, g = rng.standard_normal((16, width)), rng.standard_normal((16, width))
+    s = sx.layer_gradient_norms(model, x, g)
+    t = tx.layer_gradient_norms(torch_model, torch.from_numpy(x), torch.from_numpy(g)).numpy()
+    return s, t
+
+
+@figure("Regularisation", "Vanishing gradients: per-layer gradient norms through 20 layers")
+def vanishing_gradients(depth: int = 20, width: int = 32):
+    from scratch.experiments import ACTIVATIONS
 
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     worst = 0.0
     layers = np.arange(1, depth + 1)
-    for i, activation in enumerate(sorted(sx.ACTIVATIONS)):
-        model = sx.deep_mlp(activation, depth=depth, width=width,
-                            generator=np.random.default_rng(0))  # fmt: skip
-        torch_model = tx.deep_mlp(activation, depth=depth, width=width)
-        torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
-        rng = np.random.default_rng(1)
-        x, g = rng.standard_normal((16, width)), rng.standard_normal((16, width))
-        s = sx.layer_gradient_norms(model, x, g)
-        t = tx.layer_gradient_norms(torch_model, torch.from_numpy(x), torch.from_numpy(g)).numpy()
+    for i, activation in enumerate(sorted(ACTIVATIONS)):
+        s, t = layer_gradient_norms(activation, depth, width)
         worst = max(worst, float(np.max(np.abs(s - t) / t)))
         ax.plot(layers, s, **SCRATCH | dict(color=f"C{i}", label=f"{activation} (scratch)"))
         ax.plot(layers, t, **TORCH | dict(color="black", lw=1.0, label=None))
     ax.plot([], [], **TORCH | dict(color="black", lw=1.0))
     ax.set_yscale("log")
+    ax.set_xticks(layers[::2])
     ax.set_xlabel("layer (1 = nearest the input)")
     ax.set_ylabel("‖dL/dW‖ of the layer")
     ax.legend(fontsize=8)
