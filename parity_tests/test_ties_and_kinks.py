@@ -92,9 +92,10 @@ def run_module(component: str, scratch_module, torch_module, x: np.ndarray, dtyp
 # -- pooling ---------------------------------------------------------------------------------
 
 
-def minus_inf(d):  # many windows whose input values are all -inf, padding around them
-    x = ints((1, 2, 4, 5), d, 0, 3)
-    return np.where(x == 0, -INF, x).astype(x.dtype)
+def minus_inf(d):  # -inf blocks at a corner, an edge and inside: all -inf windows
+    x = ints((1, 2, 4, 5), d, 1, 3)
+    x[:, 0, :2, :2] = x[:, 1, 1:, 2:] = -INF
+    return x
 
 
 MAX_TIES = [
@@ -311,12 +312,12 @@ def test_batch_norm_constant_channels(eps, dtype):
 
     Tolerance: torch computes y = x·α + β with α = γ/√(σ² + eps) and β = b - μα
     (batch_norm_kernel.cpp), so on a constant channel x·α and β cancel and what is left is the
-    rounding of β, up to ε·|μ|·α (3e-5 in float32 for μ = 3, eps = 1e-5); scratch's (x - μ)·α
-    is exactly 0. Any wrong rule at variance 0 is off by order 1."""
+    rounding of β, up to ε·|μγ|/√eps (6e-5 in float32 for μ = 3, γ = 2, eps = 1e-5); scratch's
+    (x - μ)·α is exactly 0. Any wrong rule at variance 0 is off by order 1 or more."""
     x = ints((4, 3, 2, 3), dtype, 0, 3)
     x[:, 0], x[:, 1] = 0, 3
     profile = PROFILES[dtype]
-    atol = max(profile.atol, float(np.finfo(profile.np_dtype).eps) * 3 / math.sqrt(eps))
+    atol = max(profile.atol, float(np.finfo(profile.np_dtype).eps) * 3 * 2 / math.sqrt(eps))
     for name, s, t, xs in [("BatchNorm2d", snn.BatchNorm2d(3, eps=eps), tbn.BatchNorm2d(3, eps=eps), x),
                            ("BatchNorm1d", snn.BatchNorm1d(3, eps=eps), tbn.BatchNorm1d(3, eps=eps), x[:, :, 0, 0])]:  # fmt: skip
         with torch.no_grad():  # a γ and β other than 1 and 0, so eps's share shows in dγ too
@@ -372,9 +373,8 @@ def test_attention_with_tied_scores(dtype):
 
 
 def test_prediction_takes_the_first_of_tied_classes():
-    """torch.argmax returns the first maximal index; mnist_challenge's accuracy applies it to
-    both engines' logits (train.py and evaluate.py: ``logits.argmax(1)``). NeuralNetwork's
-    predict must pick the same class on exactly tied logits (rows 0, 1 and 3 tie)."""
+    """torch.argmax takes the first maximal index, and mnist_challenge's accuracy uses it on
+    both engines' logits (``logits.argmax(1)``); so must NeuralNetwork.predict on ties."""
     net, twin = NeuralNetwork([3, 4]), TorchNeuralNetwork([3, 4]).double()
     with torch.no_grad():
         twin.layers[0].weight.copy_(torch.tensor([[0.0, 0, 0], [1, 1, 0], [1, 1, 0], [0, 0, 1]]))
