@@ -77,7 +77,7 @@ class Comparison:
         return self.headroom <= 1.0
 
 
-def _elementwise(a64: np.ndarray, e64: np.ndarray, rtol: float, atol: float):
+def elementwise(a64: np.ndarray, e64: np.ndarray, rtol: float, atol: float):
     """(|a - e|, relative error, headroom) per element; NaN against a number counts as inf,
     equal infs and NaN against NaN as agreement."""
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -95,7 +95,7 @@ def measure(actual, expected, rtol: float, atol: float) -> Comparison:
     a64, e64 = to_numpy(actual).astype(np.float64), to_numpy(expected).astype(np.float64)
     if a64.size == 0:
         return Comparison(0.0, 0.0, 0.0, ())
-    diff, rel, ratio = _elementwise(a64, e64, rtol, atol)
+    diff, rel, ratio = elementwise(a64, e64, rtol, atol)
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     return Comparison(float(diff.max()), float(rel.max()), float(ratio.max()),
                       tuple(int(i) for i in worst))  # fmt: skip
@@ -142,7 +142,7 @@ def assert_trajectory_close(actual: Sequence, expected: Sequence, *, component: 
     e = np.stack([to_numpy(x).astype(np.float64) for x in expected])
     _record(component, tensor, dtype, a, e, rtol, atol)
     # a NaN against a number is out of tolerance (a plain ratio would be NaN, and NaN > 1 is False)
-    per_step = _elementwise(a, e, rtol, atol)[2].reshape(len(a), -1).max(axis=1, initial=0.0)
+    per_step = elementwise(a, e, rtol, atol)[2].reshape(len(a), -1).max(axis=1, initial=0.0)
     bad = np.flatnonzero(per_step > 1)
     if bad.size:
         step = int(bad[0])

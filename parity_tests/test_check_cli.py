@@ -124,6 +124,21 @@ def test_a_mismatch_exits_1_with_a_diagnosis(user_dir, capsys):
     assert data["diagnosis"]["mistake"] == "linear-bias-grad-averaged"
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_one_profile_alone_still_diagnoses_in_float64(user_dir, capsys, dtype):
+    # a bias gradient averaged is named; a weight gradient doubled is not (no such mistake),
+    # even with --dtype float32, where the diagnosis once had no float64 numbers to compare
+    good = textwrap.dedent(GOOD_LINEAR)
+    (user_dir / "mean_bias.py").write_text(good.replace(".sum(axis=0)", ".mean(axis=0)"))
+    (user_dir / "double_w.py").write_text(good.replace("self.dW = (", "self.dW = 2 * ("))
+    status, out, _ = run(capsys, "Linear", "double_w.py:Linear", "--dtype", dtype, "--json", "-")
+    data = json.loads(out[out.index("{") :])
+    assert status == 1 and data["diagnosis"]["mistake"] is None
+    assert "no catalogued mistake reproduces your numbers (1 tried)" in data["diagnosis"]["message"]
+    status, out, _ = run(capsys, "Linear", "mean_bias.py:Linear", "--dtype", dtype, "--json", "-")
+    assert json.loads(out[out.index("{") :])["diagnosis"]["mistake"] == "linear-bias-grad-averaged"
+
+
 BAD_INPUT = [
     # argv, what the one line must say
     (["Linear", "missing.py:Linear"], "file not found: missing.py"),

@@ -30,6 +30,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "p": ("rate", "drop_prob", "dropout", "p_drop"),
     "negative_slope": ("alpha", "slope"),
     "label_smoothing": ("smoothing",),
+    "dim": ("axis",),
     "padding": ("pad",),
     "weight": ("W", "w", "gamma", "kernel", "weights"),
     "bias": ("b", "beta", "biases"),
@@ -81,13 +82,20 @@ def read_back(obj: Any, name: str, claimed: set[str] = frozenset()):
             return (obj.beta1, obj.beta2)
     for attr in (name, *ALIASES.get(name, ())):
         value = None if attr in claimed else getattr(obj, attr, None)
-        # a hyperparameter is a number, a flag, a string or a tuple: not an array (`b` is a bias)
-        if value is not None and not callable(value) and not isinstance(value, np.ndarray):
+        # a hyperparameter is a number, a flag, a string or a tuple of numbers: never an array
+        # or a Parameter (`b` is a bias, not Linear's bias=True)
+        if _plain(value):
             return value
     groups = getattr(obj, "param_groups", None)
     if isinstance(groups, list) and groups and isinstance(groups[0], Mapping) and name in groups[0]:
         return groups[0][name]
     return None
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return bool(value) and all(_plain(v) for v in value)
+    return isinstance(value, (bool, int, float, str, np.number, np.bool_))
 
 
 def resolve(target: Target, fn, config: dict, *, skip: tuple[str, ...] = ()):
@@ -130,7 +138,7 @@ def settle(target: Target, obj: Any, config: dict, missing: list[str], defaults:
             " course aliases are accepted too), and your object does not hold them"
         )
     if assumed:
-        target.note(f"not taken by {target.name}, torch's defaults assumed: {', '.join(assumed)}")
+        target.note(f"not taken by {target.name}, so assumed (torch's default, or the usual convention): {', '.join(assumed)}")  # fmt: skip
     return used
 
 
@@ -208,7 +216,11 @@ class Slot:
 def _arrays(obj: Any) -> dict[str, Any]:
     """The user's candidate parameters: named_parameters(), else float array attributes."""
     if hasattr(obj, "named_parameters") and callable(obj.named_parameters):
-        return dict(call_user("calling named_parameters()", obj.named_parameters))
+        named = dict(call_user("calling named_parameters()", obj.named_parameters))
+        if not any(isinstance(v, np.ndarray) for v in named.values()):
+            return named  # objects with .data and .grad (scratch's and torch's protocol)
+        # plain arrays: they cannot take torch's values in another dtype, so they are read
+        # as the attributes they (usually) are, gradients beside them (W with dW)
     found = {k: v for k, v in vars(obj).items() if isinstance(v, np.ndarray) and v.dtype.kind == "f"}  # fmt: skip
     grads = {p.format(k) for k in found for p in GRAD_PATTERNS}
     return {k: v for k, v in found.items() if k not in grads}
@@ -221,7 +233,8 @@ def _shape(value: Any) -> tuple:
 def map_parameters(target: Target, obj: Any, shapes: dict[str, tuple], buffers: dict[str, tuple]):
     """Match each of torch's parameters (and buffers, optional) to the user's; ``{name: Slot}``."""
     own = _arrays(obj)
-    in_params = hasattr(obj, "named_parameters") and callable(obj.named_parameters)
+    # parameter objects (.data, .grad), or arrays read as attributes (their gradients beside)
+    in_params = bool(own) and not any(isinstance(v, np.ndarray) for v in own.values())
     taken: set[str] = set()
     slots: dict[str, Slot] = {}
     how: list[str] = []

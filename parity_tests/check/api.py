@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from parity_tests.catalog import CATALOG
 from parity_tests.check.errors import UsageError
+from parity_tests.check.isolation import isolated
 from parity_tests.check.runner import Checker
 from parity_tests.check.specs import SPECS, Spec, Target
 from parity_tests.check.target import load_target
@@ -89,11 +88,5 @@ def check(component: str, target: Any, *, thorough: bool = False,
     obj, name = _resolve(target, "TARGET")
     d_obj = _resolve(derivative, "--derivative")[0] if derivative is not None else None
     runner = Checker(spec, thorough=thorough, dtypes=dtypes)
-    # The cases are tiny: torch's intra-op threads only add synchronisation (a 4x4 convolution
-    # took 50 ms on two busy cores, 0.1 ms on one), so torch runs on one thread meanwhile.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with isolated():
         return runner.run(Target(obj, name, parse_map(map), d_obj, target_first))
-    finally:
-        torch.set_num_threads(threads)

@@ -81,6 +81,9 @@ def run(argv: list[str] | None = None) -> int:
     if args.component is None:
         raise UsageError("give COMPONENT and TARGET, e.g. parity-check BatchNorm2d my_bn.py:BatchNorm2d (see parity-check --help)")  # fmt: skip
     if args.target is None and Path(args.component).is_dir():
+        ignored = [f"--{k.replace('_', '-')}" for k in ("thorough", "map", "derivative", "target_first", "dtype") if getattr(args, k)]  # fmt: skip
+        if ignored:
+            raise UsageError(f"{' '.join(ignored)} applies to one component, not to a folder of exercises")  # fmt: skip
         from parity_tests.check.exercises import scoreboard
 
         board = scoreboard(Path(args.component), console=console)

@@ -1,7 +1,8 @@
 """Run a check: the spec's cases in both precision profiles, the comparisons, the diagnosis.
 
-The comparison itself is the suite's (``parity_tests.harness.measure``, the profile's
-tolerances); this module only decides what to compare and what to say about it.
+The comparison itself is the suite's (``parity_tests.harness``: ``measure`` and, per step of
+a trajectory, ``elementwise``, with the profile's tolerances); this module only decides what
+to compare and what to say about it.
 """
 
 from __future__ import annotations
@@ -9,17 +10,19 @@ from __future__ import annotations
 import numpy as np
 
 from parity_tests.check.errors import UnsupportedSetting, UsageError
-from parity_tests.check.mistakes import mistakes_for
+from parity_tests.check.mistakes import Mistake, mistakes_for
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.check.verdict import Diagnosis, Row, Verdict
-from parity_tests.harness import DTYPES, measure
+from parity_tests.harness import DTYPES, elementwise, measure
 
-DIAGNOSIS_DTYPE = (
-    "float64"  # mistakes are told apart in double precision, where rounding can't hide them
-)
+# mistakes are told apart in double precision, where rounding cannot hide them
+DIAGNOSIS_DTYPE = "float64"
 
 
 def compare(spec: Spec, case: Case, dtype: str, actual: Result, expected: Result) -> list[Row]:
+    """One ``Row`` per tensor of torch's result: its figures against the target's, and for a
+    trajectory the first step out of tolerance. A tensor the target did not produce is
+    reported by the spec (a note or an error), not silently passed here."""
     rows = []
     for name, e in expected.items():
         if name not in actual:
@@ -31,15 +34,11 @@ def compare(spec: Spec, case: Case, dtype: str, actual: Result, expected: Result
         c = measure(a, e, rtol, atol)
         row = Row(case.label, dtype, name, c.max_abs, c.max_rel, rtol, atol, c.headroom,
                   c.passed, c.index)  # fmt: skip
-        if name in expected.steps and c.passed:
-            row.first_step = None
         if e.size:
             row.yours, row.torch = float(a[c.index]), float(e[c.index])
         if name in expected.steps and not c.passed:
-            e64, a64 = e.astype(np.float64), a.astype(np.float64)
-            with np.errstate(invalid="ignore"):
-                ratio = np.abs(a64 - e64) / (atol + rtol * np.abs(e64))
-            ratio = np.where(np.isnan(ratio), np.inf, ratio).reshape(len(e), -1)
+            a64, e64 = a.astype(np.float64), e.astype(np.float64)
+            ratio = elementwise(a64, e64, rtol, atol)[2].reshape(len(e), -1)
             step = int(np.flatnonzero(ratio.max(axis=1) > 1)[0])
             where = int(np.argmax(ratio[step]))
             row.first_step = step
@@ -53,74 +52,96 @@ def compare(spec: Spec, case: Case, dtype: str, actual: Result, expected: Result
 class Checker:
     """Checks targets against one spec, caching torch's results across targets."""
 
-    def __init__(self, spec: Spec, *, thorough: bool = False, dtypes=DTYPES) -> None:
-        self.spec, self.dtypes = spec, tuple(dtypes)
+    def __init__(self, spec: Spec, *, thorough: bool = False, dtypes=DTYPES,
+                 mistakes: list[Mistake] | None = None) -> None:  # fmt: skip
+        self.spec = spec
+        self.mistakes = mistakes_for(spec.name) if mistakes is None else mistakes
+        # a spec of exact values (an lr schedule, a gain) has one profile: float32 would repeat it
+        self.dtypes = tuple(d for d in dtypes if d in spec.dtypes) or tuple(spec.dtypes)
         self.cases = spec.cases(thorough)
         self._expected: dict[tuple[str, str], Result] = {}
 
     def expected(self, case: Case, dtype: str) -> Result:
-        key = (case.label, dtype)
+        key = (case.label, dtype, repr(sorted(case.config.items())))
         if key not in self._expected:
             self._expected[key] = self.spec.expected(case, dtype)
         return self._expected[key]
 
+    def _run_case(self, target: Target, case: Case, dtype: str) -> tuple[Case, Result]:
+        """The target's result, and the case as it ran (settings read back from the target)."""
+        target.used = {}
+        actual = self.spec.actual(target, case, dtype)
+        if target.used:  # torch (and each mistake) runs with what the target was built with
+            case = Case(case.label, {**case.config, **target.used}, case.setup)
+        return case, actual
+
     def run(self, target: Target) -> Verdict:
-        spec = self.spec
-        verdict = Verdict(spec.name, target.name, spec.twin)
-        yours: dict[str, tuple[Case, Result]] = {}  # float64: the settings used and the results
+        verdict = Verdict(self.spec.name, target.name, self.spec.twin)
+        yours: list[tuple[Case, Result]] = []  # float64: the case as it ran, and the result
         skipped: list[UnsupportedSetting] = []
         for case in self.cases:
             for dtype in self.dtypes:
-                target.used = {}
                 try:
-                    actual = spec.actual(target, case, dtype)
+                    ran, actual = self._run_case(target, case, dtype)
                 except UnsupportedSetting as err:
                     skipped.append(err)
                     target.note(f"case {case.label!r} ({dtype}) skipped: {err}")
                     break
-                # torch runs with what the target was built with (read back, or the case's)
-                case_used = (
-                    Case(case.label, {**case.config, **target.used}, case.setup)
-                    if target.used
-                    else case
-                )
                 if dtype == DIAGNOSIS_DTYPE:
-                    yours[case.label] = (case_used, actual)
-                expected = self.expected(case, dtype) if case_used is case else self.spec.expected(case_used, dtype)  # fmt: skip
-                verdict.rows += compare(spec, case_used, dtype, actual, expected)
-                verdict.hyperparameters[case.label] = spec.describe(case_used)
+                    yours.append((ran, actual))
+                verdict.rows += compare(self.spec, ran, dtype, actual, self.expected(ran, dtype))
+                verdict.hyperparameters[case.label] = self.spec.describe(ran)
         if not verdict.rows and skipped:
             raise skipped[0]
-        verdict.notes = list(target.notes)
         if not verdict.passed:
-            verdict.diagnosis = self.diagnose(verdict, yours)
+            verdict.diagnosis = self.diagnose(verdict, target, yours)
             if verdict.diagnosis.mistake is None:
                 _refuse_non_finite(verdict)
+        verdict.notes = list(target.notes)
         return verdict
 
-    def diagnose(self, verdict: Verdict, yours: dict[str, tuple[Case, Result]]) -> Diagnosis:
+    def _yours(self, target: Target) -> list[tuple[Case, Result]]:
+        """The target's float64 results, case by case, when the verdict ran float32 alone."""
+        yours = []
+        for case in self.cases:
+            try:
+                yours.append(self._run_case(target, case, DIAGNOSIS_DTYPE))
+            except UnsupportedSetting:
+                continue
+        return yours
+
+    def diagnose(self, verdict: Verdict, target: Target,
+                 yours: list[tuple[Case, Result]]) -> Diagnosis:  # fmt: skip
+        """Name the one catalogued mistake (``self.mistakes``) that reproduces the target's
+        float64 numbers on every case; else say why none is named, and where it first fails."""
         failing = verdict.failures()
         if DIAGNOSIS_DTYPE in self.dtypes and not any(r.dtype == DIAGNOSIS_DTYPE for r in failing):
             return Diagnosis(None, "agrees in float64 but not in float32: a precision problem "
                              "(a sum or difference that loses digits in float32), not a "
                              "catalogued mistake")  # fmt: skip
-        candidates = mistakes_for(self.spec.name)
-        matches = [m for m in candidates if self._reproduces(m, yours)]
+        candidates = self.mistakes
+        first = failing[0]
+        step = "" if first.first_step is None else f" (step {first.step_label or first.first_step})"  # fmt: skip
+        where = f"{first.tensor}{step} of case {first.case!r} ({first.dtype}) at {list(first.index)}: yours {first.yours!r}, torch {first.torch!r}"  # fmt: skip
+        if candidates and not yours:  # in float64 even when the verdict was asked for float32
+            try:
+                yours = self._yours(target)
+            except UsageError:
+                yours = []
+        matches = [m for m in candidates if yours and self._reproduces(m, yours)]
         if len(matches) == 1:
             m = matches[0]
             return Diagnosis(m.key, f"{m.explanation} [{m.key}; course section: {m.section}]", m.section, len(candidates))  # fmt: skip
-        first = next(r for r in failing if r.dtype == failing[0].dtype)
-        where = f"{first.tensor} of case {first.case!r} ({first.dtype}) at {list(first.index)}: yours {first.yours!r}, torch {first.torch!r}"  # fmt: skip
         if matches:
             names = " or ".join(m.key for m in matches)
             return Diagnosis(None, f"your numbers match more than one catalogued mistake ({names}); first disagreement: {where}", "", len(candidates))  # fmt: skip
         return Diagnosis(None, f"no catalogued mistake reproduces your numbers ({len(candidates)} tried); first disagreement: {where}", "", len(candidates))  # fmt: skip
 
-    def _reproduces(self, mistake, yours: dict[str, tuple[Case, Result]]) -> bool:
+    def _reproduces(self, mistake: Mistake, yours: list[tuple[Case, Result]]) -> bool:
         """Does ``mistake``, run with the settings the target ran with, give the target's
-        numbers on every case (within the float64 profile's tolerance)?"""
+        numbers on every case (within ``spec.diagnosis_tolerance``)?"""
         target = Target(mistake.variant(self.spec.name), mistake.key, derivative=mistake.derivative)
-        for case, mine in yours.values():
+        for case, mine in yours:
             target.used = {}
             try:
                 theirs = self.spec.actual(target, case, DIAGNOSIS_DTYPE)
@@ -129,7 +150,7 @@ class Checker:
             for name, value in mine.items():
                 if name not in theirs or theirs[name].shape != value.shape:
                     return False
-                rtol, atol = self.spec.tolerance(name, case, DIAGNOSIS_DTYPE)
+                rtol, atol = self.spec.diagnosis_tolerance(name, case)
                 if not measure(value, theirs[name], rtol, atol).passed:
                     return False
         return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,26 @@ def split_target(target: str) -> tuple[str, str]:
     return where, name
 
 
+_USER_FOLDERS: list[str] = []  # folders of user files put on sys.path, newest first
+
+
+def _use_folder(folder: Path) -> None:
+    """Let a user's file import its neighbours, now and when its functions run later: its
+    folder goes first on ``sys.path`` (the folders of earlier checks leave it), and modules
+    imported from it or from those folders are forgotten, so a neighbour of the same name
+    in another folder (two learners' ``layers.py``) is imported afresh, not reused."""
+    folders = [str(folder), *_USER_FOLDERS]
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        if name.startswith("_parity_check_") or any(file.startswith(f + os.sep) for f in folders):
+            del sys.modules[name]
+    for old in _USER_FOLDERS:
+        while old in sys.path:
+            sys.path.remove(old)
+    _USER_FOLDERS[:] = [str(folder)]
+    sys.path.insert(0, str(folder))
+
+
 def load_module(where: str):
     """Import a file (by path) or a module (by dotted name); user import errors are reported."""
     if where.endswith(".py") or "/" in where or "\\" in where:
@@ -34,15 +55,13 @@ def load_module(where: str):
         module_name = f"_parity_check_{abs(hash(str(path)))}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(path.parent))  # so the file can import its neighbours
+        _use_folder(path.parent)
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
         except Exception as err:  # noqa: BLE001 - the user's module failed to import
             sys.modules.pop(module_name, None)
             raise UserCodeError(f"importing {where}", err) from err
-        finally:
-            sys.path.remove(str(path.parent))
         return module
     try:
         return importlib.import_module(where)

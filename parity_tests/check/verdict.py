@@ -70,9 +70,11 @@ class Verdict:
                 return {str(k): clean(v) for k, v in value.items()}
             if isinstance(value, (list, tuple)):
                 return [clean(v) for v in value]
-            if hasattr(value, "item"):
+            if hasattr(value, "item") and getattr(value, "size", 1) == 1:
                 return clean(value.item())
-            return value
+            if value is None or isinstance(value, (bool, int, float, str)):
+                return value
+            return repr(value)  # anything else a setting may hold, as text
 
         return clean(
             dict(component=self.component, target=self.target, twin=self.twin,

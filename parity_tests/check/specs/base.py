@@ -76,6 +76,7 @@ class Spec:
     """Base class: subclasses set the class attributes and define the three methods."""
 
     name: str = ""  # the catalog's short name, e.g. "BatchNorm2d" or "gelu"
+    dtypes: tuple[str, ...] = ("float64", "float32")  # exact values (an lr): ("float64",)
     kind: str = ""  # module | function | loss | optimizer | scheduler | init
     reference: str = ""  # dotted scratch name: the correct implementation
     twin: str = ""  # what torch runs
@@ -95,6 +96,11 @@ class Spec:
         """(rtol, atol) for one compared tensor: the profile's unless a spec says why not."""
         profile = PROFILES[dtype]
         return profile.rtol, profile.atol
+
+    def diagnosis_tolerance(self, tensor: str, case: Case) -> tuple[float, float]:
+        """(rtol, atol) for comparing the target's float64 result with a mistake's: the
+        float64 profile's, unless both are random draws (an initialiser) and so differ more."""
+        return self.tolerance(tensor, case, "float64")
 
     def describe(self, case: Case) -> dict[str, Any]:
         """The hyperparameters of a case, as the verdict shows them."""

@@ -103,6 +103,12 @@ class InitSpec(Spec):
             return Z * math.sqrt((kurtosis - 1) / (4 * n)), 0.0
         return 0.0, 20 * (p2 - p1) / n
 
+    def diagnosis_tolerance(self, tensor: str, case: Case) -> tuple[float, float]:
+        """A user's draw against a mistake's draw: two independent samples, so their
+        difference has √2 times one sample's standard error (the same Z, no looser)."""
+        rtol, atol = self.tolerance(tensor, case, "float64")
+        return math.sqrt(2) * rtol, math.sqrt(2) * atol
+
     def expected(self, case: Case, dtype: str) -> Result:
         case = self._case(case)
         kind, p1, p2 = distribution(self.name, case)
@@ -161,6 +167,7 @@ class ExactSpec(Spec):
     """calculate_gain(nonlinearity, param) and calculate_fan_in_and_fan_out(tensor): exact values."""
 
     kind = "init"
+    dtypes = ("float64",)  # exact numbers (a gain, a pair of fans): one profile says it all
 
     def __init__(self, name: str, torch_fn, cases: list[Case]) -> None:
         self.name, self.torch_fn, self._cases = name, torch_fn, cases

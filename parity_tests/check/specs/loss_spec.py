@@ -85,6 +85,12 @@ def target_first(target: Target, fn, what: str) -> bool:
     return False
 
 
+def _is_gradient(value, x: np.ndarray) -> bool:
+    """A second value a loss returns is its gradient when it is an array of the input's shape
+    (CS231n's ``(loss, dx)``; a ``(loss, cache)`` tuple of mixed shapes is not)."""
+    return isinstance(value, np.ndarray) and value.shape == x.shape
+
+
 class LossSpec(Spec):
     """A loss of ``(input, target)``; ``setup["input"](dtype)``/``setup["target"](dtype)`` make
     the arrays. ``config``: the torch constructor's arguments (arrays as float64 ndarrays).
@@ -178,7 +184,7 @@ class LossSpec(Spec):
         loss, grad = out, None
         if isinstance(out, tuple):
             loss = out[0]
-            if len(out) >= 2 and np.shape(out[1]) == x.shape and target.derivative is None:
+            if len(out) >= 2 and _is_gradient(out[1], x) and target.derivative is None:
                 grad = out[1]
                 target.note("gradient: the second value your loss returns")
         if target.derivative is not None:
@@ -198,7 +204,7 @@ class LossSpec(Spec):
         loss = out[0] if isinstance(out, tuple) else out
         backward = getattr(obj, "backward", None)
         if not callable(backward):
-            if isinstance(out, tuple) and len(out) >= 2 and np.shape(out[1]) == x.shape:
+            if isinstance(out, tuple) and len(out) >= 2 and _is_gradient(out[1], x):
                 target.note("protocol: a class whose forward returns (loss, gradient)")
                 return loss, self._chain(out[1], g, x, to_logits)
             target.note("protocol: a class with forward() and no backward(): only the loss compared")  # fmt: skip

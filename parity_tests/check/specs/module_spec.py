@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from parity_tests.check import adapters
+from parity_tests.check.errors import call_user
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.harness import PROFILES, randn, sum_atol, upstream_like
 
@@ -35,13 +36,15 @@ class ModuleSpec(Spec):
                  thorough: list[Case] = (), positional: tuple[str, ...] = (),
                  buffers: tuple[str, ...] = (), init: Callable | None = None,
                  kinks: tuple[float, ...] = (0.0,), sum_params: bool = False,
-                 twin: str | None = None) -> None:  # fmt: skip
+                 twin: str | None = None, assume: dict | None = None) -> None:  # fmt: skip
         self.name, self.factory, self.reference = name, factory, reference
         self.twin = twin or f"torch.nn.{name}"
         self._cases, self._thorough = list(cases), list(thorough)
         self.positional, self.buffers, self.init = positional, buffers, init
         self.kinks, self.sum_params = kinks, sum_params
-        self.defaults = torch_defaults(factory)
+        # what a constructor that takes no argument for a setting is assumed to do: torch's
+        # default, or ``assume`` (a Softmax class without ``dim`` works on the last axis)
+        self.defaults = {**torch_defaults(factory), **(assume or {})}
         self._setups = {c.label: c.setup for c in [*self._cases, *self._thorough]}
 
     def setup(self, case: Case) -> dict:
@@ -148,7 +151,7 @@ class ModuleSpec(Spec):
 def _zero_grad(obj, slots, shapes) -> None:
     """Forget the last step's gradients, as torch's zero_grad does between steps."""
     if callable(getattr(obj, "zero_grad", None)):
-        obj.zero_grad()
+        call_user("calling zero_grad()", obj.zero_grad)
         return
     for name in shapes:
         param = slots[name].param

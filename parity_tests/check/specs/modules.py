@@ -50,10 +50,11 @@ SPECS = [
     activation("GELU", [C("GELU()", ACTIVATION_SETUP),
                         C("GELU('tanh')", ACTIVATION_SETUP, approximate="tanh")]),
     activation("SiLU"),
-    activation("Softmax", [C("Softmax(dim=-1)", ACTIVATION_SETUP, dim=-1),
-                           C("Softmax(dim=1), logits near 800", dict(shape=(3, 4, 2), scale=3.0, shift=800.0), dim=1)]),
-    activation("LogSoftmax", [C("LogSoftmax(dim=-1)", ACTIVATION_SETUP, dim=-1),
-                              C("LogSoftmax(dim=1), logits near 800", dict(shape=(3, 4, 2), scale=3.0, shift=800.0), dim=1)]),
+    *(activation(name, assume={"dim": -1}, cases=[  # a class without dim: the last axis
+        C(f"{name}(dim=-1)", ACTIVATION_SETUP, dim=-1),
+        C(f"{name}(dim=-1), logits near 800", dict(shape=(3, 2, 4), scale=3.0, shift=800.0), dim=-1),
+        C(f"{name}(dim=1)", dict(shape=(3, 4, 2), scale=3.0), dim=1),
+    ]) for name in ("Softmax", "LogSoftmax")),
     ModuleSpec("Flatten", torch.nn.Flatten, "scratch.nn.Flatten", [
         C("Flatten()", dict(shape=(2, 3, 4, 5))),
         C("Flatten(0, 2)", dict(shape=(2, 3, 4, 5)), start_dim=0, end_dim=2),

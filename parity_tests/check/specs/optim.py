@@ -104,6 +104,7 @@ class SchedulerSpec(Spec):
     """One lr scheduler: its cases (torch's settings, the optimizer's lr; steps in setup)."""
 
     kind = "scheduler"
+    dtypes = ("float64",)  # an lr is a Python float: a float32 profile would repeat the rows
 
     def __init__(self, name: str, cases: list[Case], thorough: list[Case]) -> None:
         self.name = name
