@@ -2,7 +2,7 @@
 
 Check: ``parity-check Linear exercises/linear.py:Linear``.
 
-The protocol is scratch's (DESIGN.md, "The scratch API"): subclass ``scratch.nn.Module``,
+The protocol is scratch's (``scratch/nn/module.py``'s docstring): subclass ``scratch.nn.Module``,
 keep the weights in ``scratch.nn.Parameter`` attributes named as torch names them, compute
 in ``forward`` and, right under it, differentiate in ``backward``. The checker copies
 torch's initial values into your ``weight`` and ``bias`` (so your initialisation is not

@@ -76,6 +76,30 @@ class Raises(WrongShape):
     def compute(self, x):
         raise RuntimeError("oops in user code")
 
+class Exits(WrongShape):
+    def forward(self, x):
+        import sys
+        sys.exit(0)
+
+class ReturnsList(WrongShape):
+    def forward(self, x):
+        return (x @ self.weight.T + self.bias).tolist()
+
+class TwoDOnly(WrongShape):
+    def forward(self, x):
+        self.x = x
+        return x @ self.weight.T + self.bias
+    def backward(self, g):
+        self.dweight = g.T @ self.x  # (4, 3)ᵀ @ (4, 5) works; 3-D input does not
+        self.dbias = g.sum(0)
+        return g @ self.weight
+
+def mse(input, target):
+    return ((input - target) ** 2).mean()
+
+def mse_grad_unfinished(input, target):
+    pass
+
 class Ambiguous:
     def __init__(self, in_features, out_features, bias=True):
         self.A = np.zeros((out_features, in_features)); self.B = np.zeros((out_features, in_features))
@@ -142,7 +166,7 @@ def test_one_profile_alone_still_diagnoses_in_float64(user_dir, capsys, dtype):
 BAD_INPUT = [
     # argv, what the one line must say
     (["Linear", "missing.py:Linear"], "file not found: missing.py"),
-    (["Linear", "bad.py:Nope"], "it defines: Ambiguous, NaNs, NoMethods, Raises, TakesOneSize, WrongDtype, WrongShape, helper"),
+    (["Linear", "bad.py:Nope"], "it defines: Ambiguous, Exits, NaNs, NoMethods, Raises, ReturnsList, TakesOneSize, TwoDOnly, WrongDtype, WrongShape, helper, mse, mse_grad_unfinished"),
     (["Linear", "bad.py"], "TARGET must be path/to/file.py:Name"),
     (["Linear", "no_such_package.layers:Linear"], "module not found: no_such_package.layers"),
     (["Linear", "bad.py:NoMethods"], "no forward(x) (or __call__) and no backward(grad_output)"),
@@ -152,6 +176,18 @@ BAD_INPUT = [
     (["Linear", "bad.py:NaNs"], "holds nan at [0, 0]"),
     (["Linear", "bad.py:Ambiguous"], "ambiguous parameter mapping: torch's weight (3, 5) could be your A or B; say which with --map weight=A"),
     (["Linear", "bad.py:Ambiguous", "--map", "weight"], "--map takes torch_name=your_name pairs"),
+    (["Linear", "bad.py:Ambiguous", "--map", "weight=nope"], "--map weight=nope: your object has no 'nope' (it has A, B, c)"),
+    (["Linear", "bad.py:Ambiguous", "--map", "A=weight"], "--map names A, which torch's module does not have (its parameters and buffers: weight, bias)"),
+    (["Linear", "bad.py:Ambiguous", "--map", ""], "--map is empty"),
+    (["relu", "bad.py:helper", "--map", "weight=W"], "--map names a module's parameters; relu is a function"),
+    (["Linear", "good.py:Linear", "--derivative", "good.py:Linear"], "--derivative is for a function's derivative or a loss's gradient; Linear is a module"),
+    (["Adam", "good.py:Linear", "--target-first"], "--target-first is for a loss; Adam is an optimizer"),
+    (["Linear", "bad.py:Exits"], "your code called sys.exit(0) (while calling forward, case 'Linear(5, 3)'"),
+    (["Linear", "bad.py:ReturnsList"], "your forward's output is a list, expected an ndarray of float64 with shape (4, 3)"),
+    (["Linear", "bad.py:TwoDOnly"], "case 'Linear(5, 3), 3-D input' (in_features=5, out_features=3), float64"),
+    (["MSELoss", "bad.py:mse", "--grad", "bad.py:mse_grad_unfinished"], "your gradient function returned None"),
+    (["Linear", "good.py:Linear", "--json", "."], "--json '.' is not a file path"),
+    (["Linear", "good.py:Linear", "--json", "no_such_dir/v.json"], "cannot write --json no_such_dir/v.json: no_such_dir is not a writable folder"),
     (["Linear", "broken.py:f"], "SyntaxError"),
     (["Lineer", "good.py:Linear"], "unknown component 'Lineer'"),
     (["Module", "good.py:Linear"], "is in the catalog but is not something parity-check can run"),
@@ -166,7 +202,8 @@ def test_bad_input_is_one_clear_line_and_exit_2(user_dir, capsys, argv, message)
     assert status == 2
     assert message in err, err
     assert err.startswith("parity-check: ") and "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1 or "SyntaxError" in err
+    assert len(err.strip().splitlines()) == 1 or "SyntaxError" in err or "while calling" in err
+    assert out == "" or "PASS" not in out  # a bad --json path is refused before the check runs
 
 
 def test_bad_input_reports_the_unsupported_setting_only_when_no_case_can_run(user_dir, capsys):
@@ -181,7 +218,7 @@ def test_bad_input_reports_the_unsupported_setting_only_when_no_case_can_run(use
 def test_an_exception_in_user_code_shows_the_users_frames_not_ours(user_dir, capsys):
     status, _, err = run(capsys, "Linear", "bad.py:Raises")
     assert status == 2
-    assert "your code raised RuntimeError: oops in user code (while calling forward)" in err
+    assert "your code raised RuntimeError: oops in user code (while calling forward, case 'Linear(5, 3)'" in err
     assert "bad.py" in err and 'raise RuntimeError("oops in user code")' in err
     assert "parity_tests" not in err
 

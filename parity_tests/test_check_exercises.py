@@ -176,12 +176,14 @@ def test_an_error_is_one_line_and_the_others_still_run(tmp_path):
     folder = copy_with(tmp_path, {
         "activations.py": "def relu(z):\n    return z.nonexistent\n\n\nrelu_derivative = relu\n",
         "optimizers.py": "raise ImportError('broken file')\n",
+        "dropout.py": "import sys\nsys.exit(0)\n",  # must not end the scoreboard with status 0
     })  # fmt: skip
     rows = {r.exercise.title: r for r in scoreboard(folder, options=NO_TRAINING).rows}
     assert rows["ReLU"].status == "error" and "AttributeError" in rows["ReLU"].detail
     assert rows["Sigmoid"].status == "error" and "defines no sigmoid" in rows["Sigmoid"].detail
     assert rows["Adam"].status == "error" and "broken file" in rows["Adam"].detail
     assert rows["Softmax"].status == "not started"
+    assert rows["Dropout"].status == "error" and "sys.exit(0)" in rows["Dropout"].detail
 
 
 @pytest.mark.skipif(not os.environ.get("MNIST_ROOT"), reason="MNIST_ROOT is not set")

@@ -139,3 +139,44 @@ def test_a_softmax_class_with_axis_or_without_dim_is_checked(write, name):
     verdict = check("Softmax", f"{write('sm.py', source)}:{name}")
     assert verdict.passed
     assert {r.case for r in verdict.rows} >= {"Softmax(dim=-1)", "Softmax(dim=-1), logits near 800"}
+
+
+def test_the_courses_transposed_weight_is_compared_transposed(write):
+    source = """
+    import numpy as np
+    class Linear:  # the course's layout: W (n_in, n_out), X @ W
+        def __init__(self, n_in, n_out):
+            self.W, self.b = np.zeros((n_in, n_out)), np.zeros(n_out)
+        def forward(self, X):
+            self.X = X
+            return X @ self.W + self.b
+        def backward(self, dZ):
+            X2, d2 = self.X.reshape(-1, self.X.shape[-1]), dZ.reshape(-1, dZ.shape[-1])
+            self.dW, self.db = X2.T @ d2, d2.mean(0)  # the bias gradient averaged
+            return dZ @ self.W.T
+    """
+    verdict = check("Linear", f"{write('lin.py', source)}:Linear")
+    assert "your W is (5, 3), torch's weight transposed: compared as W.T" in verdict.notes
+    assert {r.tensor for r in verdict.failures()} == {"grad of bias"}
+    assert verdict.diagnosis.mistake == "linear-bias-grad-averaged"
+
+
+def test_a_mode_argument_of_forward_is_passed_beside_the_attribute(write):
+    # `training` attribute AND forward(x, training=True): both must say eval in eval mode
+    source = """
+    import numpy as np
+    class Dropout:
+        def __init__(self, p=0.5):
+            self.p, self.training, self.rng = p, True, np.random.default_rng(0)
+        def forward(self, x, training=True):
+            if not training:
+                self.mask = np.ones_like(x)
+                return x
+            self.mask = (self.rng.random(x.shape) >= self.p) / (1 - self.p)
+            return x * self.mask
+        def backward(self, g):
+            return g * self.mask
+    """
+    verdict = check("Dropout", f"{write('drop.py', source)}:Dropout")
+    assert verdict.passed, verdict.diagnosis
+    assert any("forward's training argument" in n for n in verdict.notes)

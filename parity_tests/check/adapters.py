@@ -177,10 +177,13 @@ def _same(a, b) -> bool:
 class Slot:
     """Where one torch parameter lives in the user's object: read, write, read its gradient."""
 
-    def __init__(self, owner: Any, user_name: str, param: Any | None) -> None:
+    def __init__(self, owner: Any, user_name: str, param: Any | None,
+                 transposed: bool = False) -> None:  # fmt: skip
         self.owner, self.user_name, self.param = owner, user_name, param
+        self.transposed = transposed  # a matrix kept as (in, out): torch's (out, in) transposed
 
     def set(self, value: np.ndarray) -> None:
+        value = value.T if self.transposed else value
         if self.param is not None:
             self.param.data = value.copy()
             if hasattr(self.param, "grad"):
@@ -192,6 +195,11 @@ class Slot:
         return np.asarray(self.param.data if self.param is not None else getattr(self.owner, self.user_name))  # fmt: skip
 
     def grad(self) -> np.ndarray:
+        """The gradient the user's backward left, in torch's layout."""
+        g = self._grad()
+        return g.T if self.transposed and isinstance(g, np.ndarray) else g
+
+    def _grad(self) -> np.ndarray:
         if self.param is not None:
             g = getattr(self.param, "grad", None)
             if g is None:
@@ -233,6 +241,10 @@ def _shape(value: Any) -> tuple:
 def map_parameters(target: Target, obj: Any, shapes: dict[str, tuple], buffers: dict[str, tuple]):
     """Match each of torch's parameters (and buffers, optional) to the user's; ``{name: Slot}``."""
     own = _arrays(obj)
+    unknown = sorted(set(target.mapping) - set(shapes) - set(buffers))
+    if unknown:
+        names = ", ".join([*shapes, *buffers]) or "none"
+        raise UsageError(f"--map names {', '.join(unknown)}, which torch's module does not have (its parameters and buffers: {names}); write --map torch_name=your_name")  # fmt: skip
     # parameter objects (.data, .grad), or arrays read as attributes (their gradients beside)
     in_params = bool(own) and not any(isinstance(v, np.ndarray) for v in own.values())
     taken: set[str] = set()
@@ -249,6 +261,9 @@ def map_parameters(target: Target, obj: Any, shapes: dict[str, tuple], buffers: 
                 if candidate in pool and candidate not in taken or (is_buffer and hasattr(obj, candidate)):  # fmt: skip
                     user = candidate
                     break
+        if user is not None and user not in pool and not hasattr(obj, user):
+            listing = ", ".join(pool) or "no float arrays"
+            raise UsageError(f"--map {name}={user}: your object has no {user!r} (it has {listing})")  # fmt: skip
         if user is None and not is_buffer:
             same = [k for k, v in pool.items() if k not in taken and _shape(v) == shape]
             if len(same) == 1:
@@ -274,11 +289,15 @@ def map_parameters(target: Target, obj: Any, shapes: dict[str, tuple], buffers: 
         param = own.get(user) if in_params and not is_buffer else None
         if param is None and not is_buffer and user not in vars(obj) and user in own:
             param = own[user]
-        slots[name] = Slot(obj, user, param)
+        transposed = False
         if not is_buffer:
             have = _shape(param) if param is not None else _shape(getattr(obj, user))
-            if have != shape:
+            transposed = len(shape) == 2 and shape[0] != shape[1] and have == shape[::-1]
+            if transposed:  # the course keeps W as (n_in, n_out) and computes x @ W
+                target.note(f"your {user} is {have}, torch's {name} transposed: compared as {user}.T")  # fmt: skip
+            elif have != shape:
                 raise UsageError(f"your {user} has shape {have}, torch's {name} has {shape}")
+        slots[name] = Slot(obj, user, param, transposed)
     if how:
         target.note("parameters mapped: " + ", ".join(how))
     return slots
@@ -288,22 +307,31 @@ def map_parameters(target: Target, obj: Any, shapes: dict[str, tuple], buffers: 
 
 
 def set_mode(target: Target, obj: Any, training: bool) -> dict[str, Any]:
-    """Switch train/eval the way the object allows; returns extra keyword args for forward."""
+    """Switch train/eval every way the object offers (``train()``/``eval()`` or a ``training``
+    attribute, and a mode argument of forward, which is returned as forward's extra keyword
+    arguments); the verdict's notes say which."""
+    ways, extra = [], {}
     train = getattr(obj, "train", None)
     if callable(train) and callable(getattr(obj, "eval", None)):
         sig = _signature(train)
         required = [] if sig is None else [p for p in sig.parameters.values() if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]  # fmt: skip
         if not required:
             call_user("calling train()/eval()", train if training else obj.eval)
-            return {}
-    if hasattr(obj, "training") and not callable(obj.training):
+            ways.append("train()/eval()")
+    if not ways and hasattr(obj, "training") and not callable(obj.training):
         obj.training = training
-        return {}
+        ways.append("the training attribute")
     accepted, _ = accepted_names(getattr(obj, "forward", obj))
     for arg in MODE_ARGS:
         if arg in accepted:
-            return {arg: ("train" if training else "eval") if arg == "mode" else training}
-    return {}
+            extra = {arg: ("train" if training else "eval") if arg == "mode" else training}
+            ways.append(f"forward's {arg} argument")
+            break
+    if ways:
+        target.note("train/eval set through " + " and ".join(ways))
+    elif not training:
+        target.note("eval mode asked for, but your object has no train()/eval(), training attribute or mode argument of forward")  # fmt: skip
+    return extra
 
 
 def require_module_protocol(target: Target, obj: Any) -> None:
@@ -343,6 +371,8 @@ def check_array(value: Any, what: str, shape: tuple, dtype: np.dtype) -> np.ndar
     """The user's array, or a ``UsageError`` saying what shape and dtype were expected."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
+    if isinstance(value, (list, tuple)) or value is None:
+        raise UsageError(f"{what} is {'None' if value is None else 'a ' + type(value).__name__}, expected an ndarray of {np.dtype(dtype)} with shape {tuple(shape)}")  # fmt: skip
     try:
         arr = np.asarray(value)
     except Exception:  # noqa: BLE001

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from parity_tests.catalog import CATALOG
@@ -46,8 +47,10 @@ def find_spec(component: str) -> Spec:
 
 def parse_map(text: str | dict | None) -> dict[str, str]:
     """``"weight=W,bias=b"`` (the command line's --map) or a dict, as {torch name: yours}."""
-    if not text:
+    if text is None:
         return {}
+    if isinstance(text, str) and not text.strip():
+        raise UsageError("--map is empty: give torch_name=your_name pairs, e.g. --map weight=W,bias=b")  # fmt: skip
     if isinstance(text, dict):
         return {str(k): str(v) for k, v in text.items()}
     pairs = {}
@@ -63,6 +66,20 @@ def _resolve(obj_or_target: Any, what: str):
     if isinstance(obj_or_target, str):
         return load_target(obj_or_target), obj_or_target
     return obj_or_target, getattr(obj_or_target, "__name__", type(obj_or_target).__name__)
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
+def _check_options(spec: Spec, map, derivative, target_first) -> None:
+    """An option that does not apply to this kind of component is refused, not ignored."""
+    if map and spec.kind != "module":
+        raise UsageError(f"--map names a module's parameters; {spec.name} is {_a(spec.kind)}")
+    if derivative is not None and spec.kind not in ("function", "loss"):
+        raise UsageError(f"--derivative is for a function's derivative or a loss's gradient; {spec.name} is {_a(spec.kind)}")  # fmt: skip
+    if target_first and spec.kind != "loss":
+        raise UsageError(f"--target-first is for a loss; {spec.name} is {_a(spec.kind)}")
 
 
 def check(component: str, target: Any, *, thorough: bool = False,
@@ -85,7 +102,11 @@ def check(component: str, target: Any, *, thorough: bool = False,
     bad = [d for d in dtypes if d not in DTYPES]
     if bad or not dtypes:
         raise UsageError(f"dtypes must be among {DTYPES}, got {tuple(dtypes)}")
+    _check_options(spec, map, derivative, target_first)
     obj, name = _resolve(target, "TARGET")
+    if spec.kind == "module" and not inspect.isclass(obj):
+        what = "an instance" if not callable(obj) or hasattr(type(obj), "forward") else f"a {type(obj).__name__}"  # fmt: skip
+        raise UsageError(f"{spec.name} is checked on a class (the checker builds it with torch's settings); {name} is {what}: pass the class itself")  # fmt: skip
     d_obj = _resolve(derivative, "--derivative")[0] if derivative is not None else None
     runner = Checker(spec, thorough=thorough, dtypes=dtypes)
     with isolated():

@@ -48,6 +48,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _json_target(path: str | None) -> None:
+    """Refuse a --json path that cannot be written before the check runs, not after it."""
+    if path is None or path == "-":
+        return
+    target = Path(path)
+    if not path.strip() or target.is_dir():
+        raise UsageError(f"--json {path!r} is not a file path (use - for standard output)")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise UsageError(f"cannot write --json {path}: {parent} is not a writable folder")
+
+
 def _write_json(data, path: str) -> None:
     text = json.dumps(data, indent=2)
     if path == "-":
@@ -59,25 +71,29 @@ def _write_json(data, path: str) -> None:
             raise UsageError(f"cannot write --json {path}: {err.strerror}") from None
 
 
-def _list(console: Console) -> int:
+def _list() -> int:
+    """One line per component (plain text, never wrapped, so it can be grepped)."""
     from parity_tests.check.mistakes import mistakes_for
     from parity_tests.check.specs import SPECS
 
     for name, spec in sorted(SPECS.items(), key=lambda kv: kv[0].lower()):
         keys = ", ".join(m.key for m in mistakes_for(name)) or "-"
-        console.print(f"{name:32} {spec.kind:10} mistakes: {keys}")
+        print(f"{name:32} {spec.kind:10} mistakes: {keys}")
     return 0
 
 
 def run(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     quiet_json = args.json == "-"
-    # piped output gets a table wide enough to read (rich assumes 80 columns off a terminal)
-    console = Console(
-        highlight=False, stderr=quiet_json, width=None if sys.stdout.isatty() else 140
-    )
+    # piped output gets a table wide enough to read (rich assumes 80 columns off a terminal),
+    # unless COLUMNS says how wide
+    wide = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    console = Console(highlight=False, stderr=quiet_json, width=None if wide else 140)
     if args.list:
-        return _list(console)
+        if args.component or args.target:
+            raise UsageError("--list takes no COMPONENT or TARGET")
+        return _list()
+    _json_target(args.json)
     if args.component is None:
         raise UsageError("give COMPONENT and TARGET, e.g. parity-check BatchNorm2d my_bn.py:BatchNorm2d (see parity-check --help)")  # fmt: skip
     if args.target is None and Path(args.component).is_dir():
@@ -103,6 +119,11 @@ def run(argv: list[str] | None = None) -> int:
     return 0 if verdict.passed else 1
 
 
+def _json_stdout(argv: list[str] | None) -> bool:
+    args = list(sys.argv[1:] if argv is None else argv)
+    return any(a == "--json" and i + 1 < len(args) and args[i + 1] == "-" for i, a in enumerate(args)) or "--json=-" in args  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv)
@@ -110,9 +131,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parity-check: {err}", file=sys.stderr)
         if err.user_frames:
             print(err.user_frames.rstrip(), file=sys.stderr)
+        if _json_stdout(argv):
+            print(json.dumps({"error": str(err), "exit_status": 2}))
         return 2
     except UsageError as err:
         print(f"parity-check: {err}", file=sys.stderr)
+        if _json_stdout(argv):
+            print(json.dumps({"error": str(err), "exit_status": 2}))  # a consumer reads why
         return 2
     except KeyboardInterrupt:
         print("parity-check: interrupted", file=sys.stderr)

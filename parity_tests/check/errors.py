@@ -43,10 +43,27 @@ class UserCodeError(UsageError):
             where = f" at {last.filename}:{last.lineno} in {last.name}"
             if last.line:
                 where += f": `{last.line.strip()}`"
-        super().__init__(
-            f"your code raised {type(original).__name__}: {original} (while {doing}){where}"
-        )
+        if isinstance(original, SystemExit):
+            what = f"your code called sys.exit({original.code!r})"
+        else:
+            what = f"your code raised {type(original).__name__}: {_text(original)}"
+        super().__init__(f"{what} (while {doing}){where}")
         self.user_frames = "".join(traceback.format_list(frames))
+
+    def during(self, context: str) -> UserCodeError:
+        """The same error, saying which case it happened in ("case 'Linear(5, 3)', float64")."""
+        err = UserCodeError(f"{self.doing}, {context}", self.original)
+        err.__cause__ = self.original
+        return err
+
+
+def _text(err: BaseException, limit: int = 500) -> str:
+    """An exception's message, shortened; one whose __str__ itself fails is named as such."""
+    try:
+        text = str(err)
+    except Exception:  # noqa: BLE001 - the user's __str__ is user code too
+        return "(its message could not be printed)"
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def call_user(doing: str, fn: Callable, *args, **kwargs):
@@ -55,5 +72,7 @@ def call_user(doing: str, fn: Callable, *args, **kwargs):
         return fn(*args, **kwargs)
     except UsageError:
         raise
-    except Exception as err:  # noqa: BLE001 - any exception from user code is reported, not ours
+    # any exception from user code is reported, not ours; sys.exit() too: it must not end
+    # the check with the user's status (an exit 0 would read as "everything agrees")
+    except (Exception, SystemExit) as err:  # noqa: BLE001
         raise UserCodeError(doing, err) from err

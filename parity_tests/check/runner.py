@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from parity_tests.check.errors import UnsupportedSetting, UsageError
+from parity_tests.check.errors import UnsupportedSetting, UsageError, UserCodeError
 from parity_tests.check.mistakes import Mistake, mistakes_for
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.check.verdict import Diagnosis, Row, Verdict
@@ -87,6 +87,9 @@ class Checker:
                     skipped.append(err)
                     target.note(f"case {case.label!r} ({dtype}) skipped: {err}")
                     break
+                except UserCodeError as err:  # say which case (and so which settings) it was
+                    shown = ", ".join(f"{k}={v!r}" for k, v in case.config.items())
+                    raise err.during(f"case {case.label!r} ({shown}), {dtype}") from err.original
                 if dtype == DIAGNOSIS_DTYPE:
                     yours.append((ran, actual))
                 verdict.rows += compare(self.spec, ran, dtype, actual, self.expected(ran, dtype))
@@ -160,7 +163,11 @@ def _refuse_non_finite(verdict: Verdict) -> None:
     """NaN or inf where torch is finite, and no catalogued mistake explains it: exit 2."""
     for r in verdict.failures():
         if r.yours is not None and not np.isfinite(r.yours) and np.isfinite(r.torch):
+            at = list(r.index)
+            if r.first_step is not None:
+                at = f"step {r.step_label or r.first_step} {list(r.index[1:])}"
             raise UsageError(
-                f"your {r.tensor} holds {r.yours} at {list(r.index)} (case {r.case!r}, {r.dtype})"
-                f" where torch's is {r.torch:.6g}: an overflow or a division by zero in your code"
+                f"your {r.tensor} holds {r.yours} at {at} (case {r.case!r}, {r.dtype}) where "
+                f"torch's is {r.torch:.6g}: an overflow, a division by zero or the root of a "
+                "negative number in your code"
             )

@@ -59,7 +59,7 @@ def load_module(where: str):
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
-        except Exception as err:  # noqa: BLE001 - the user's module failed to import
+        except (Exception, SystemExit) as err:  # noqa: BLE001 - the user's module failed to import
             sys.modules.pop(module_name, None)
             raise UserCodeError(f"importing {where}", err) from err
         return module
@@ -71,7 +71,7 @@ def load_module(where: str):
                 f"module not found: {where} (is it installed or on PYTHONPATH?)"
             ) from None
         raise UserCodeError(f"importing {where}", err) from err
-    except Exception as err:  # noqa: BLE001
+    except (Exception, SystemExit) as err:  # noqa: BLE001
         raise UserCodeError(f"importing {where}", err) from err
 
 

@@ -87,7 +87,7 @@ class Verdict:
         n, bad = len(self.rows), len(self.failures())
         cases = len({r.case for r in self.rows})
         if not bad:
-            return f"PASS: {self.target} matches {self.twin} in all {n} comparisons ({cases} cases, {', '.join(sorted({r.dtype for r in self.rows}))})"  # fmt: skip
+            return f"PASS: {self.target} matches {self.twin} in all {n} comparisons ({cases} case{'s' * (cases != 1)}, {', '.join(sorted({r.dtype for r in self.rows}))})"  # fmt: skip
         return f"FAIL: {bad} of {n} comparisons out of tolerance ({self.target} against {self.twin})"  # fmt: skip
 
     def render(self, console: Console | None = None, *, all_rows: bool = True) -> None:
@@ -97,7 +97,8 @@ class Verdict:
                              ("max abs err", "right"), ("max rel err", "right"),
                              ("rtol / atol", "right"), ("headroom", "right"), ("", "left"),
                              ("worst element: yours vs torch", "left")]:  # fmt: skip
-            table.add_column(col, justify=justify, overflow="fold")
+            # numbers never break mid-token: the text columns wrap instead
+            table.add_column(col, justify=justify, overflow="fold", no_wrap=justify == "right")
         last = None
         for r in self.rows if all_rows else self.failures():
             case = "" if (r.case, r.dtype) == last else r.case

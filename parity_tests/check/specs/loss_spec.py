@@ -193,6 +193,8 @@ class LossSpec(Spec):
             dargs, to_logits = self._feed(target, dfn, x, t, "your gradient")
             grad = call_user("calling your gradient", dfn, *dargs, **dkw)
             grad = grad[0] if isinstance(grad, tuple) else grad
+            if grad is None:  # an unfinished gradient must not leave only the loss compared
+                raise UsageError("your gradient function returned None: return d(loss)/d(input)")  # fmt: skip
         if grad is not None:
             grad = self._chain(grad, g, x, to_logits)
         return loss, grad
