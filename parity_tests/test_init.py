@@ -186,6 +186,21 @@ def test_activation_stats_by_depth_parity_and_story(scheme):
             )
 
 
+def test_activation_stats_take_the_course_input_width():
+    """The course feeds 784 inputs (an MNIST image) to its first layer of 256 (in_features).
+
+    With N(0, 1) weights the first layer's pre-activations have variance 784, so its ReLU
+    outputs have std √(784·(1 - 1/π)/2) ≈ 16.35 (it would be 9.3 with 256 inputs).
+    """
+    expected = math.sqrt(784 * (1 - 1 / math.pi) / 2)
+    _, s_std = sx.activation_stats_by_depth("normal_1", batch=200, in_features=784,
+                                            generator=np.random.default_rng(0))  # fmt: skip
+    _, t_std = tx.activation_stats_by_depth("normal_1", batch=200, in_features=784,
+                                            generator=torch.Generator().manual_seed(0))  # fmt: skip
+    for twin, std in (("scratch", s_std[0]), ("torch", float(t_std[0]))):
+        assert abs(std / expected - 1) < 0.05, f"{twin}: first-layer std {std:.2f}, expected {expected:.2f}"  # fmt: skip
+
+
 BAD_INPUT = [
     (lambda: si.calculate_gain("swish"), ValueError, "Unsupported nonlinearity 'swish'"),
     (lambda: si.kaiming_normal_(np.empty((3, 3)), nonlinearity="gelu"), ValueError, "Unsupported nonlinearity"),

@@ -52,14 +52,19 @@ def activation_stats_by_depth(
     depth: int = 10,
     width: int = 256,
     batch: int = 256,
+    in_features: int | None = None,
     generator: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, std) of the ReLU activations after each of ``depth`` layers, in float64."""
+    """(mean, std) of the ReLU activations after each of ``depth`` layers, in float64.
+
+    The input has ``in_features`` columns (default ``width``; the course feeds 784, MNIST's
+    pixels, into its first layer of 256).
+    """
     rng = generator if generator is not None else np.random.default_rng()
-    a = rng.standard_normal((batch, width))
+    a = rng.standard_normal((batch, width if in_features is None else in_features))
     means, stds = np.empty(depth), np.empty(depth)
     for layer in range(depth):
-        W = init_weight_(np.empty((width, width)), scheme, rng)
+        W = init_weight_(np.empty((width, a.shape[1])), scheme, rng)
         a = relu(linear(a, W))  # no bias: the init alone sets the scale
         means[layer], stds[layer] = a.mean(), a.std()
     return means, stds

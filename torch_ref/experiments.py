@@ -30,13 +30,15 @@ def init_weight_(weight: torch.Tensor, scheme: str, generator: torch.Generator) 
 
 @torch.no_grad()
 def activation_stats_by_depth(scheme: str, *, depth: int = 10, width: int = 256, batch: int = 256,
+                              in_features: int | None = None,
                               generator: torch.Generator | None = None):  # fmt: skip
     """(mean, std) tensors of the ReLU activations after each layer, in float64."""
     gen = generator if generator is not None else torch.Generator().manual_seed(0)
-    a = torch.randn(batch, width, dtype=torch.float64, generator=gen)
+    n_in = width if in_features is None else in_features
+    a = torch.randn(batch, n_in, dtype=torch.float64, generator=gen)
     means, stds = torch.empty(depth, dtype=torch.float64), torch.empty(depth, dtype=torch.float64)
     for layer in range(depth):
-        W = init_weight_(torch.empty(width, width, dtype=torch.float64), scheme, gen)
+        W = init_weight_(torch.empty(width, a.shape[1], dtype=torch.float64), scheme, gen)
         a = torch.relu(a @ W.T)
         means[layer], stds[layer] = a.mean(), a.std(unbiased=False)
     return means, stds
