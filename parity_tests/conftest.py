@@ -40,3 +40,28 @@ def pytest_sessionfinish(session, exitstatus):
     path = harness.record_path()
     if path:
         harness.dump_records(path)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "spread: a slow test (a course notebook) that -n N should not run back to back"
+    )
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Deal the ``spread`` tests out evenly over the first three quarters of the run.
+
+    pytest-xdist's load scheduler hands each worker runs of *consecutive* tests, so the
+    notebooks, collected side by side, would all land on one worker and run one after the
+    other. Interleaved with the rest, each worker gets its share, and none is left for the
+    tail of the run. The order is a pure function of the collection, as xdist requires.
+    """
+    slow = [item for item in items if item.get_closest_marker("spread")]
+    if not slow or len(slow) == len(items):
+        return
+    rest = [item for item in items if not item.get_closest_marker("spread")]
+    span = len(rest) * 3 // 4
+    positions = [round((k + 0.5) * span / len(slow)) for k in range(len(slow))]
+    for offset, (position, item) in enumerate(zip(positions, slow, strict=True)):
+        rest.insert(position + offset, item)
+    items[:] = rest
