@@ -68,17 +68,16 @@ def _split_return(out) -> tuple:
 
 
 class AttentionSpec(Spec):
-    """What both specs share: cases by label (the runner may rebuild a case without setup)."""
+    """What both specs share: the cases and the inputs their setups describe."""
 
     def __init__(self, cases: list[Case], thorough: list[Case]) -> None:
         self._cases, self._thorough = cases, thorough
-        self._setups = {c.label: c.setup for c in cases + thorough}
 
     def cases(self, thorough: bool) -> list[Case]:
         return self._cases + (self._thorough if thorough else [])
 
     def describe(self, case: Case) -> dict:
-        mask = self._setups[case.label].get("mask")
+        mask = case.setup.get("mask")
         return {**case.config, **({"attn_mask": mask} if mask else {})}
 
     @staticmethod
@@ -95,7 +94,7 @@ class AttentionSpec(Spec):
         return result
 
     def arrays(self, case: Case, dtype: str) -> list[np.ndarray]:
-        return [randn(s, dtype, seed=i) for i, s in enumerate(self._setups[case.label]["shapes"])]
+        return [randn(s, dtype, seed=i) for i, s in enumerate(case.setup["shapes"])]
 
 
 class SDPASpec(AttentionSpec):
@@ -105,7 +104,7 @@ class SDPASpec(AttentionSpec):
 
     def keep(self, case: Case, q: np.ndarray, k: np.ndarray) -> np.ndarray | None:
         """The case's boolean mask in SDPA's convention (True = takes part), or None."""
-        blocked = _mask(self._setups[case.label].get("mask"), (*q.shape[:-1], k.shape[-2]), 7)
+        blocked = _mask(case.setup.get("mask"), (*q.shape[:-1], k.shape[-2]), 7)
         return None if blocked is None else ~blocked
 
     def expected(self, case: Case, dtype: str) -> Result:
@@ -185,7 +184,7 @@ class MHASpec(AttentionSpec):
         return module
 
     def blocked(self, case: Case, q: np.ndarray, k: np.ndarray) -> np.ndarray | None:
-        return _mask(self._setups[case.label].get("mask"), (q.shape[1], k.shape[1]), 7)
+        return _mask(case.setup.get("mask"), (q.shape[1], k.shape[1]), 7)
 
     def expected(self, case: Case, dtype: str) -> Result:
         module = self.torch_module(case.config, dtype)

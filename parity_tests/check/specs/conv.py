@@ -62,7 +62,7 @@ class PoolSpec(ModuleSpec):
     """A pool: inputs with no ties (``distinct``), where the max's argmax is unambiguous."""
 
     def inputs(self, case: Case, dtype: str, step: int):
-        return distinct(self.setup(case)["shape"], dtype, seed=step)
+        return distinct(case.setup["shape"], dtype, seed=step)
 
 
 def conv(label: str, shape: tuple, transposed: bool = False, **config) -> Case:

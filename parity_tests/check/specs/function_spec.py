@@ -117,17 +117,11 @@ class FunctionSpec(Spec):
         self.make_inputs = make_inputs or (lambda case, dtype: (array_input(case, dtype),))
         self.in_place = in_place or {}
         self.assume = assume or {}
-        self._setups = {c.label: c.setup for c in self._cases + self._thorough}
 
     def cases(self, thorough: bool) -> list[Case]:
         return self._cases + (self._thorough if thorough else [])
 
-    def _full(self, case: Case) -> Case:
-        """The case with its setup (the runner rebuilds a case from its label and config)."""
-        return case if case.setup else Case(case.label, case.config, self._setups[case.label])
-
     def expected(self, case: Case, dtype: str) -> Result:
-        case = self._full(case)
         arrays = self.make_inputs(case, dtype)
         tensors = [None if a is None else torch.tensor(a) for a in arrays]
         x = tensors[0].requires_grad_(self.elementwise)
@@ -143,7 +137,6 @@ class FunctionSpec(Spec):
         return result
 
     def actual(self, target: Target, case: Case, dtype: str) -> Result:
-        case = self._full(case)
         np_dtype = PROFILES[dtype].np_dtype
         arrays = self.make_inputs(case, dtype)
         shape = arrays[0].shape
@@ -251,11 +244,7 @@ class PenaltySpec(Spec):
     def cases(self, thorough: bool) -> list[Case]:
         return list(WEIGHT_CASES)
 
-    def _full(self, case: Case) -> Case:
-        return case if case.setup else next(c for c in WEIGHT_CASES if c.label == case.label)
-
     def expected(self, case: Case, dtype: str) -> Result:
-        case = self._full(case)
         ts = [torch.tensor(w, requires_grad=True) for w in weight_arrays(case, dtype)]
         value = self.torch_fn(ts, case.config["lam"])
         value.backward()
@@ -267,7 +256,6 @@ class PenaltySpec(Spec):
         return result
 
     def actual(self, target: Target, case: Case, dtype: str) -> Result:
-        case = self._full(case)
         np_dtype = PROFILES[dtype].np_dtype
         arrays, lam = weight_arrays(case, dtype), case.config["lam"]
         result = Result()

@@ -45,13 +45,12 @@ class FunctionalSpec(Spec):
         self._cases, self._thorough = list(cases), list(thorough)
         self.positional, self.defaults = positional, defaults or {}
         self.make = make or (lambda shape, dtype, seed: randn(shape, dtype, seed=seed))
-        self._setups = {c.label: c.setup for c in self._cases + self._thorough}
 
     def cases(self, thorough: bool) -> list[Case]:
         return self._cases + (self._thorough if thorough else [])
 
     def arrays(self, case: Case, dtype: str) -> list[np.ndarray | None]:
-        shapes = self._setups[case.label]["shapes"].values()
+        shapes = case.setup["shapes"].values()
         return [None if s is None else self.make(s, dtype, i) for i, s in enumerate(shapes)]
 
     def _split(self, case: Case) -> tuple[list, dict]:

@@ -75,24 +75,19 @@ class InitSpec(Spec):
         self.name, self.reference = name, f"scratch.nn.init.{name}"
         self.twin = f"torch.nn.init.{name}" if hasattr(torch.nn.init, name) else f"torch_ref.nn.init.{name}"  # fmt: skip
         self._cases, self._thorough = list(cases), list(thorough)
-        self._setups = {c.label: c.setup for c in self._cases + self._thorough}
         self.defaults = {k: v for k, v in adapters._signature(getattr(ti, name)).parameters.items()}
         self.defaults = {k: p.default for k, p in self.defaults.items() if p.default is not p.empty}
 
     def cases(self, thorough: bool) -> list[Case]:
         return self._cases + (self._thorough if thorough else [])
 
-    def _case(self, case: Case) -> Case:
-        return case if case.setup else Case(case.label, case.config, self._setups[case.label])
-
     def describe(self, case: Case) -> dict[str, Any]:
-        return {**case.config, "shape": self._case(case).setup["shape"]}
+        return {**case.config, "shape": case.setup["shape"]}
 
     def tolerance(self, tensor: str, case: Case, dtype: str) -> tuple[float, float]:
         """Z standard errors of each statistic of n samples (from the distribution's moments):
         mean σ/√n; std σ·√((κ - 1)/4n) with kurtosis κ = 3 (normal) or 9/5 (uniform); the
         extremes of a uniform are within 20/n of its width of the bounds (miss: e⁻²⁰)."""
-        case = self._case(case)
         kind, p1, p2 = distribution(self.name, case)
         n = math.prod(case.setup["shape"])
         _, sigma = moments(kind, p1, p2)
@@ -110,7 +105,6 @@ class InitSpec(Spec):
         return math.sqrt(2) * rtol, math.sqrt(2) * atol
 
     def expected(self, case: Case, dtype: str) -> Result:
-        case = self._case(case)
         kind, p1, p2 = distribution(self.name, case)
         mean, std = moments(kind, p1, p2)
         exact = {"mean": mean, "std": std, **({"min": p1, "max": p2} if kind == "uniform" else {})}
@@ -127,7 +121,6 @@ class InitSpec(Spec):
         return result
 
     def actual(self, target: Target, case: Case, dtype: str) -> Result:
-        case = self._case(case)
         fn, shape, np_dtype = target.obj, case.setup["shape"], PROFILES[dtype].np_dtype
         if not callable(fn):
             raise UsageError(f"{target.name} is a {type(fn).__name__}, not a function")
@@ -172,19 +165,18 @@ class ExactSpec(Spec):
     def __init__(self, name: str, torch_fn, cases: list[Case]) -> None:
         self.name, self.torch_fn, self._cases = name, torch_fn, cases
         self.reference, self.twin = f"scratch.nn.init.{name}", f"torch.nn.init.{torch_fn.__name__}"
-        self._setups = {c.label: c.setup for c in cases}
 
     def cases(self, thorough: bool) -> list[Case]:
         return self._cases
 
     def _args(self, case: Case, make) -> tuple:
-        setup = case.setup or self._setups[case.label]
+        setup = case.setup
         if "shape" in setup:
             return (make(setup["shape"]),)
         return (case.config["nonlinearity"], *([case.config["param"]] if "param" in case.config else []))  # fmt: skip
 
     def describe(self, case: Case) -> dict[str, Any]:
-        return {**case.config, **(case.setup or self._setups[case.label])}
+        return {**case.config, **case.setup}
 
     def _result(self, value) -> Result:
         result = Result()
@@ -200,7 +192,7 @@ class ExactSpec(Spec):
         try:
             return self._result(tuple(out) if isinstance(out, (tuple, list)) else float(out))
         except (TypeError, ValueError):
-            raise UsageError(f"{target.name} returned {out!r}; expected {'(fan_in, fan_out)' if 'shape' in (case.setup or self._setups[case.label]) else 'a number'}") from None  # fmt: skip
+            raise UsageError(f"{target.name} returned {out!r}; expected {'(fan_in, fan_out)' if 'shape' in case.setup else 'a number'}") from None  # fmt: skip
 
 
 def C(label: str, shape: tuple, **config) -> Case:

@@ -105,7 +105,6 @@ class LossSpec(Spec):
         self.twin = twin or f"torch.nn.{name}"
         self._cases, self._thorough, self.logits = list(cases), list(thorough), logits
         self.defaults = torch_defaults(factory)
-        self._setups = {c.label: c.setup for c in self._cases + self._thorough}
 
     def cases(self, thorough: bool) -> list[Case]:
         return self._cases + (self._thorough if thorough else [])
@@ -114,7 +113,7 @@ class LossSpec(Spec):
         return {k: np.round(v, 4).tolist() if isinstance(v, np.ndarray) else v for k, v in case.config.items()}  # fmt: skip
 
     def _arrays(self, case: Case, dtype: str):
-        setup = case.setup or self._setups[case.label]
+        setup = case.setup
         return setup["input"](dtype), setup["target"](dtype)
 
     def _torch_loss(self, config: dict, dtype: str):

@@ -45,12 +45,6 @@ class ModuleSpec(Spec):
         # what a constructor that takes no argument for a setting is assumed to do: torch's
         # default, or ``assume`` (a Softmax class without ``dim`` works on the last axis)
         self.defaults = {**torch_defaults(factory), **(assume or {})}
-        self._setups = {c.label: c.setup for c in [*self._cases, *self._thorough]}
-
-    def setup(self, case: Case) -> dict:
-        """The case's setup: the runner rebuilds a case from its label and config alone when
-        the target was built with other settings (read back), so it is found by label."""
-        return case.setup or self._setups.get(case.label, {})
 
     def cases(self, thorough: bool) -> list[Case]:
         return self._cases + (self._thorough if thorough else [])
@@ -59,7 +53,7 @@ class ModuleSpec(Spec):
         rtol, atol = super().tolerance(tensor, case, dtype)
         if self.sum_params and "grad of " in tensor and not tensor.endswith("input"):
             # a convolution's weight and bias gradients sum N·OH·OW terms (harness.sum_atol)
-            atol = sum_atol(dtype, self.setup(case)["terms"])
+            atol = sum_atol(dtype, case.setup["terms"])
         return rtol, atol
 
     # -- the two twins ---------------------------------------------------------------------
@@ -72,13 +66,13 @@ class ModuleSpec(Spec):
         return module
 
     def inputs(self, case: Case, dtype: str, step: int) -> np.ndarray:
-        setup = self.setup(case)
+        setup = case.setup
         x = randn(setup["shape"], dtype, seed=step, kinks=self.kinks,
                   scale=setup.get("scale", 1.0))  # fmt: skip
         return (x + setup.get("shift", 0.0)).astype(x.dtype)
 
     def modes(self, case: Case) -> tuple[str, ...]:
-        return tuple(self.setup(case).get("modes", ("train",)))
+        return tuple(case.setup.get("modes", ("train",)))
 
     def _collect(self, case: Case, steps: list[dict]) -> Result:
         """One step: its arrays as they are; several: each name stacked into a trajectory."""

@@ -110,7 +110,6 @@ class SchedulerSpec(Spec):
         self.name = name
         self.reference, self.twin = f"scratch.optim.lr_scheduler.{name}", f"torch.optim.lr_scheduler.{name}"  # fmt: skip
         self._cases, self._thorough = list(cases), list(thorough)
-        self._setups = {c.label: c.setup for c in self._cases + self._thorough}
         self.defaults = torch_defaults(getattr(torch.optim.lr_scheduler, name))
 
     def cases(self, thorough: bool) -> list[Case]:
@@ -120,7 +119,7 @@ class SchedulerSpec(Spec):
         config = dict(case.config)
         if "schedulers" in config:
             config["schedulers"] = [f"{n}({', '.join(f'{k}={v!r}' for k, v in s.items())})" for n, s in config["schedulers"]]  # fmt: skip
-        return {**config, "steps": (case.setup or self._setups[case.label])["steps"]}
+        return {**config, "steps": case.setup["steps"]}
 
     def _settings(self, case: Case, lib, optimizer) -> dict:
         settings = {k: v for k, v in case.config.items() if k != "lr"}
@@ -136,7 +135,7 @@ class SchedulerSpec(Spec):
         return result
 
     def expected(self, case: Case, dtype: str) -> Result:
-        steps = (case.setup or self._setups[case.label])["steps"]
+        steps = case.setup["steps"]
         opt = torch.optim.SGD([torch.zeros(1)], lr=case.config.get("lr", 0.1), momentum=0.9)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -150,7 +149,7 @@ class SchedulerSpec(Spec):
         return self._result(lrs, moms)
 
     def actual(self, target: Target, case: Case, dtype: str) -> Result:
-        steps = (case.setup or self._setups[case.label])["steps"]
+        steps = case.setup["steps"]
         obj = target.obj
         if inspect.isfunction(obj):
             return self._function(target, case, steps)

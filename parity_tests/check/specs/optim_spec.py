@@ -91,23 +91,18 @@ class OptimizerSpec(Spec):
         self.name, self.hyper = name, dict(hyper)  # torch's defaults, in torch's order
         self.reference, self.twin = f"scratch.optim.{name}", f"torch.optim.{name}"
         self._cases, self._thorough = list(cases), list(thorough)
-        self._setups = {c.label: c.setup for c in self._cases + self._thorough}
 
     def cases(self, thorough: bool) -> list[Case]:
         return self._cases + (self._thorough if thorough else [])
 
-    def setup(self, case: Case) -> dict:
-        """The case's setup (the runner's re-run for read-back values carries only config)."""
-        return case.setup or self._setups[case.label]
-
     def describe(self, case: Case) -> dict[str, Any]:
-        setup = self.setup(case)
+        setup = case.setup
         return {**case.config, "steps": setup["steps"],
                 "lr schedule": setup.get("schedule") or "constant"}  # fmt: skip
 
     def lrs(self, case: Case, base: float) -> list[float]:
         """The lr of each step: the base lr, or the schedule's factor of it."""
-        setup = self.setup(case)
+        setup = case.setup
         n, schedule = setup["steps"], setup.get("schedule")
         return [base * (SCHEDULES[schedule](t, n) if schedule else 1.0) for t in range(n)]
 
