@@ -11,8 +11,8 @@ import torch
 import scratch.experiments as sx
 import scratch.nn as snn
 import scratch.nn.utils as su
-import torch_ref.experiments as tx
 import torch_ref.nn.utils as tu
+from parity_tests.figures.regularization import layer_gradient_norms
 from parity_tests.harness import DTYPES, PROFILES, assert_close, measure, randn
 
 SHAPES = [(4, 3), (3,), (2, 3, 2, 2)]  # a Linear weight, a bias, a conv weight
@@ -138,15 +138,9 @@ DEPTH, WIDTH = 20, 32
 
 
 def gradient_norms(activation: str):
-    """Per-layer weight-gradient norms from scratch's backprop and torch's autograd, same weights."""
-    model = sx.deep_mlp(activation, depth=DEPTH, width=WIDTH, generator=np.random.default_rng(0))
-    torch_model = tx.deep_mlp(activation, depth=DEPTH, width=WIDTH)
-    torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
-    rng = np.random.default_rng(1)
-    x, g = rng.standard_normal((16, WIDTH)), rng.standard_normal((16, WIDTH))
-    norms = sx.layer_gradient_norms(model, x, g)
-    t_norms = tx.layer_gradient_norms(torch_model, torch.from_numpy(x), torch.from_numpy(g))
-    return norms, t_norms
+    """Per-layer weight-gradient norms from scratch's backprop and torch's autograd, same weights
+    (the experiment the report's figure and course/06 draw, from the same function)."""
+    return layer_gradient_norms(activation, depth=DEPTH, width=WIDTH)
 
 
 @pytest.mark.parametrize("activation", sorted(sx.ACTIVATIONS))
