@@ -187,6 +187,26 @@ def test_least_squares_fit_parity(degree):
                  atol=10 * kappa * EPS64 * np.abs(G @ c).max())  # fmt: skip
 
 
+def test_fits_are_the_courses_own():
+    """The course fits with np.polyfit and solves ridge on np.vander's decreasing powers; ours
+    (lstsq on increasing powers) lands on the same curves, to the conditioning's tolerance."""
+    x, y = sr.overfitting_data()
+    grid = sr.plot_grid()
+    V = np.vander(x, 16)  # the course's ridge: decreasing powers, the intercept penalised too
+    course = {
+        2: np.polyval(np.polyfit(x, y, 2), grid),
+        15: np.polyval(np.polyfit(x, y, 15), grid),
+        "ridge": np.vander(grid, 16) @ np.linalg.solve(V.T @ V + 10.0 * np.eye(16), V.T @ y),
+    }
+    for key, curve in course.items():
+        degree, lam = (15, sr.RIDGE_LAMBDA) if key == "ridge" else (key, 0.0)
+        ours = sr.polynomial_features(grid, degree) @ fit(sr, degree, lam, x, y)
+        # κ(X) ≈ 2.4e8 at degree 15: measured gaps 1.6e-9 (least squares), 1.6e-9 (ridge)
+        atol = 1e-12 if degree == 2 else 10 * np.linalg.cond(sr.polynomial_features(x, 15)) * EPS64
+        assert_close(ours, curve, component=f"course's fit, {key}", tensor="curve on the grid",
+                     dtype="float64", rtol=0, atol=atol * np.abs(curve).max())  # fmt: skip
+
+
 @pytest.mark.parametrize("dtype,degree", [("float64", 2), ("float64", 15), ("float32", 2)])
 def test_ridge_fit_parity(dtype, degree):
     x, y = (a.astype(dtype) for a in sr.overfitting_data())
