@@ -24,10 +24,17 @@ from scratch.receptive_field import (
     receptive_field,
 )
 
-# The seed's tables: receptive field after each layer (known values, not computed here).
+# Receptive field after each layer (known values, not computed here): the course prints the
+# VGG-16 table and the ResNet-50 first block's (stem, then a 1x1-3x3-1x1 bottleneck); the
+# ResNet-18 stem and first stage (RESNET18_STEM) is the project's, checked against torchvision.
 SEED_VGG16_RF = [3, 5, 6, 10, 14, 16, 24, 32, 40, 44, 60, 76, 92, 100, 132, 164, 196, 212]
-SEED_RESNET_STEM_RF = [7, 11, 19, 27, 35, 43]
-STACKS = [("VGG16", VGG16, SEED_VGG16_RF), ("ResNet-18 stem", RESNET18_STEM, SEED_RESNET_STEM_RF)]
+SEED_RESNET50_FIRST_BLOCK = [Layer("conv1", 7, 2, 3), Layer("maxpool", 3, 2, 1, pool=True),
+                             Layer("conv1x1", 1, 1, 0), Layer("conv3x3", 3, 1, 1), Layer("conv1x1b", 1, 1, 0)]  # fmt: skip
+SEED_RESNET50_FIRST_BLOCK_RF = [7, 11, 11, 19, 19]
+RESNET18_STEM_RF = [7, 11, 19, 27, 35, 43]
+STACKS = [("VGG16", VGG16, SEED_VGG16_RF),
+          ("ResNet-50 first block (the course's)", SEED_RESNET50_FIRST_BLOCK, SEED_RESNET50_FIRST_BLOCK_RF),
+          ("ResNet-18 stem", RESNET18_STEM, RESNET18_STEM_RF)]  # fmt: skip
 
 
 def check_ints(actual, expected, component: str, tensor: str) -> None:

@@ -115,8 +115,10 @@ VGG16: list[Layer] = [
     *(_conv3(f"conv5_{i}") for i in (1, 2, 3)), _pool2("pool5"),
 ]  # fmt: skip
 
-# The seed's ResNet stem, with ResNet-18's first stage: 7x7/2 conv, 3x3/2 max-pool,
-# then two basic blocks of two 3x3 convs each (the 1x1 shortcut does not widen the field).
+# ResNet's stem (the course's 7x7/2 conv and 3x3/2 max-pool) with ResNet-18's first stage:
+# two basic blocks of two 3x3 convs each (the 1x1 shortcut does not widen the field); field
+# 43. The course's own table follows the stem with ResNet-50's first bottleneck (1x1, 3x3,
+# 1x1) and ends at 19: test_receptive_field.py checks both.
 RESNET18_STEM: list[Layer] = [
     Layer("conv1", 7, 2, 3),
     Layer("maxpool", 3, 2, 1, pool=True),
