@@ -30,7 +30,9 @@ class BatchNorm2d:
             mean, var = x.mean(axis=axes), x.var(axis=axes)  # var divides by m: biased
             m = self.momentum
             self.running_mean = (1 - m) * self.running_mean + m * mean
-            self.running_var = (1 - m) * self.running_var + m * var  # the mistake: torch uses var·m/(m-1)
+            self.running_var = (
+                1 - m
+            ) * self.running_var + m * var  # the mistake: torch uses var·m/(m-1)
         else:
             mean, var = self.running_mean, self.running_var
         self.inv_std = 1.0 / np.sqrt(var + self.eps)[None, :, None, None]

@@ -218,7 +218,10 @@ def test_bad_input_reports_the_unsupported_setting_only_when_no_case_can_run(use
 def test_an_exception_in_user_code_shows_the_users_frames_not_ours(user_dir, capsys):
     status, _, err = run(capsys, "Linear", "bad.py:Raises")
     assert status == 2
-    assert "your code raised RuntimeError: oops in user code (while calling forward, case 'Linear(5, 3)'" in err
+    assert (
+        "your code raised RuntimeError: oops in user code (while calling forward, case 'Linear(5, 3)'"
+        in err
+    )
     assert "bad.py" in err and 'raise RuntimeError("oops in user code")' in err
     assert "parity_tests" not in err
 

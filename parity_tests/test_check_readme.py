@@ -44,7 +44,10 @@ def test_the_fixed_example_passes(tmp_path, monkeypatch, capsys):
     (tmp_path / "fixed.py").write_text(fixed)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["BatchNorm2d", "fixed.py:BatchNorm2d"]) == 0
-    assert "PASS: fixed.py:BatchNorm2d matches torch.nn.BatchNorm2d in all 24 comparisons" in capsys.readouterr().out
+    assert (
+        "PASS: fixed.py:BatchNorm2d matches torch.nn.BatchNorm2d in all 24 comparisons"
+        in capsys.readouterr().out
+    )
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.key for m in MISTAKES])
