@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from matplotlib.colors import BoundaryNorm, ListedColormap
 
 import scratch.functional as sf
 import scratch.nn as snn
@@ -308,9 +309,15 @@ def spiral_boundary(run: dict | None = None):
     with torch.no_grad():
         t_pred = t_net(torch.from_numpy(grid)).argmax(1).numpy().reshape(xx.shape)
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 5))
-    ax0.contourf(xx, yy, s_pred, levels=[-0.5, 0.5, 1.5, 2.5], cmap="Pastel1", alpha=0.9)
+    # one colour per class for the regions and the points (two qualitative maps normalised
+    # over different ranges gave each class a different hue in each)
+    classes = ListedColormap(["tab:red", "tab:blue", "tab:green"])
+    norm = BoundaryNorm([-0.5, 0.5, 1.5, 2.5], classes.N)
+    ax0.contourf(xx, yy, s_pred, levels=[-0.5, 0.5, 1.5, 2.5], cmap=classes, norm=norm, alpha=0.25)
     ax0.contour(xx, yy, t_pred, levels=[0.5, 1.5], colors="black", linestyles="--", linewidths=1)
-    ax0.scatter(X[:, 0], X[:, 1], c=y, cmap="Set1", s=12, edgecolors="k", linewidths=0.3)
+    ax0.scatter(
+        X[:, 0], X[:, 1], c=y, cmap=classes, norm=norm, s=12, edgecolors="k", linewidths=0.3
+    )
     ax0.set_title("regions: scratch · dashed boundary: torch")
     ax0.set_aspect("equal")
     ax0.set_xticks([-1, -0.5, 0, 0.5, 1])
