@@ -142,6 +142,11 @@ def settle(target: Target, obj: Any, config: dict, missing: list[str], defaults:
     return used
 
 
+def changed(used: dict, config: dict) -> dict:
+    """The settings the target runs with that are not the case's (for torch's re-run)."""
+    return {k: v for k, v in used.items() if not _same(v, config.get(k))}
+
+
 def build(target: Target, args: tuple, config: dict, defaults: dict, what: str):
     """Construct ``target.obj(*args, **config)`` in whatever names its constructor takes.
 

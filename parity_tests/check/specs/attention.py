@@ -205,7 +205,7 @@ class MHASpec(AttentionSpec):
         defaults = torch_defaults(torch.nn.MultiheadAttention)
         obj, used = adapters.build(target, args, config, defaults, "MultiheadAttention's settings")
         adapters.require_module_protocol(target, obj)
-        target.used = {k: v for k, v in used.items() if not adapters._same(v, config.get(k))}
+        target.used = adapters.changed(used, config)
         reference = self.torch_module({**case.config, **target.used}, dtype)
         state = reference.state_dict()
         shapes = {n: tuple(p.shape) for n, p in reference.named_parameters()}

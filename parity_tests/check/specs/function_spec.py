@@ -68,11 +68,6 @@ def settings_for(target: Target, fn: Callable, config: dict, assume: dict, what:
     return kwargs
 
 
-def check_result(value: Any, what: str, shape: tuple, np_dtype) -> np.ndarray:
-    """``adapters.check_array`` (a float64 result of a float32 input skips float32)."""
-    return adapters.check_array(value, what, shape, np_dtype)
-
-
 def first(value):
     """A result that comes back as a tuple counts by its first element."""
     return value[0] if isinstance(value, tuple) and value else value
@@ -143,13 +138,13 @@ class FunctionSpec(Spec):
         result = Result()
         if self.role == "derivative":
             d = self._call(target, target.obj, arrays, case, "your derivative")
-            result.add("derivative", check_result(d, "your derivative's return", shape, np_dtype))  # fmt: skip
+            result.add("derivative", adapters.check_array(d, "your derivative's return", shape, np_dtype))  # fmt: skip
             return result
         with torch.no_grad():
             probe = [None if a is None else torch.tensor(a) for a in arrays]
             out_shape = tuple(self.torch_fn(*probe, **case.config).shape)
         out = self._call(target, target.obj, arrays, case, "your function")
-        result.add("output", check_result(out, "your function's output", out_shape, np_dtype))  # fmt: skip
+        result.add("output", adapters.check_array(out, "your function's output", out_shape, np_dtype))  # fmt: skip
         for i, name in self.in_place.items():
             what = f"your {name} (updated in place)"
             result.add(name, adapters.check_array(arrays[i], what, arrays[i].shape, np_dtype))
@@ -160,7 +155,7 @@ class FunctionSpec(Spec):
                     " for elementwise functions (relu, sigmoid, gelu, ...)"
                 )
             d = self._call(target, target.derivative, arrays[:1], case, "your derivative")
-            result.add("derivative", check_result(d, "your derivative's return", shape, np_dtype))  # fmt: skip
+            result.add("derivative", adapters.check_array(d, "your derivative's return", shape, np_dtype))  # fmt: skip
         return result
 
     def _call(self, target: Target, fn, arrays, case: Case, what: str):
@@ -180,7 +175,7 @@ def as_scalar(value: Any, what: str, np_dtype) -> np.ndarray:
     arr = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)
     if arr.size == 1 and arr.dtype.kind == "f":
         arr = arr.reshape(())
-    return check_result(arr, what, (), np_dtype)
+    return adapters.check_array(arr, what, (), np_dtype)
 
 
 # -- weight penalties (scratch/regularization.py) ----------------------------------------------
@@ -214,7 +209,7 @@ def _gradients(value: Any, arrays: list[np.ndarray], what: str, np_dtype) -> lis
     grads = [value] if len(arrays) == 1 and not isinstance(value, (list, tuple)) else list(value)
     if len(grads) != len(arrays):
         raise UsageError(f"{what} returned {len(grads)} arrays for {len(arrays)} weight arrays")
-    return [check_result(g, f"{what} for weight {i}", a.shape, np_dtype)
+    return [adapters.check_array(g, f"{what} for weight {i}", a.shape, np_dtype)
             for i, (g, a) in enumerate(zip(grads, arrays, strict=True))]  # fmt: skip
 
 

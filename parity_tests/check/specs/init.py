@@ -29,7 +29,7 @@ import torch_ref.nn.init as ti
 from parity_tests.check import adapters
 from parity_tests.check.errors import UsageError, call_user
 from parity_tests.check.specs.base import Case, Result, Spec, Target
-from parity_tests.check.specs.optim_spec import changed, required_positional
+from parity_tests.check.specs.optim_spec import required_positional
 from parity_tests.harness import PROFILES
 
 # fan_in ≠ fan_out everywhere, in ratios other than 2 or 3: a swapped fan must not look like
@@ -128,7 +128,7 @@ class InitSpec(Spec):
         first = positional[0] if positional else None
         kwargs, missing, _ = adapters.resolve(target, fn, dict(case.config), skip=(first,))
         used = adapters.settle(target, None, dict(case.config), missing, self.defaults, f"{self.name}'s settings")  # fmt: skip
-        target.used = changed(used, case.config)
+        target.used = adapters.changed(used, case.config)
         accepted, _ = adapters.accepted_names(fn)
         w = np.zeros(shape, dtype=np_dtype)  # an initialiser that writes nothing leaves zeros
         arg = shape if first in SHAPE_ARGS else w

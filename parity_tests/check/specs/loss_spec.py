@@ -35,7 +35,6 @@ from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.check.specs.function_spec import (
     as_scalar,
     callable_or_error,
-    check_result,
     settings_for,
 )
 from parity_tests.check.specs.module_spec import torch_defaults
@@ -139,7 +138,7 @@ class LossSpec(Spec):
         obj = None
         if inspect.isclass(target.obj):
             obj, used = adapters.build(target, (), config, self.defaults, f"{self.name}'s settings")  # fmt: skip
-            target.used = {k: v for k, v in used.items() if not adapters._same(v, config.get(k))}
+            target.used = adapters.changed(used, config)
         with torch.no_grad():  # the loss's shape, under the settings your object holds
             torch_loss = self._torch_loss({**case.config, **target.used}, dtype)
             probe = torch_loss(torch.tensor(x), torch.from_numpy(t))
@@ -152,9 +151,11 @@ class LossSpec(Spec):
         if probe.ndim == 0:
             result.add("loss", as_scalar(loss, "your loss", np_dtype))
         else:
-            result.add("loss", check_result(loss, "your loss", tuple(probe.shape), np_dtype))
+            result.add(
+                "loss", adapters.check_array(loss, "your loss", tuple(probe.shape), np_dtype)
+            )
         if grad is not None:
-            grad = check_result(grad, "your gradient of the loss w.r.t. its input", x.shape, np_dtype)  # fmt: skip
+            grad = adapters.check_array(grad, "your gradient of the loss w.r.t. its input", x.shape, np_dtype)  # fmt: skip
             result.add("grad of input", grad)
         return result
 

@@ -110,7 +110,7 @@ class ModuleSpec(Spec):
         config = {k: v for k, v in case.config.items() if k not in self.positional}
         obj, used = adapters.build(target, args, config, self.defaults, f"{self.name}'s settings")
         adapters.require_module_protocol(target, obj)
-        target.used = {k: v for k, v in used.items() if not adapters._same(v, config.get(k))}
+        target.used = adapters.changed(used, config)
         reference = self.torch_module({**case.config, **target.used}, dtype)
         shapes = {n: tuple(p.shape) for n, p in reference.named_parameters()}
         buffers = {n: tuple(b.shape) for n, b in reference.named_buffers() if n in self.buffers}

@@ -32,7 +32,6 @@ from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.check.specs.module_spec import torch_defaults
 from parity_tests.check.specs.optim_spec import (
     OptimizerSpec,
-    changed,
     required_positional,
 )  # fmt: skip
 from scratch.nn import Parameter
@@ -167,7 +166,9 @@ class SchedulerSpec(Spec):
         obj, used = adapters.build(
             target, (opt,), settings, self.defaults, f"{self.name}'s settings"
         )
-        target.used = {k: v for k, v in changed(used, settings).items() if k != "schedulers"}
+        target.used = {
+            k: v for k, v in adapters.changed(used, settings).items() if k != "schedulers"
+        }
 
         def read() -> float:
             if callable(getattr(obj, "get_last_lr", None)):
@@ -197,7 +198,7 @@ class SchedulerSpec(Spec):
         used = adapters.settle(
             target, None, config, missing, self.defaults, f"{self.name}'s settings"
         )
-        target.used = changed(used, config)
+        target.used = adapters.changed(used, config)
         target.note(f"protocol: a function of the epoch {fn.__name__}({positional[0]}, ...) -> lr, epoch 0 = before the first step")  # fmt: skip
         lrs = [_number(call_user(f"calling {fn.__name__}({e}, ...)", fn, e, **kwargs), target) for e in range(steps + 1)]  # fmt: skip
         return self._result(lrs)
@@ -206,7 +207,7 @@ class SchedulerSpec(Spec):
         self._unsupported_children(case, target)
         config = _lr_last(case.config)
         obj, used = adapters.build(target, (), config, self.defaults, f"{self.name}'s settings")
-        target.used = changed(used, config)
+        target.used = adapters.changed(used, config)
         if not callable(getattr(obj, "step", None)):
             if callable(obj):
                 target.note("protocol: a scheduler object without an optimizer, lr = obj(epoch)")

@@ -63,11 +63,6 @@ SCHEDULES: dict[str, Callable[[int, int], float]] = {
 }  # fmt: skip
 
 
-def changed(used: dict, config: dict) -> dict:
-    """The settings the target runs with that are not the case's (for torch's re-run)."""
-    return {k: v for k, v in used.items() if not adapters._same(v, config.get(k))}
-
-
 def required_positional(fn) -> list[str]:
     sig = adapters._signature(fn)
     if sig is None:
@@ -138,7 +133,7 @@ class OptimizerSpec(Spec):
         params = [Parameter(p.astype(np_dtype)) for p in split(START)]
         args = (params,) if protocol == "torch" else ()
         obj, used = adapters.build(target, args, full, self.hyper, f"{self.name}'s hyperparameters")
-        target.used = changed(used, full)
+        target.used = adapters.changed(used, full)
         maximize = bool(used.get("maximize", False))
         lrs = self.lrs(case, used["lr"])
         scheduled = len(set(lrs)) > 1
@@ -189,7 +184,7 @@ class OptimizerSpec(Spec):
         used = adapters.settle(
             target, None, hyper, missing, self.hyper, f"{self.name}'s hyperparameters"
         )
-        target.used = changed(used, hyper)
+        target.used = adapters.changed(used, hyper)
         target.note(f"protocol: a step function {fn.__name__}({', '.join(positional)}) -> (w, {', '.join(states)}); state from zeros")  # fmt: skip
         maximize = bool(used.get("maximize", False))
         w = START.astype(np_dtype)
