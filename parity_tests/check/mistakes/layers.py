@@ -60,7 +60,9 @@ def _normalise_with(var_scale_unbiased: bool, eps_inside: bool):
 def _missing_mean_terms(cls):
     class Variant(cls):
         def backward(self, grad_output):
-            x_hat, inv_std, _ = self.saved()
+            x_hat, inv_std, batch_stats = self.saved()[:3]
+            if not batch_stats:  # eval: μ and σ are constants, so scratch's own is this mistake
+                return super().backward(grad_output)
             dy = grad_output.astype(x_hat.dtype, copy=False)
             axes = bn._reduce_axes(x_hat)
             if self.weight is not None:
