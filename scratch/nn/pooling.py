@@ -16,7 +16,9 @@ with ``ceil_mode``'s rule that a last window may not start in the right padding)
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -75,10 +77,26 @@ def _window_argmax(win: np.ndarray, first: np.ndarray, top: np.ndarray, inside) 
     return first
 
 
+class _MaxSaved(NamedTuple):
+    """MaxPool2d's cache: each window's winning offset and where the windows lie, or, when
+    the windows tile the input (``tiles``), the input and output to find the winners from."""
+
+    argmax: np.ndarray | None  # (N, C, 1, OH, OW)
+    padded_shape: tuple[int, ...]
+    pad4: tuple[int, int, int, int]
+    kernel: Pair
+    stride: Pair
+    dilation: Pair
+    tiles: tuple[np.ndarray, np.ndarray] | None = None  # (x, out)
+
+
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
     x = check_input(x, None, "max_pool2d")
     kernel, stride, dilation, out, pad4 = _geometry(x, kernel_size, stride, padding, dilation,
                                                     ceil_mode, "max_pool2d")  # fmt: skip
+    if stride == kernel and dilation == (1, 1) and not any(pad4) and 1 < math.prod(kernel) < 256:
+        top = _tile_max(_tiles(x, kernel, out))
+        return top, _MaxSaved(None, x.shape, pad4, kernel, stride, dilation, (x, top))
     xp = pad2d(x, pad4, value=-np.inf)  # -inf: padding never beats an input value
     n, c = x.shape[:2]
     win = windows(xp, kernel, stride, dilation, out).reshape(n, c, -1, *out)
@@ -90,7 +108,70 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
     first = win.argmax(axis=2)[:, :, None]  # (N, C, 1, OH, OW)
     top = np.take_along_axis(win, first, axis=2)[:, :, 0]  # a tie's winners share one value
     argmax = _window_argmax(win, first[:, :, 0], top, inside)[:, :, None]
-    return top, (argmax, xp.shape, pad4, kernel, stride, dilation)
+    return top, _MaxSaved(argmax, xp.shape, pad4, kernel, stride, dilation)
+
+
+# -- windows that tile the input: MaxPool2d(k), the CNN's pooling ---------------------------------
+# With stride = kernel, no padding and no dilation, every pixel is in at most one window, and
+# the windows are a free (N, C, OH, KH, OW, KW) view of the input: no -inf padding, no copy of
+# the windows, no argmax over a strided axis. ChallengeNet's 2x2 pool at (256, 6, 28, 28),
+# forward + backward: 16.5 → 5.2 ms (8.6 on a ReLU's output, whose windows of zeros tie);
+# eval, where only the max is taken: 10.6 → 0.8 ms.
+
+
+def _tiles(a: np.ndarray, kernel: Pair, out: Pair) -> np.ndarray:
+    """(N, C, OH, KH, OW, KW) view of the windows (the rows and columns past them cropped)."""
+    (kh, kw), (oh, ow) = kernel, out
+    return a[:, :, : oh * kh, : ow * kw].reshape(*a.shape[:2], oh, kh, ow, kw)
+
+
+def _tile_max(t: np.ndarray) -> np.ndarray:
+    """The max of each window: down the window's rows, then across its columns. np.maximum
+    propagates NaN, as torch's max does (0.64 ms at (256, 6, 28, 28), 20 ms by t.max(axis=(3, 5)))."""
+    rows = functools.reduce(np.maximum, [t[:, :, :, a] for a in range(t.shape[3])])
+    return functools.reduce(np.maximum, [rows[..., b] for b in range(t.shape[5])])
+
+
+def _tile_argmax(t: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Each window's winning offset (row-major), by torch's rule, as (N, C, OH, OW) uint8.
+
+    Where the max is unique, it is the one offset equal to it. Windows with a tie, a NaN or
+    nothing but -inf (``count`` of offsets equal to the max ≠ 1) are decided by
+    ``_window_argmax``, the general path's rule, on those windows alone."""
+    kh, kw = t.shape[3], t.shape[5]
+    first = np.zeros(top.shape, np.uint8)  # offsets before the first one equal to the max
+    count = np.zeros(top.shape, np.uint8)
+    none_yet = np.ones(top.shape, bool)
+    for a in range(kh):
+        for b in range(kw):
+            eq = t[:, :, :, a, :, b] == top
+            count += eq
+            none_yet &= ~eq
+            first += none_yet
+    special = count != 1
+    if special.any():
+        i = np.nonzero(special)
+        win = t[i[0], i[1], i[2], :, i[3], :].reshape(-1, kh * kw).T[None, None, :, None]
+        inside = lambda: np.ones(win.shape[2:], bool)  # noqa: E731  (no padding here)
+        top_s = top[special][None, None, None]
+        first[special] = _window_argmax(win, win.argmax(axis=2), top_s, inside).ravel()
+    return first
+
+
+def _tile_backward(x: np.ndarray, top: np.ndarray, kernel: Pair, g: np.ndarray) -> np.ndarray:
+    """dx: the upstream gradient at each window's winner, 0 elsewhere, one offset at a time."""
+    argmax = _tile_argmax(_tiles(x, kernel, top.shape[2:]), top)
+    tiled = top.shape[2] * kernel[0] == x.shape[2] and top.shape[3] * kernel[1] == x.shape[3]
+    dx = (np.empty if tiled else np.zeros)(x.shape, g.dtype)  # zeros in cropped rows/columns
+    d = _tiles(dx, kernel, top.shape[2:])
+    finite = bool(np.isfinite(g).all())
+    for k in range(kernel[0] * kernel[1]):
+        a, b = divmod(k, kernel[1])
+        if finite:  # g·mask: 1.4 ms for all four at (256, 6, 28, 28), np.copyto(where=) 5.6
+            np.multiply(g, argmax == k, out=d[:, :, :, a, :, b])
+        else:  # g·0 would be NaN where g is inf or NaN; the losers must get 0, as in torch
+            d[:, :, :, a, :, b] = np.where(argmax == k, g, 0)
+    return dx
 
 
 @unbatched_ok
@@ -218,7 +299,9 @@ class MaxPool2d(Module):
         return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        argmax, padded_shape, pad4, kernel, stride, dilation = self.saved()
+        argmax, padded_shape, pad4, kernel, stride, dilation, tiles = self.saved()
+        if tiles is not None:
+            return _tile_backward(*tiles, kernel, grad_output)
         n, c, oh, ow = grad_output.shape
         dwin = np.zeros((n, c, kernel[0] * kernel[1], oh, ow), dtype=grad_output.dtype)
         np.put_along_axis(dwin, argmax, grad_output[:, :, None], axis=2)  # route to argmax

@@ -72,7 +72,7 @@ def _input_grad_variant(name: str, *, flip: bool = False, **col2im_fixed) -> typ
 # -- MaxPool2d: the gradient of the max -------------------------------------------------------------
 class MaxPoolGradToEveryElement(snn.MaxPool2d):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        _, padded_shape, pad4, kernel, stride, dilation = self.saved()
+        _, padded_shape, pad4, kernel, stride, dilation, _ = self.saved()
         n, c, oh, ow = grad_output.shape
         dwin = np.broadcast_to(grad_output[:, :, None, None], (n, c, *kernel, oh, ow))
         return _col2im(dwin, padded_shape, stride, dilation, pad4)  # not only the argmax
