@@ -136,13 +136,17 @@ class NeuralNetwork(Module):
 
 
 class ConvBN(Module):
-    """conv 3x3 (no bias: BatchNorm has one) → BatchNorm → ReLU; backward in reverse order."""
+    """conv 3x3 (no bias: BatchNorm has one) → BatchNorm → ReLU; backward in reverse order.
+
+    The ReLU works in place: BatchNorm's output is a new array that nothing else keeps (its
+    backward needs x_hat, not y), so it can become the ReLU's output, one array fewer.
+    """
 
     def __init__(self, c_in: int, c_out: int, dtype: type = np.float32) -> None:
         super().__init__()
         self.conv = Conv2d(c_in, c_out, 3, padding=1, bias=False, dtype=dtype)
         self.bn = BatchNorm2d(c_out, dtype=dtype)
-        self.relu = ReLU()
+        self.relu = ReLU(inplace=True)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.relu(self.bn(self.conv(x)))
@@ -156,20 +160,24 @@ class ResidualBlock(Module):
 
     The skip connection is why residual nets train deep: in backward the upstream gradient
     reaches x twice — straight through the addition, and through the branch — and the two add.
+    The additions and the ReLUs happen in place, on arrays made just before and kept by no
+    one (BatchNorm's output, the convolution's input gradient), as in ConvBN.
     """
 
     def __init__(self, channels: int, dtype: type = np.float32) -> None:
         super().__init__()
         self.conv1 = Conv2d(channels, channels, 3, padding=1, bias=False, dtype=dtype)
         self.bn1 = BatchNorm2d(channels, dtype=dtype)
-        self.relu1 = ReLU()
+        self.relu1 = ReLU(inplace=True)
         self.conv2 = Conv2d(channels, channels, 3, padding=1, bias=False, dtype=dtype)
         self.bn2 = BatchNorm2d(channels, dtype=dtype)
-        self.relu2 = ReLU()
+        self.relu2 = ReLU(inplace=True)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         z = self.relu1(self.bn1(self.conv1(x)))
-        return self.relu2(x + self.bn2(self.conv2(z)))
+        branch = self.bn2(self.conv2(z))
+        branch += x  # x + branch, into BatchNorm's new output
+        return self.relu2(branch)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         d_sum = self.relu2.backward(grad_output)  # gradient of x + branch(x)
@@ -177,7 +185,8 @@ class ResidualBlock(Module):
         d_branch = self.conv1.backward(
             self.bn1.backward(self.relu1.backward(self.conv2.backward(d_branch)))
         )
-        return d_sum + d_branch  # the identity path adds d_sum unchanged
+        d_branch += d_sum  # the identity path adds d_sum unchanged
+        return d_branch
 
 
 class ChallengeNet(Module):
