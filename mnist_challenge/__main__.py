@@ -1,7 +1,9 @@
 """Command line: `python -m mnist_challenge train|evaluate` (console script `mnist-challenge`).
 
 Every field of `train.Config` is an option (`--batch-size 256`, `--no-augment`);
-`--preset fast` changes the defaults, and options given explicitly still win.
+`--preset fast` changes the defaults, and options given explicitly still win. `--engine
+numpy` trains the NumPy twin; it turns channels_last off (torch's memory format) unless
+`--channels-last` is given, which it then refuses, as it refuses `--bf16` and `--device cuda`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mnist_challenge.data import MNISTDataError
+from mnist_challenge.engines import ENGINES as TRAIN_ENGINES
 from mnist_challenge.evaluate import ENGINES, evaluate
 from mnist_challenge.train import DEVICES, PRESETS, CheckpointError, Config, train
 
@@ -65,6 +68,9 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         flag = "--" + field.name.replace("_", "-")
         if field.name == "preset":
             parser.add_argument(flag, choices=sorted(PRESETS), default="default")
+        elif field.name == "engine":
+            parser.add_argument(flag, choices=TRAIN_ENGINES, default=None,
+                                help="torch (default) or numpy: the NumPy twin, by hand")  # fmt: skip
         elif isinstance(field.default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"default {field.default}")  # fmt: skip
@@ -78,6 +84,8 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> Config:
     """Config defaults, then the preset, then the options given on the command line."""
     values = dict(PRESETS[args.preset], preset=args.preset)
+    if args.engine == "numpy":
+        values["channels_last"] = False  # a torch memory format; given explicitly, it is refused
     for field in dataclasses.fields(Config):
         given = getattr(args, field.name)
         if given is not None and field.name != "preset":

@@ -7,21 +7,18 @@ reports how far apart their logits are and how their inference times compare.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
 import torch
 
-from mnist_challenge.data import batches, load_mnist
+from mnist_challenge.data import load_mnist
+from mnist_challenge.engines import numpy_model, predict_numpy, predict_torch
 from mnist_challenge.train import (
-    Config,
     load_checkpoint,
-    memory_format,
     model_from_checkpoint,
     per_class_accuracy,
     pick_device,
-    predict,
 )
 
 ENGINES = ("torch", "numpy", "both")
@@ -43,18 +40,16 @@ def evaluate(
     result: dict[str, Any] = {"engine": engine}
     if engine in ("torch", "both"):
         start = time.perf_counter()
-        logits = predict_torch(ckpt, data.test_images, "cpu" if engine == "both" else device)
+        logits = torch_logits(ckpt, data.test_images, "cpu" if engine == "both" else device)
         result["torch_seconds"] = time.perf_counter() - start
     if engine in ("numpy", "both"):
-        torch_logits = logits if engine == "both" else None
+        reference = logits if engine == "both" else None
         start = time.perf_counter()
-        logits = predict_numpy(ckpt, data.test_images)
+        logits = numpy_logits(ckpt, data.test_images)
         result["numpy_seconds"] = time.perf_counter() - start
-        if torch_logits is not None:
-            result["max_abs_logit_diff"] = float((logits - torch_logits).abs().max())
-            result["prediction_mismatches"] = int(
-                (logits.argmax(1) != torch_logits.argmax(1)).sum()
-            )
+        if reference is not None:
+            result["max_abs_logit_diff"] = float((logits - reference).abs().max())
+            result["prediction_mismatches"] = int((logits.argmax(1) != reference.argmax(1)).sum())
             result["numpy_over_torch_time"] = result["numpy_seconds"] / result["torch_seconds"]
     pred = logits.argmax(1)
     result["test_accuracy"] = float((pred == data.test_labels).float().mean())
@@ -62,30 +57,17 @@ def evaluate(
     return result
 
 
-def predict_torch(ckpt: dict, images: torch.Tensor, device: str) -> torch.Tensor:
-    """Logits of the checkpoint's torch model, with the settings it was trained with."""
+def torch_logits(ckpt: dict, images: torch.Tensor, device: str) -> torch.Tensor:
+    """Logits of the checkpoint's torch model (channels_last if it was trained so)."""
     model = model_from_checkpoint(ckpt)
-    fields = {f.name for f in dataclasses.fields(Config)}
-    cfg = Config(**{k: v for k, v in ckpt["config"].items() if k in fields})
-    cfg.widths = tuple(cfg.widths)
     dev = pick_device(device)
-    return predict(model.to(dev, memory_format=memory_format(cfg)), images, cfg, dev)
+    channels_last = ckpt["config"].get("channels_last", False)
+    model.to(dev, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    return predict_torch(model, images, dev, channels_last)
 
 
-def predict_numpy(ckpt: dict, images: torch.Tensor) -> torch.Tensor:
-    """Logits from the NumPy twin ``scratch.models.ChallengeNet``, float32, eval mode.
-
-    The twin mirrors the torch model's layer names, so the checkpoint's state_dict loads
-    as is; torch only feeds the (normalised) batches in and takes the logits out.
-    """
-    from scratch.models import ChallengeNet as NumpyChallengeNet
-
+def numpy_logits(ckpt: dict, images: torch.Tensor) -> torch.Tensor:
+    """Logits from the NumPy twin ``scratch.models.ChallengeNet``, float32, eval mode: the
+    twin mirrors the torch model's layer names, so the checkpoint's state_dict loads as is."""
     cfg = ckpt["config"]
-    net = NumpyChallengeNet(tuple(cfg["widths"]), cfg["dropout"])
-    net.load_state_dict({k: v.numpy() for k, v in ckpt["model"].items()})
-    net.eval()
-    out = [
-        torch.from_numpy(net(x.contiguous().numpy()))
-        for x, _ in batches(images, torch.zeros(len(images)), 1000)
-    ]  # fmt: skip
-    return torch.cat(out)
+    return predict_numpy(numpy_model(cfg["widths"], cfg["dropout"], ckpt["model"]), images)

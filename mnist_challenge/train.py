@@ -1,4 +1,8 @@
-"""Train and evaluate ChallengeNet on MNIST with torch; read it top to bottom like nanoGPT.
+"""Train and evaluate ChallengeNet on MNIST; read it top to bottom like nanoGPT.
+
+Two engines run the same loop (`--engine torch`, the default, or `--engine numpy`: the NumPy
+twin, forward and backward by hand; see engines.py): same config, batches, augmentation,
+initial weights, run folder and checkpoint layout.
 
 Configuration is the `Config` dataclass below: plain values with defaults, each one
 overridable from the command line (`--epochs 3`, `--widths 8,16,24`; see __main__.py).
@@ -14,8 +18,13 @@ import csv
 import json
 import math
 import os
+import pickle
 import shutil
 import time
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +34,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from mnist_challenge.data import MNIST, augment, batches, load_mnist
-from mnist_challenge.model import ChallengeNet, count_parameters
+from mnist_challenge.engines import ENGINES, make_engine
+from mnist_challenge.model import ChallengeNet
 
 CHECKPOINT_FORMAT = "mnist-challenge-checkpoint-v1"
 # Settings that may change between an interrupted run and its --resume.
@@ -41,11 +51,12 @@ class Config:
     out_dir: str = "runs"
     data_dir: str = ""  # "" -> $MNIST_ROOT, else ./data
     device: str = "auto"  # auto = cuda, then mps, then cpu
+    engine: str = "torch"  # or "numpy": the NumPy twin trains (CPU, float32; engines.py)
     seed: int = 0
     resume: bool = False  # continue runs/<name>/checkpoint.pt
     overwrite: bool = False  # replace an existing run folder
     stop_after: int = 0  # stop after this many epochs (an interruption, for --resume)
-    threads: int = 0  # torch.set_num_threads; 0 keeps torch's default
+    threads: int = 0  # torch.set_num_threads (and NumPy's BLAS threads); 0 keeps defaults
     progress: bool = True  # tqdm bar
     plots: bool = True
     # model
@@ -65,8 +76,8 @@ class Config:
     scale: float = 0.1
     shift: float = 0.1
     clean_epochs: int = 2  # the last epochs (all, if more than --epochs) see unaugmented images
-    # CPU speed-ups (README, "CPU speed: what was measured")
-    channels_last: bool = True
+    # CPU speed-ups of the torch engine (README, "CPU speed: what was measured")
+    channels_last: bool = True  # the numpy engine has no memory formats: False with it
     bf16: bool = False  # bfloat16 autocast
     # a subset of the data, for tests and quick experiments (0 = all)
     train_subset: int = 0
@@ -90,7 +101,17 @@ class Config:
             (self.threads >= 0, "threads", "an integer >= 0"),
             (self.clean_epochs >= 0, "clean_epochs", "an integer >= 0"),
             (self.device.split(":")[0] in DEVICES, "device", f"one of {', '.join(DEVICES)}"),
+            (self.engine in ENGINES, "engine", f"one of {', '.join(ENGINES)}"),
         ]
+        if self.engine == "numpy":  # options that only mean something to torch
+            checks += [
+                (self.device.split(":")[0] in ("auto", "cpu"), "device",
+                 "auto or cpu with engine numpy (NumPy computes on the CPU)"),
+                (not self.bf16, "bf16",
+                 "False with engine numpy (bfloat16 autocast is torch's; NumPy trains in float32)"),
+                (not self.channels_last, "channels_last",
+                 "False with engine numpy (a torch memory format; NumPy's arrays stay NCHW)"),
+            ]  # fmt: skip
         for ok, field, expected in checks:
             if not ok:
                 raise ValueError(f"{field}: expected {expected}, got {getattr(self, field)!r}")
@@ -135,15 +156,38 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike, widths: tuple[int, ...] | None = None) -> dict:
-    """Load one of our checkpoints safely (weights_only) and check its architecture."""
+    """Load one of our checkpoints safely (weights_only) and check its architecture.
+
+    A file that is not one raises CheckpointError with one line saying what the file is not;
+    torch's own text is left out, because for a pickle it advises loading with
+    weights_only=False, which runs whatever code the file holds.
+    """
+    not_ours = f"{path} is not a mnist-challenge checkpoint"
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols it half reads
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
+    except IsADirectoryError:
+        raise CheckpointError(f"{not_ours}: it is a directory") from None
     except Exception as e:
-        raise CheckpointError(f"{path} is not a mnist-challenge checkpoint ({e})") from e
+        if os.path.getsize(path) == 0:
+            raise CheckpointError(f"{not_ours}: it is empty") from None
+        if not zipfile.is_zipfile(path):
+            raise CheckpointError(f"{not_ours}: torch.save did not write it (checkpoints are "
+                                  "zip archives)") from None  # fmt: skip
+        if isinstance(e, pickle.UnpicklingError):  # torch's safe unpickler refused it
+            raise CheckpointError(
+                f"{not_ours}: it holds more than tensors and plain data, so it is not loaded "
+                "(unpickling anything else can run code)"
+            ) from None
+        raise CheckpointError(f"{not_ours}: a zip archive torch.load cannot read (not one "
+                              "torch.save wrote, or damaged)") from None  # fmt: skip
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a mnist-challenge checkpoint ({CHECKPOINT_FORMAT})")
+        what = "dict" if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise CheckpointError(f"{not_ours}: torch.save wrote it, but it is a {what} without "
+                              f"the format marker {CHECKPOINT_FORMAT!r}")  # fmt: skip
     if widths is not None and tuple(ckpt["config"]["widths"]) != tuple(widths):
         raise CheckpointError(
             f"{path} holds ChallengeNet(widths={tuple(ckpt['config']['widths'])}), "
@@ -162,21 +206,6 @@ def model_from_checkpoint(ckpt: dict) -> ChallengeNet:
     return model
 
 
-@torch.inference_mode()
-def predict(model: torch.nn.Module, images: torch.Tensor, cfg: Config, device: torch.device):
-    """Logits for uint8 images (N, 28, 28), in large batches; float32 even when training
-    used bf16 autocast, so the accuracy is the weights' own (and the NumPy twin's)."""
-    model.eval()
-    out = []
-    for x, _ in batches(images, torch.zeros(len(images)), 2000):
-        out.append(model(x.to(device, memory_format=memory_format(cfg))).float().cpu())
-    return torch.cat(out)
-
-
-def memory_format(cfg: Config) -> torch.memory_format:
-    return torch.channels_last if cfg.channels_last else torch.contiguous_format
-
-
 def per_class_accuracy(pred: torch.Tensor, labels: torch.Tensor) -> list[float]:
     return [float((pred[labels == k] == k).float().mean()) for k in range(10)]
 
@@ -191,8 +220,52 @@ def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
     atomic_write(path, write)
 
 
+def epoch_batches(
+    cfg: Config, images: torch.Tensor, labels: torch.Tensor, epoch: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch's training batches: float32 (B, 1, 28, 28) normalised images and int64 labels.
+
+    One generator per epoch, seeded by (seed, epoch), shuffles and augments, so the batches
+    do not depend on history: the same for both engines and for a resumed run."""
+    g = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+    augmenting = cfg.augment and epoch < cfg.epochs - cfg.clean_epochs
+    for x, y in batches(images, labels, cfg.batch_size, g):
+        yield (augment(x, g, cfg.degrees, cfg.scale, cfg.shift) if augmenting else x), y
+
+
+class Stopwatch:
+    """Seconds spent in each part of training, summed over the run: where the time went."""
+
+    def __init__(self, seconds: dict[str, float] | None = None) -> None:
+        self.seconds = dict.fromkeys(("data", "forward", "backward", "update", "test"), 0.0)
+        self.seconds.update(seconds or {})
+
+    @contextmanager
+    def part(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - start
+
+    def iterate(self, items: Iterable[Any], name: str = "data") -> Iterator[Any]:
+        """Yield from items, counting the time each one takes to arrive as `name`."""
+        it = iter(items)
+        while True:
+            with self.part(name):
+                item = next(it, None)
+            if item is None:
+                return
+            yield item
+
+    def line(self) -> str:
+        total = sum(self.seconds.values()) or 1.0
+        parts = ", ".join(f"{k} {v:.1f} s ({v / total:.0%})" for k, v in self.seconds.items())
+        return f"time: {parts}"
+
+
 def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
-    """Train (or resume) one run; return its summary."""
+    """Train (or resume) one run with cfg.engine; return its summary."""
     cfg.validate()
     t0 = time.time()
     out = run_dir(cfg)
@@ -203,10 +276,18 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
         raise ValueError(f"{out} exists: pass --resume to continue it or --overwrite")
     ckpt = load_checkpoint(ckpt_path, cfg.widths) if cfg.resume else None
     if ckpt is not None:
+        saved = dict(ckpt["config"])
+        saved.setdefault("engine", "torch")  # checkpoints from before the numpy engine
+        if saved["engine"] != cfg.engine:
+            raise CheckpointError(
+                f"resume: {ckpt_path} was trained by the {saved['engine']} engine; resume it "
+                f"with --engine {saved['engine']} (each engine's optimizer and schedule state "
+                "is its own)"
+            )
         changed = [
-            f"{k}={v!r} (checkpoint: {ckpt['config'].get(k)!r})"
+            f"{k}={v!r} (checkpoint: {saved.get(k)!r})"
             for k, v in asdict(cfg).items()
-            if k not in RUN_CONTROL and ckpt["config"].get(k) != v
+            if k not in RUN_CONTROL and saved.get(k) != v
         ]
         if changed:
             raise CheckpointError(f"resume: settings differ from {ckpt_path}: {', '.join(changed)}")
@@ -215,6 +296,10 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
     device = pick_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+        if cfg.engine == "numpy":
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(cfg.threads, user_api="blas")
     data = data or load_mnist(cfg.data_dir or None)
     train_x, train_y = data.train_images, data.train_labels
     test_x, test_y = data.test_images, data.test_labels
@@ -223,62 +308,44 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
     if cfg.test_subset:
         test_x, test_y = test_x[: cfg.test_subset], test_y[: cfg.test_subset]
 
-    # model, optimizer, schedule: all seeded
-    torch.manual_seed(cfg.seed)
-    model = ChallengeNet(cfg.widths, cfg.dropout).to(device, memory_format=memory_format(cfg))
-    optimizer = torch.optim.SGD(
-        model.parameters(),
-        lr=cfg.lr,
-        momentum=cfg.momentum,
-        nesterov=cfg.momentum > 0,
-        weight_decay=cfg.weight_decay,
-    )
+    # model, optimizer, schedule: all seeded, the same initial weights for both engines
     steps_per_epoch = math.ceil(len(train_y) / cfg.batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
-        pct_start=cfg.pct_start,
-    )  # fmt: skip
+    engine = make_engine(cfg, steps_per_epoch, device)
     history: list[dict[str, float]] = []
     start_epoch, elapsed_before = 0, 0.0
+    watch = Stopwatch()
     if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
+        engine.load(ckpt)
         torch.set_rng_state(ckpt["rng"]["torch"])
         start_epoch, history = ckpt["epoch"], ckpt["history"]
         elapsed_before = ckpt["wall_time_s"]
+        watch = Stopwatch(ckpt.get("time_s"))
     else:
         if out.exists():
             shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"{out}: ChallengeNet{cfg.widths}, {count_parameters(model)} parameters, on {device}")
+    where = "numpy, on cpu" if cfg.engine == "numpy" else f"torch, on {device}"
+    print(f"{out}: ChallengeNet{cfg.widths}, {engine.num_parameters()} parameters ({where})")
 
     for epoch in range(start_epoch, cfg.epochs):
-        # one generator per epoch: shuffling and augmentation do not depend on history
-        g = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-        model.train()
+        engine.start_epoch(epoch)
         loss_sum, correct, seen = 0.0, 0, 0
         t_epoch, cpu_epoch = time.time(), time.process_time()
         bar = tqdm(
-            batches(train_x, train_y, cfg.batch_size, g),
+            watch.iterate(epoch_batches(cfg, train_x, train_y, epoch)),
             total=steps_per_epoch,
             desc=f"epoch {epoch + 1}/{cfg.epochs}",
             disable=not cfg.progress,
             leave=False,
         )
         for x, y in bar:
-            if cfg.augment and epoch < cfg.epochs - cfg.clean_epochs:
-                x = augment(x, g, cfg.degrees, cfg.scale, cfg.shift)
-            x = x.to(device, memory_format=memory_format(cfg))
-            y = y.to(device)
-            with torch.autocast(device.type, torch.bfloat16, enabled=cfg.bf16):
-                logits = model(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            loss_sum += loss.item() * len(y)
+            with watch.part("forward"):
+                loss, logits = engine.forward(x, y)
+            with watch.part("backward"):
+                engine.backward()
+            with watch.part("update"):
+                engine.update()
+            loss_sum += loss * len(y)
             correct += int((logits.argmax(1) == y).sum())
             seen += len(y)
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
@@ -286,12 +353,13 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
         # CPU seconds of all threads: on a busy machine, a better guide than wall time
         cpu_seconds = time.process_time() - cpu_epoch
 
-        logits = predict(model, test_x, cfg, device)
+        with watch.part("test"):
+            logits = engine.predict(test_x)
         test_loss = float(F.cross_entropy(logits, test_y))
         test_acc = float((logits.argmax(1) == test_y).float().mean())
         history.append({
             "epoch": epoch + 1,
-            "lr": optimizer.param_groups[0]["lr"],
+            "lr": engine.lr,
             "train_loss": loss_sum / seen,
             "train_acc": correct / seen,
             "test_loss": test_loss,
@@ -309,12 +377,11 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
             "format": CHECKPOINT_FORMAT,
             "config": asdict(cfg),
             "epoch": epoch + 1,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
+            **engine.state(),
             "rng": {"torch": torch.get_rng_state()},
             "history": history,
             "wall_time_s": elapsed_before + time.time() - t0,
+            "time_s": watch.seconds,
         })  # fmt: skip
         if cfg.stop_after and epoch + 1 - start_epoch >= cfg.stop_after and epoch + 1 < cfg.epochs:
             print(f"stopped after epoch {epoch + 1}; continue with --resume")
@@ -322,13 +389,15 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
 
     pred = logits.argmax(1)
     summary = {
-        "params": count_parameters(model),
+        "engine": cfg.engine,
+        "params": engine.num_parameters(),
         "test_accuracy": history[-1]["test_acc"],
         "per_class_accuracy": per_class_accuracy(pred, test_y),
         "epochs": cfg.epochs,
         "wall_time_s": elapsed_before + time.time() - t0,
         "seconds_per_epoch": sum(h["train_seconds"] for h in history) / len(history),
-        "device": str(device),
+        "time_s": watch.seconds,
+        "device": "cpu" if cfg.engine == "numpy" else str(device),
         "threads": torch.get_num_threads(),
         "seed": cfg.seed,
         "config": asdict(cfg),
@@ -338,6 +407,7 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
 
         save_plots(out, history, pred, test_x, test_y)
     atomic_write(out / "summary.json", lambda tmp: tmp.write_text(json.dumps(summary, indent=2)))
+    print(watch.line())
     print(
         f"final test accuracy {summary['test_accuracy']:.4f} "
         f"({summary['params']} parameters, {summary['wall_time_s']:.0f}s) -> {out}"
