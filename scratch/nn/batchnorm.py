@@ -47,13 +47,13 @@ def _rows(a: np.ndarray) -> np.ndarray:
 
 def _channel_sum(a: np.ndarray) -> np.ndarray:
     """Σ over every axis but 1: along each row first (contiguous, pairwise), then over the
-    batch. 0.29 → 0.20 ms at (256, 6, 28, 28) float32 against ``a.sum(axis=(0, 2, 3))``."""
+    batch. 0.32 → 0.23 ms at (256, 6, 28, 28) float32 against ``a.mean(axis=(0, 2, 3))``."""
     return np.einsum("ij->i", _rows(a)).reshape(a.shape[:2]).sum(axis=0)
 
 
 def _channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Σ a·b over every axis but 1, without the product array: a dot product per row, then
-    the sum over the batch. 1.1 → 0.25 ms at (256, 6, 28, 28) against ``(a * b).sum(axes)``."""
+    the sum over the batch. 1.1 → 0.26 ms at (256, 6, 28, 28) against ``((x - μ)**2).mean``."""
     return np.einsum("ij,ij->i", _rows(a), _rows(b)).reshape(a.shape[:2]).sum(axis=0)
 
 
@@ -94,7 +94,7 @@ def _normalise(
 
     Two passes, as torch's CPU kernel makes them: μ first, then σ² from x - μ (not
     E[x²] - μ², which cancels catastrophically when |μ| ≫ σ). x - μ becomes x_hat in place:
-    one new array in all (at (256, 16, 14, 14) float32: 3.6 → 1.2 ms with the affine step).
+    one new array in all (at (256, 16, 14, 14) float32: 3.6 → 2.2 ms with the affine step).
     """
     _check_eps(eps, training)
     if training:
@@ -240,7 +240,7 @@ class _BatchNorm(Module):
         """With the running statistics, BatchNorm is one multiply-add per channel:
         y = x·α + β with α = γ·inv_std and β = b - μα (torch's CPU kernel computes the same).
         x_hat is not needed for the output, only for dγ, so backward makes it if it is called.
-        (256, 16, 14, 14) float32: 2.5 → 0.7 ms.)"""
+        (256, 16, 14, 14) float32: 2.5 → 0.8 ms.)"""
         _check_eps(self.eps, False)
         mu, inv_std = self.running_mean, _inv_std(self.running_var, self.eps, x.dtype)
         alpha = inv_std if weight is None else inv_std * weight
@@ -258,7 +258,7 @@ class _BatchNorm(Module):
 
         computed as dy·k1 + x_hat·k2 + k3 with per-channel k's, from the two sums dγ and dβ
         already made: four passes over the array instead of nine ((256, 16, 14, 14) float32:
-        5.0 → 1.6 ms)."""
+        5.0 → 2.1 ms)."""
         saved = self.saved()
         inv_std, x_hat = saved.inv_std, saved.x_hat
         if x_hat is None:  # eval: made from x and the running μ, now that dγ needs it
