@@ -31,26 +31,33 @@ def evaluate(
 
     ``engine='both'`` runs the torch model (on the CPU, like the twin) and the NumPy twin on
     the same 10,000 images and adds the parity figures: the largest absolute logit
-    difference, how many predictions differ, and the numpy/torch inference time ratio.
+    difference, how many predictions differ, and the numpy/torch inference time ratio
+    (each engine's fastest of 3 passes, alternating; seconds per 10,000 images).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
     ckpt = load_checkpoint(checkpoint)
     data = load_mnist(data_dir or None)
     result: dict[str, Any] = {"engine": engine}
-    if engine in ("torch", "both"):
-        start = time.perf_counter()
-        logits = torch_logits(ckpt, data.test_images, "cpu" if engine == "both" else device)
-        result["torch_seconds"] = time.perf_counter() - start
-    if engine in ("numpy", "both"):
-        reference = logits if engine == "both" else None
-        start = time.perf_counter()
-        logits = numpy_logits(ckpt, data.test_images)
-        result["numpy_seconds"] = time.perf_counter() - start
-        if reference is not None:
-            result["max_abs_logit_diff"] = float((logits - reference).abs().max())
-            result["prediction_mismatches"] = int((logits.argmax(1) != reference.argmax(1)).sum())
-            result["numpy_over_torch_time"] = result["numpy_seconds"] / result["torch_seconds"]
+    # With both engines, each runs `repeats` times, alternating, and its fastest pass counts:
+    # on a shared machine one pass of either can be slowed by the other's idle threads.
+    repeats = 3 if engine == "both" else 1
+    for _ in range(repeats):
+        if engine in ("torch", "both"):
+            start = time.perf_counter()
+            logits = torch_logits(ckpt, data.test_images, "cpu" if engine == "both" else device)
+            seconds = time.perf_counter() - start
+            result["torch_seconds"] = min(seconds, result.get("torch_seconds", seconds))
+        if engine in ("numpy", "both"):
+            reference = logits if engine == "both" else None
+            start = time.perf_counter()
+            logits = numpy_logits(ckpt, data.test_images)
+            seconds = time.perf_counter() - start
+            result["numpy_seconds"] = min(seconds, result.get("numpy_seconds", seconds))
+    if engine == "both":
+        result["max_abs_logit_diff"] = float((logits - reference).abs().max())
+        result["prediction_mismatches"] = int((logits.argmax(1) != reference.argmax(1)).sum())
+        result["numpy_over_torch_time"] = result["numpy_seconds"] / result["torch_seconds"]
     pred = logits.argmax(1)
     result["test_accuracy"] = float((pred == data.test_labels).float().mean())
     result["per_class_accuracy"] = per_class_accuracy(pred, data.test_labels)
