@@ -4,6 +4,7 @@ checked here: speed is measured by running them on a quiet machine, not by timed
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -53,3 +54,16 @@ def test_benchmark_runs_and_prints_a_ratio_per_row(script, args, row, rows):
     ratios = re.findall(row, out, re.MULTILINE)
     assert len(ratios) == rows, out
     assert all(float(r) > 0 for r in ratios)
+
+
+@pytest.mark.skipif(not (Path(os.environ.get("MNIST_ROOT", "data")) / "MNIST" / "raw").is_dir(),
+                    reason="the MNIST files are not at $MNIST_ROOT")  # fmt: skip
+def test_engine_divergence_prints_a_row_per_step_and_where_each_run_leaves_the_profile():
+    args = ["--steps", "3", "--batch", "4", "--every", "1", "--lr", "0.1"]
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "engine_divergence.py"), *args],
+                         capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
+    rows = re.findall(r"^ +(\d) +(\S+) +\S+ +(\S+) +(\S+)$", out, re.MULTILINE)
+    assert [int(r[0]) for r in rows] == [1, 2, 3], out
+    for _, twin, itself, ratio in rows:  # three steps at lr 0.1: far inside the profile
+        assert float(twin) < 1e-2 and float(itself) < 1e-2 and float(ratio) >= 0, out
+    assert "numpy leaves the float64 profile against torch: never" in out
