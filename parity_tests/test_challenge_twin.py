@@ -72,3 +72,23 @@ BAD_INPUT = [
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fused_for_inference_gives_the_eval_logits(dtype):
+    """Each BatchNorm folded into its convolution (scratch.nn.utils.fuse_conv_bn_eval):
+    the eval-mode logits of the unfused twin and of torch, within the profile."""
+    t_net = torch_net_with_running_stats().eval()
+    s_net = sm.ChallengeNet(WIDTHS).double() if dtype == "float64" else sm.ChallengeNet(WIDTHS)
+    s_net.load_state_dict({k: v.numpy() for k, v in t_net.state_dict().items()})
+    s_net.train()
+    fused = s_net.fused_for_inference()
+    assert s_net.training and not fused.training  # a copy: the net itself is left as it was
+    x = randn((6, 1, 28, 28), dtype, seed=5)
+    with torch.no_grad():
+        expected = t_net.to(torch.float64 if dtype == "float64" else torch.float32)(
+            torch.from_numpy(x)
+        )
+    assert_close(fused(x), expected, component="ChallengeNet.fused_for_inference",
+                 tensor="output", dtype=dtype)  # fmt: skip
+    assert not any("bn" in name for name, _ in fused.named_parameters())

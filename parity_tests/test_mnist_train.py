@@ -59,6 +59,10 @@ def test_short_run_learns_and_writes_its_run_folder(tmp_path, mnist):
     saved = json.loads((out / "summary.json").read_text())
     for key in ("params", "test_accuracy", "epochs", "wall_time_s", "device", "seed"):
         assert key in saved
+    assert saved["engine"] == "torch"
+    parts = saved["time_s"]  # where the time went: every part of a step, and the test set
+    assert set(parts) == {"data", "forward", "backward", "update", "test"}
+    assert all(v > 0 for v in parts.values()) and sum(parts.values()) <= saved["wall_time_s"]
     for plot in ("curves.png", "confusion.png", "misclassified.png"):
         assert (out / plot).stat().st_size > 1000
     assert not list(out.glob("*.tmp"))

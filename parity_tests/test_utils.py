@@ -203,3 +203,50 @@ def test_nonfinite_norm_is_refused_on_request():
     t.grad = torch.tensor([1.0, float("inf"), 0.0])
     with pytest.raises(RuntimeError, match="non-finite"):
         tu.clip_grad_norm_([t], 1.0, error_if_nonfinite=True)
+
+
+# -- fuse_conv_bn_eval: a BatchNorm folded into the convolution before it, for inference --
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("conv_bias, affine", [(False, True), (True, True), (True, False)])
+def test_fuse_conv_bn_eval_matches_torchs_fusion_and_the_two_modules(dtype, conv_bias, affine):
+    from torch.nn.utils.fusion import fuse_conv_bn_eval as torch_fuse
+
+    torch.manual_seed(0)
+    tdtype = PROFILES[dtype].torch_dtype
+    t_conv = torch.nn.Conv2d(3, 5, 3, padding=1, bias=conv_bias).to(tdtype).eval()
+    t_bn = torch.nn.BatchNorm2d(5, affine=affine).to(tdtype).eval()
+    with torch.no_grad():  # running statistics and an affine map that are not the trivial ones
+        t_bn.running_mean.uniform_(-1, 1), t_bn.running_var.uniform_(0.5, 2)
+        if affine:
+            t_bn.weight.uniform_(0.5, 1.5), t_bn.bias.uniform_(-1, 1)
+    s_conv = snn.Conv2d(3, 5, 3, padding=1, bias=conv_bias, dtype=PROFILES[dtype].np_dtype)
+    s_bn = snn.BatchNorm2d(5, affine=affine, dtype=PROFILES[dtype].np_dtype)
+    s_conv.load_state_dict({k: v.numpy() for k, v in t_conv.state_dict().items()})
+    s_bn.load_state_dict({k: v.numpy() for k, v in t_bn.state_dict().items()})
+    s_conv.eval(), s_bn.eval()
+    fused, t_fused = su.fuse_conv_bn_eval(s_conv, s_bn), torch_fuse(t_conv, t_bn)
+    for name in ("weight", "bias"):
+        assert_close(getattr(fused, name).data, getattr(t_fused, name).detach(),
+                     component="fuse_conv_bn_eval", tensor=name, dtype=dtype)  # fmt: skip
+    x = randn((2, 3, 6, 6), dtype, seed=3)
+    assert_close(fused(x), s_bn(s_conv(x)), component="fuse_conv_bn_eval", tensor="output",
+                 dtype=dtype)  # fmt: skip
+    assert (s_conv.bias is None) == (not conv_bias)  # the modules given are left as they were
+
+
+def test_fuse_conv_bn_eval_refuses_training_modules_and_missing_statistics():
+    conv, bn = snn.Conv2d(2, 3, 3), snn.BatchNorm2d(3)
+    with pytest.raises(ValueError, match="must both be in eval mode"):
+        su.fuse_conv_bn_eval(conv, bn.eval())
+    with pytest.raises(ValueError, match="no running statistics"):
+        su.fuse_conv_bn_eval(conv.eval(), snn.BatchNorm2d(3, track_running_stats=False).eval())
+
+
+def test_identity_passes_input_and_gradient_through():
+    x = randn((2, 3), "float64", seed=1)
+    identity = snn.Identity(54, unused="argument")  # torch.nn.Identity ignores its arguments
+    assert identity(x) is x and identity.backward(x) is x
+    assert list(identity.named_parameters()) == [] and identity.state_dict() == {}
+    assert torch.equal(torch.nn.Identity(54)(torch.from_numpy(x)), torch.from_numpy(x))

@@ -16,7 +16,7 @@ from scratch.nn.conv import Conv2d, ConvTranspose2d
 from scratch.nn.dropout import Dropout
 from scratch.nn.linear import Linear
 from scratch.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, FocalLoss, MSELoss
-from scratch.nn.module import Module, ModuleList, Parameter, Sequential
+from scratch.nn.module import Identity, Module, ModuleList, Parameter, Sequential
 from scratch.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, Flatten, MaxPool2d
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Flatten",
     "FocalLoss",
     "GELU",
+    "Identity",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",

@@ -218,6 +218,19 @@ class Module:
         return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
 
 
+class Identity(Module):
+    """``torch.nn.Identity``: returns its input; the gradient passes through unchanged."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:  # torch ignores its arguments
+        super().__init__()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return grad_output
+
+
 class _Container(Module):
     """Children registered under ``0``, ``1``, ...: indexing, length and iteration."""
 

@@ -1,6 +1,8 @@
-"""Gradient clipping, the standard cure for exploding gradients (the seed's section 3.4).
+"""Gradient clipping, the standard cure for exploding gradients (the seed's section 3.4), and
+folding a BatchNorm into the convolution before it, for inference.
 
-Twin: ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_`` (torch_ref/nn/utils.py).
+Twin: ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_`` (torch_ref/nn/utils.py) and
+``torch.nn.utils.fusion.fuse_conv_bn_eval``.
 
 ``clip_grad_norm_`` treats all gradients as one long vector g: ``total = ‖g‖_p`` (the p-norm of
 the per-parameter p-norms, which is the same thing), then scales every gradient in place by
@@ -26,6 +28,7 @@ scratch raises ValueError (the project's convention for bad values).
 
 from __future__ import annotations
 
+import copy
 import math
 import types
 import warnings
@@ -33,9 +36,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from scratch.nn.module import Parameter
+from scratch.nn.module import Module, Parameter
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "fuse_conv_bn_eval"]
 
 
 def _grads(parameters: Parameter | Iterable[Parameter]) -> list[np.ndarray]:
@@ -101,3 +104,36 @@ def clip_grad_value_(parameters: Parameter | Iterable[Parameter], clip_value: fl
     for g in _grads(parameters):
         np.maximum(g, -clip_value, out=g)  # torch's order: clamp_min(-c), then clamp_max(c)
         np.minimum(g, clip_value, out=g)
+
+
+def fuse_conv_bn_eval(conv: Module, bn: Module, transpose: bool = False) -> Module:
+    """A new convolution that computes ``bn(conv(x))`` of two modules in eval mode, in one pass.
+
+    In eval mode BatchNorm is a fixed affine map per channel: y = (z - μ)·s + β with
+    s = γ / √(running_var + eps). Folded into the convolution's output channel o:
+    W'[o] = W[o]·s[o] and b'[o] = (b[o] - μ[o])·s[o] + β[o] (b = 0 without a bias). Torch's
+    ``torch.nn.utils.fusion.fuse_conv_bn_eval`` / ``fuse_conv_bn_weights`` does the same, in
+    the same order; ``transpose=True`` is for ConvTranspose2d, whose weight has its output
+    channels on axis 1. ``conv`` and ``bn`` are left unchanged. The fused module is for
+    inference: the BatchNorm's own parameters get no gradient through it.
+
+    Raises ValueError if either module is training (torch: AssertionError "Fusion only for
+    eval!") or the BatchNorm tracks no running statistics.
+    """
+    if conv.training or bn.training:
+        raise ValueError("fuse_conv_bn_eval: conv and bn must both be in eval mode (call .eval())")
+    if bn.running_mean is None or bn.running_var is None:
+        raise ValueError("fuse_conv_bn_eval: bn has no running statistics to fold")
+    w = conv.weight.data
+    out_axis = 1 if transpose else 0
+    scale = np.asarray(1 / np.sqrt(bn.running_var + bn.eps))
+    if bn.weight is not None:
+        scale = scale * bn.weight.data
+    shape = [1] * w.ndim
+    shape[out_axis] = -1
+    bias = conv.bias.data if conv.bias is not None else np.zeros_like(bn.running_mean)
+    shift = (bias - bn.running_mean) * scale + (bn.bias.data if bn.bias is not None else 0)
+    fused = copy.deepcopy(conv)
+    fused.weight = Parameter((w * scale.reshape(shape)).astype(w.dtype))
+    fused.bias = Parameter(shift.astype(w.dtype))
+    return fused
