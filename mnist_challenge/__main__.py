@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--data-dir", default="")
     p_eval.add_argument("--device", type=_device, default="auto")
     p_eval.add_argument("--engine", choices=ENGINES, default="torch")
+    p_eval.add_argument("--repeats", type=_checked(int, lambda v: v >= 1, "an integer >= 1"),
+                        default=3, help="passes per engine with --engine both; the fastest "
+                        "counts (default 3)")  # fmt: skip
     return parser
 
 
@@ -113,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             train(config_from_args(args))
         else:
-            result = evaluate(args.checkpoint, args.data_dir, args.device, args.engine)
+            result = evaluate(args.checkpoint, args.data_dir, args.device, args.engine,
+                              args.repeats)  # fmt: skip
             print(f"test accuracy ({result['engine']}): {result['test_accuracy']:.4f}")
             for k, acc in enumerate(result["per_class_accuracy"]):
                 print(f"  digit {k}: {acc:.4f}")

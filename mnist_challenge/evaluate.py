@@ -25,24 +25,26 @@ ENGINES = ("torch", "numpy", "both")
 
 
 def evaluate(
-    checkpoint: str, data_dir: str = "", device: str = "auto", engine: str = "torch"
-) -> dict[str, Any]:
+    checkpoint: str, data_dir: str = "", device: str = "auto", engine: str = "torch",
+    repeats: int = 3,
+) -> dict[str, Any]:  # fmt: skip
     """Test accuracy and per-class accuracy of a checkpoint.
 
     ``engine='both'`` runs the torch model (on the CPU, like the twin) and the NumPy twin on
     the same 10,000 images and adds the parity figures: the largest absolute logit
     difference, how many predictions differ, and the numpy/torch inference time ratio
-    (each engine's fastest of 3 passes, alternating; seconds per 10,000 images).
+    (each engine's fastest of ``repeats`` passes, alternating; seconds per 10,000 images).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
     ckpt = load_checkpoint(checkpoint)
     data = load_mnist(data_dir or None)
     result: dict[str, Any] = {"engine": engine}
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats: expected an integer >= 1, got {repeats!r}")
     # With both engines, each runs `repeats` times, alternating, and its fastest pass counts:
     # on a shared machine one pass of either can be slowed by the other's idle threads.
-    repeats = 3 if engine == "both" else 1
-    for _ in range(repeats):
+    for _ in range(repeats if engine == "both" else 1):
         if engine in ("torch", "both"):
             start = time.perf_counter()
             logits = torch_logits(ckpt, data.test_images, "cpu" if engine == "both" else device)

@@ -157,10 +157,18 @@ def test_checkpoint_loads_into_torch_and_gives_the_same_logits(numpy_checkpoint,
 
 
 @needs_mnist
-def test_evaluate_runs_either_engine_on_a_numpy_run(numpy_checkpoint, capsys):
-    assert main(["evaluate", "--checkpoint", str(numpy_checkpoint), "--engine", "both"]) == 0
+def test_evaluate_runs_torch_on_a_numpy_run(numpy_checkpoint, capsys):
+    assert main(["evaluate", "--checkpoint", str(numpy_checkpoint), "--engine", "torch"]) == 0
     printed = capsys.readouterr().out
-    assert "test accuracy (both)" in printed and "0 predictions differ" in printed
+    assert "test accuracy (torch)" in printed and "digit 9" in printed
+
+
+def test_evaluate_refuses_a_bad_repeat_count(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", "--checkpoint", "x.pt", "--repeats", "0"])
+    assert (
+        exit_.value.code == 2 and "--repeats: expected an integer >= 1" in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize(
