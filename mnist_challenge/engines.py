@@ -90,7 +90,22 @@ def initial_model(cfg: Any) -> ChallengeNet:
     return ChallengeNet(cfg.widths, cfg.dropout)
 
 
-class TorchEngine:
+class _Engine:
+    """What the two engines share: the update (SGD, then OneCycleLR) and the current lr."""
+
+    optimizer: Any
+    scheduler: Any
+
+    def update(self) -> None:
+        self.optimizer.step()
+        self.scheduler.step()
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+
+class TorchEngine(_Engine):
     """ChallengeNet trained by torch: autograd, torch.optim.SGD and OneCycleLR."""
 
     name = "torch"
@@ -130,14 +145,6 @@ class TorchEngine:
     def backward(self) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         self._loss.backward()
-
-    def update(self) -> None:
-        self.optimizer.step()
-        self.scheduler.step()
-
-    @property
-    def lr(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
 
     def predict(self, images: torch.Tensor) -> torch.Tensor:
         return predict_torch(self.model, images, self.device, self.cfg.channels_last)
@@ -181,7 +188,7 @@ def _arrays(value: Any) -> Any:
     return value
 
 
-class NumpyEngine:
+class NumpyEngine(_Engine):
     """ChallengeNet trained by its NumPy twin: forward and backward by hand, scratch's SGD
     and OneCycleLR. CPU only; float32 like the torch engine (float64 for the parity test).
 
@@ -229,14 +236,6 @@ class NumpyEngine:
     def backward(self) -> None:
         self.model.zero_grad()
         self.model.backward(self.criterion.backward())
-
-    def update(self) -> None:
-        self.optimizer.step()
-        self.scheduler.step()
-
-    @property
-    def lr(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
 
     def predict(self, images: torch.Tensor) -> torch.Tensor:
         return predict_numpy(self.model, images)
