@@ -307,12 +307,6 @@ def train(cfg: Config, data: MNIST | None = None) -> dict[str, Any]:
         train_x, train_y = train_x[: cfg.train_subset], train_y[: cfg.train_subset]
     if cfg.test_subset:
         test_x, test_y = test_x[: cfg.test_subset], test_y[: cfg.test_subset]
-    if len(train_y) % cfg.batch_size == 1:  # BatchNorm's batch statistics need two values
-        raise ValueError(
-            f"batch_size: {cfg.batch_size} leaves a last batch of 1 of the {len(train_y)} "
-            "training images, and BatchNorm needs more than one value per channel in "
-            "training; expected another batch size (or train_subset)"
-        )
 
     # model, optimizer, schedule: all seeded, the same initial weights for both engines
     steps_per_epoch = math.ceil(len(train_y) / cfg.batch_size)

@@ -167,15 +167,6 @@ def test_cli_rejects_bad_options_and_writes_nothing(tmp_path, capsys, argv, name
     assert not (tmp_path / "runs").exists()
 
 
-@needs_mnist
-@pytest.mark.parametrize("engine", ["torch", "numpy"])
-def test_a_last_batch_of_one_image_is_refused_before_the_run_folder(tmp_path, mnist, engine):
-    cfg = tiny(tmp_path, engine=engine, channels_last=False, train_subset=129, batch_size=64)
-    with pytest.raises(ValueError, match="batch_size: 64 leaves a last batch of 1 of the 129"):
-        train(cfg, mnist)
-    assert not (tmp_path / "runs").exists()
-
-
 @pytest.mark.parametrize("field, value", [("epochs", 0), ("lr", -1.0), ("device", "tpu"),
                                           ("clean_epochs", -1)])  # fmt: skip
 def test_config_rejects_bad_values_and_writes_nothing(tmp_path, field, value):
