@@ -13,11 +13,12 @@ import dataclasses
 import math
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from mnist_challenge.data import MNISTDataError
 from mnist_challenge.engines import ENGINES as TRAIN_ENGINES
 from mnist_challenge.evaluate import ENGINES, evaluate
-from mnist_challenge.train import DEVICES, PRESETS, CheckpointError, Config, train
+from mnist_challenge.train import DEVICES, PRESETS, Config, train
 
 
 def _checked(kind: type, test: Callable[[float], bool], expected: str) -> Callable[[str], object]:
@@ -71,6 +72,9 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         elif field.name == "engine":
             parser.add_argument(flag, choices=TRAIN_ENGINES, default=None,
                                 help="torch (default) or numpy: the NumPy twin, by hand")  # fmt: skip
+        elif field.name == "channels_last":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                help="default True; False (and refused) with --engine numpy")  # fmt: skip
         elif isinstance(field.default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"default {field.default}")  # fmt: skip
@@ -93,8 +97,24 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return Config(**values)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage is what `--help` is for)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def option_names(message: str) -> str:
+    """A Config field at the start of an error message, as the option the user typed:
+    'channels_last: expected ...' -> '--channels-last: expected ...'."""
+    field, sep, rest = message.partition(": ")
+    if sep and field in {f.name for f in dataclasses.fields(Config)}:
+        return f"--{field.replace('_', '-')}: {rest}"
+    return message
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mnist-challenge", description=__doc__)
+    parser = OneLineParser(prog="mnist-challenge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p_train = sub.add_parser("train", help="train ChallengeNet (defaults reach >= 99.6%%)")
     _add_config_options(p_train)
@@ -129,8 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"= {result['numpy_over_torch_time']:.2f}x"
                 )
     except (ValueError, MNISTDataError, NotImplementedError, FileNotFoundError) as e:
-        kind = "checkpoint" if isinstance(e, CheckpointError) else args.command
-        parser.exit(2, f"{parser.prog} {kind}: error: {e}\n")
+        parser.exit(2, f"{parser.prog} {args.command}: error: {option_names(str(e))}\n")
     return 0
 
 

@@ -37,6 +37,9 @@ def evaluate(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
+    if engine != "torch" and device.split(":")[0] not in ("auto", "cpu"):
+        raise ValueError(f"device: expected auto or cpu with engine {engine} (NumPy computes "
+                         f"on the CPU, and both compares on it), got {device!r}")  # fmt: skip
     ckpt = load_checkpoint(checkpoint)
     data = load_mnist(data_dir or None)
     result: dict[str, Any] = {"engine": engine}

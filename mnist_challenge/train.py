@@ -22,7 +22,6 @@ import pickle
 import shutil
 import time
 import warnings
-import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -141,7 +140,10 @@ def pick_device(name: str) -> torch.device:
 
 
 def run_dir(cfg: Config) -> Path:
-    return Path(cfg.out_dir) / (cfg.name or f"{cfg.preset}-seed{cfg.seed}")
+    """out_dir/name; the default name is <preset>-seed<seed>, <preset>-numpy-seed<seed> for
+    the numpy engine (so the two engines' runs of one command do not collide)."""
+    engine = "" if cfg.engine == "torch" else f"{cfg.engine}-"
+    return Path(cfg.out_dir) / (cfg.name or f"{cfg.preset}-{engine}seed{cfg.seed}")
 
 
 def atomic_write(path: Path, write: Any) -> None:
@@ -163,6 +165,8 @@ def load_checkpoint(path: str | os.PathLike, widths: tuple[int, ...] | None = No
     weights_only=False, which runs whatever code the file holds.
     """
     not_ours = f"{path} is not a mnist-challenge checkpoint"
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"checkpoint: no file at {path}")
     try:
         with warnings.catch_warnings():  # torch warns about pickle protocols it half reads
             warnings.simplefilter("ignore")
@@ -174,7 +178,9 @@ def load_checkpoint(path: str | os.PathLike, widths: tuple[int, ...] | None = No
     except Exception as e:
         if os.path.getsize(path) == 0:
             raise CheckpointError(f"{not_ours}: it is empty") from None
-        if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            zip_magic = f.read(4) == b"PK\x03\x04"
+        if not zip_magic:
             raise CheckpointError(f"{not_ours}: torch.save did not write it (checkpoints are "
                                   "zip archives)") from None  # fmt: skip
         if isinstance(e, pickle.UnpicklingError):  # torch's safe unpickler refused it
@@ -183,8 +189,11 @@ def load_checkpoint(path: str | os.PathLike, widths: tuple[int, ...] | None = No
                 "(unpickling anything else can run code)"
             ) from None
         raise CheckpointError(f"{not_ours}: a zip archive torch.load cannot read (not one "
-                              "torch.save wrote, or damaged)") from None  # fmt: skip
+                              "torch.save wrote, or damaged or truncated)") from None  # fmt: skip
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        if isinstance(ckpt, dict) and "format" in ckpt:
+            raise CheckpointError(f"{not_ours}: its format is {ckpt['format']!r}, this "
+                                  f"version reads {CHECKPOINT_FORMAT!r}")  # fmt: skip
         what = "dict" if isinstance(ckpt, dict) else type(ckpt).__name__
         raise CheckpointError(f"{not_ours}: torch.save wrote it, but it is a {what} without "
                               f"the format marker {CHECKPOINT_FORMAT!r}")  # fmt: skip

@@ -175,9 +175,9 @@ def test_evaluate_refuses_a_bad_repeat_count(capsys):
     "argv, message",
     [
         (["--engine", "jax"], "argument --engine: invalid choice: 'jax' (choose from"),
-        (["--engine", "numpy", "--device", "cuda"], "device: expected auto or cpu with engine numpy"),
-        (["--engine", "numpy", "--bf16"], "bf16: expected False with engine numpy"),
-        (["--engine", "numpy", "--channels-last"], "channels_last: expected False with engine numpy"),
+        (["--engine", "numpy", "--device", "cuda"], "--device: expected auto or cpu with engine numpy"),
+        (["--engine", "numpy", "--bf16"], "--bf16: expected False with engine numpy"),
+        (["--engine", "numpy", "--channels-last"], "--channels-last: expected False with engine numpy"),
     ],
 )  # fmt: skip
 def test_torch_only_options_are_refused_and_nothing_is_written(tmp_path, capsys, argv, message):
@@ -185,8 +185,7 @@ def test_torch_only_options_are_refused_and_nothing_is_written(tmp_path, capsys,
         main(["train", "--out-dir", str(tmp_path / "runs"), *argv])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert message in err.strip().splitlines()[-1] and "Traceback" not in err
-    assert err.count("error:") == 1  # one line saying why (argparse prints its usage above it)
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err  # one line
     assert not (tmp_path / "runs").exists()
 
 
@@ -205,6 +204,43 @@ def test_resuming_with_the_other_engine_is_refused(tmp_path, mnist):
                                               "--engine numpy"):  # fmt: skip
         train(tiny(tmp_path, resume=True, train_subset=256, test_subset=100, channels_last=False),
               mnist)  # fmt: skip
+
+
+@needs_mnist
+def test_evaluate_refuses_a_device_numpy_cannot_use(numpy_checkpoint, capsys):
+    for engine in ("numpy", "both"):
+        with pytest.raises(SystemExit):
+            main(["evaluate", "--checkpoint", str(numpy_checkpoint), "--engine", engine,
+                  "--device", "cuda"])  # fmt: skip
+        assert f"--device: expected auto or cpu with engine {engine}" in capsys.readouterr().err
+
+
+def test_the_default_run_name_says_which_engine():
+    from mnist_challenge.train import run_dir
+
+    assert run_dir(Config(preset="fast")).name == "fast-seed0"  # torch, as before
+    assert run_dir(Config(preset="fast", engine="numpy", seed=2)).name == "fast-numpy-seed2"
+
+
+@needs_mnist
+def test_a_damaged_checkpoint_or_another_format_is_named(numpy_checkpoint, tmp_path, capsys):
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(numpy_checkpoint.read_bytes()[:1000])
+    other = tmp_path / "v2.pt"
+    torch.save({**load_checkpoint(numpy_checkpoint), "format": "mnist-challenge-checkpoint-v2"},
+               other)  # fmt: skip
+    expected = {truncated: "a zip archive torch.load cannot read (not one torch.save wrote, "
+                           "or damaged or truncated)",
+                other: "its format is 'mnist-challenge-checkpoint-v2', this version reads "
+                       "'mnist-challenge-checkpoint-v1'",
+                tmp_path / "missing.pt": f"checkpoint: no file at {tmp_path / 'missing.pt'}"}  # fmt: skip
+    for path, message in expected.items():
+        with pytest.raises(SystemExit):
+            main(["evaluate", "--checkpoint", str(path)])
+        err = capsys.readouterr().err
+        assert (
+            err.count("\n") == 1 and message in err and err.startswith("mnist-challenge evaluate:")
+        )
 
 
 @pytest.mark.parametrize(
