@@ -12,14 +12,10 @@ from typing import Any
 
 import torch
 
+from mnist_challenge.checkpoint import load_checkpoint, model_from_checkpoint
 from mnist_challenge.data import load_mnist
 from mnist_challenge.engines import numpy_model, predict_numpy, predict_torch
-from mnist_challenge.train import (
-    load_checkpoint,
-    model_from_checkpoint,
-    per_class_accuracy,
-    pick_device,
-)
+from mnist_challenge.train import per_class_accuracy, pick_device
 
 ENGINES = ("torch", "numpy", "both")
 

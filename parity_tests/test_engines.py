@@ -17,14 +17,9 @@ import torch
 
 from mnist_challenge import data
 from mnist_challenge.__main__ import main
+from mnist_challenge.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from mnist_challenge.engines import numpy_model
-from mnist_challenge.train import (
-    CheckpointError,
-    Config,
-    load_checkpoint,
-    model_from_checkpoint,
-    train,
-)
+from mnist_challenge.train import Config, train
 from parity_tests.lockstep import lockstep
 from parity_tests.test_mnist_train import needs_mnist, tiny
 

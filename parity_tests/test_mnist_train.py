@@ -17,8 +17,9 @@ import torch
 
 from mnist_challenge import data
 from mnist_challenge.__main__ import main
+from mnist_challenge.checkpoint import CheckpointError, load_checkpoint
 from mnist_challenge.evaluate import evaluate
-from mnist_challenge.train import CheckpointError, Config, load_checkpoint, train
+from mnist_challenge.train import Config, train
 
 HAVE_MNIST = (Path(os.environ.get("MNIST_ROOT", "data")) / "MNIST" / "raw").is_dir()
 needs_mnist = pytest.mark.skipif(not HAVE_MNIST, reason="the MNIST files are not at $MNIST_ROOT")
