@@ -138,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             result = evaluate(args.checkpoint, args.data_dir, args.device, args.engine,
                               args.repeats)  # fmt: skip
-            print(f"test accuracy ({result['engine']}): {result['test_accuracy']:.4f}")
+            whose = "numpy twin" if args.engine == "both" else args.engine  # both: the twin's
+            print(f"test accuracy ({whose}): {result['test_accuracy']:.4f}")
             for k, acc in enumerate(result["per_class_accuracy"]):
                 print(f"  digit {k}: {acc:.4f}")
             if args.engine == "both":
