@@ -42,10 +42,21 @@ def parse_args() -> argparse.Namespace:
                         help="threads of both twins (torch and OpenBLAS); 0 = their defaults")  # fmt: skip
     parser.add_argument("--batch", type=int, default=256, help="training batch")
     parser.add_argument("--infer", default="500,1000,2000", help="inference batch sizes")
+    parser.add_argument("--settle", type=float, default=0.25,
+                        help="seconds of untimed steps before each block (per layer: at most "
+                             "0.1); 0 for a smoke run")  # fmt: skip
     args = parser.parse_args()
     args.infer = [int(b) for b in args.infer.split(",")]
-    if args.repeats < 1 or args.block < 1 or args.threads < 0 or min([args.batch, *args.infer]) < 2:
-        parser.error("expected --repeats >= 1, --block >= 1, --threads >= 0, batches >= 2")
+    if (
+        args.repeats < 1
+        or args.block < 1
+        or args.threads < 0
+        or args.settle < 0
+        or min([args.batch, *args.infer]) < 2
+    ):
+        parser.error(
+            "expected --repeats >= 1, --block >= 1, --threads >= 0, --settle >= 0, batches >= 2"
+        )
     return args
 
 
@@ -105,8 +116,12 @@ def training(net_s, net_t, net_cl) -> None:
 
     for net in (net_s, net_t, net_cl):
         net.train()
-    s, t = compare(scratch_step, lambda: torch_step(net_t, x_t), ARGS.repeats, ARGS.block)
-    s2, t_cl = compare(scratch_step, lambda: torch_step(net_cl, x_cl), ARGS.repeats, ARGS.block)
+    s, t = compare(
+        scratch_step, lambda: torch_step(net_t, x_t), ARGS.repeats, ARGS.block, ARGS.settle
+    )
+    s2, t_cl = compare(
+        scratch_step, lambda: torch_step(net_cl, x_cl), ARGS.repeats, ARGS.block, ARGS.settle
+    )
     print(f"(a) training step, batch {ARGS.batch}: forward + CE(label_smoothing={SMOOTHING}) "
           "+ backward")  # fmt: skip
     print(f"{'':<24}{'scratch ms':>12}{'torch ms':>12}{'ratio':>8}")
@@ -125,8 +140,12 @@ def infer_batch(net_s, net_t, net_cl, b: int) -> tuple[float, float, float, floa
             net(inputs)
 
     repeats = max(1, ARGS.repeats // 2)  # whole batches of up to 2000: fewer, longer steps
-    s, t = compare(lambda: net_s(x), lambda: torch_predict(net_t, x_t), repeats, ARGS.block)
-    s2, t_cl = compare(lambda: net_s(x), lambda: torch_predict(net_cl, x_cl), repeats, ARGS.block)
+    s, t = compare(
+        lambda: net_s(x), lambda: torch_predict(net_t, x_t), repeats, ARGS.block, ARGS.settle
+    )
+    s2, t_cl = compare(
+        lambda: net_s(x), lambda: torch_predict(net_cl, x_cl), repeats, ARGS.block, ARGS.settle
+    )
     return s, t, s2, t_cl
 
 
@@ -174,7 +193,7 @@ def layer_times(net_s, net_t, net_cl) -> None:
             fwd.append(t1 - t0)
             bwd.append(time.perf_counter() - t1)
 
-        timed_block(ARGS.repeats, step, settle=0.1)
+        timed_block(ARGS.repeats, step, settle=min(0.1, ARGS.settle))
         layer.zero_grad()
         return fwd[-ARGS.repeats :], bwd[-ARGS.repeats :]
 
@@ -193,7 +212,7 @@ def layer_times(net_s, net_t, net_cl) -> None:
             fwd.append(t1 - t0)
             bwd.append(time.perf_counter() - t1)
 
-        timed_block(ARGS.repeats, step, settle=0.1)
+        timed_block(ARGS.repeats, step, settle=min(0.1, ARGS.settle))
         return fwd[-ARGS.repeats :], bwd[-ARGS.repeats :]
 
     for net in (net_s, net_t, net_cl):
@@ -232,8 +251,8 @@ def layer_times(net_s, net_t, net_cl) -> None:
         tlf.append(t1 - t0)
         tlb.append(time.perf_counter() - t1)
 
-    timed_block(ARGS.repeats, loss_step, settle=0.1)
-    timed_block(ARGS.repeats, torch_loss_step, settle=0.1)
+    timed_block(ARGS.repeats, loss_step, settle=min(0.1, ARGS.settle))
+    timed_block(ARGS.repeats, torch_loss_step, settle=min(0.1, ARGS.settle))
     row = [_median(v[-ARGS.repeats :]) for v in (lf, lb, tlf, tlb, tlf, tlb)]
     rows.append(("loss", row))
     total += row[0] + row[1]
