@@ -23,7 +23,6 @@ engine's own, so a run resumes only with the engine that started it.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -261,7 +260,3 @@ def make_engine(cfg: Any, steps_per_epoch: int, device: torch.device,
     """The engine `cfg.engine` names, built from `cfg` (seeded)."""
     kind = {"torch": TorchEngine, "numpy": NumpyEngine}[cfg.engine]
     return kind(cfg, steps_per_epoch, device, dtype)
-
-
-def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    return math.ceil(n_train / batch_size)
