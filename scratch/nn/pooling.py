@@ -16,13 +16,13 @@ with ``ceil_mode``'s rule that a last window may not start in the right padding)
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
 
 import numpy as np
 
 from scratch.nn._im2col import Pair, Size2, check_input, col2im, pad2d, pair, unbatched_ok, windows
+from scratch.nn._pool_tiles import tile_max, tiles, window_cells
 from scratch.nn.module import Module
 from scratch.receptive_field import conv_output_size
 
@@ -95,7 +95,7 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
     kernel, stride, dilation, out, pad4 = _geometry(x, kernel_size, stride, padding, dilation,
                                                     ceil_mode, "max_pool2d")  # fmt: skip
     if stride == kernel and dilation == (1, 1) and not any(pad4) and 1 < math.prod(kernel) < 256:
-        top = _tile_max(_tiles(x, kernel, out))
+        top = tile_max(tiles(x, kernel, out))
         return top, _MaxSaved(None, x.shape, pad4, kernel, stride, dilation, (x, top))
     xp = pad2d(x, pad4, value=-np.inf)  # -inf: padding never beats an input value
     n, c = x.shape[:2]
@@ -119,30 +119,6 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
 # eval, where only the max is taken: 10.6 → 0.8 ms.
 
 
-def _tiles(a: np.ndarray, kernel: Pair, out: Pair) -> np.ndarray:
-    """(N, C, OH, KH, OW, KW) view of the windows (the rows and columns past them cropped)."""
-    (kh, kw), (oh, ow) = kernel, out
-    return a[:, :, : oh * kh, : ow * kw].reshape(*a.shape[:2], oh, kh, ow, kw)
-
-
-def _tile_max(t: np.ndarray) -> np.ndarray:
-    """The max of each window: down the window's rows, then across its columns. np.maximum
-    propagates NaN, as torch's max does (0.64 ms at (256, 6, 28, 28), 20 ms by t.max(axis=(3, 5)))."""
-    rows = functools.reduce(np.maximum, [t[:, :, :, a] for a in range(t.shape[3])])
-    return functools.reduce(np.maximum, [rows[..., b] for b in range(t.shape[5])])
-
-
-def _window_cells(windows: np.ndarray, x_shape, kernel: Pair, out: Pair) -> np.ndarray:
-    """(M, KH·KW) flat indices into a contiguous x of the cells of the windows with these
-    flat indices in the (N, C, OH, OW) output. Flat indices, not np.nonzero's four arrays
-    and fancy indexing through the tile view: 4.1 → 1.6 ms for 18k windows."""
-    (kh, kw), (oh, ow), (h, w) = kernel, out, x_shape[2:]
-    plane_row, j = np.divmod(windows, ow)
-    plane, i = np.divmod(plane_row, oh)
-    corner = (plane * h + i * kh) * w + j * kw  # the window's top-left cell
-    return corner[:, None] + (np.arange(kh)[:, None] * w + np.arange(kw)).ravel()
-
-
 def _tile_backward(x: np.ndarray, top: np.ndarray, kernel: Pair, g: np.ndarray) -> np.ndarray:
     """dx: the upstream gradient at each window's winner, 0 elsewhere, by torch's rule.
 
@@ -152,10 +128,10 @@ def _tile_backward(x: np.ndarray, top: np.ndarray, kernel: Pair, g: np.ndarray) 
     are then decided by ``_window_argmax``, the general path's rule, on those windows alone.
     (256, 6, 28, 28) on a ReLU's output (6% of the windows tie at 0): 7.8 → 4.3 ms."""
     (kh, kw), shape = kernel, top.shape[2:]
-    t = _tiles(x, kernel, shape)
+    t = tiles(x, kernel, shape)
     tiled = shape[0] * kh == x.shape[2] and shape[1] * kw == x.shape[3]
     dx = (np.empty if tiled else np.zeros)(x.shape, g.dtype)  # zeros in cropped rows/columns
-    d = _tiles(dx, kernel, shape)
+    d = tiles(dx, kernel, shape)
     finite = bool(np.isfinite(g).all())
     count = np.zeros(top.shape, np.uint8)
     for a in range(kh):
@@ -168,7 +144,7 @@ def _tile_backward(x: np.ndarray, top: np.ndarray, kernel: Pair, g: np.ndarray) 
                 d[:, :, :, a, :, b] = np.where(eq, g, 0)
     special = np.flatnonzero(count != 1)  # flat indices of those windows
     if special.size:
-        cells = _window_cells(special, x.shape, kernel, shape)  # (M, KH·KW) into x.ravel()
+        cells = window_cells(special, x.shape, kernel, shape)  # (M, KH·KW) into x.ravel()
         win = np.ascontiguousarray(x).reshape(-1)[cells].T[None, None, :, None]
         inside = lambda: np.ones(win.shape[2:], bool)  # noqa: E731  (no padding here)
         top_s = top.reshape(-1)[special][None, None, None]
