@@ -11,11 +11,20 @@ slower than it is alone.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
 
 SETTLE = 0.25  # seconds: more than OpenBLAS's 2^28-cycle spin at any clock above 1.1 GHz
+
+
+def set_blas_threads(threads: int) -> None:
+    """Hold OpenBLAS (and OpenMP, MKL) to `threads` threads; 0 leaves their defaults. They
+    read these variables once, when NumPy's BLAS loads: call this before importing NumPy."""
+    if threads:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(threads)
 
 
 def timed_block(steps: int, step: Callable[[], object], settle: float = SETTLE) -> list[float]:

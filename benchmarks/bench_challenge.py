@@ -33,6 +33,12 @@ import sys
 import time
 from pathlib import Path
 
+from _timing import (  # benchmarks/, the script's folder, is on the path
+    compare,
+    set_blas_threads,
+    timed_block,
+)
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -61,9 +67,7 @@ def parse_args() -> argparse.Namespace:
 
 
 ARGS = parse_args()
-if ARGS.threads:
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)  # read once, when NumPy's BLAS loads below
+set_blas_threads(ARGS.threads)  # before NumPy loads its BLAS, below
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -71,7 +75,6 @@ import torch.nn.functional as F  # noqa: E402
 
 # Runnable as `python benchmarks/bench_challenge.py` from a checkout that is not pip-installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _timing import compare, timed_block  # noqa: E402  (benchmarks/, the script's folder, is on the path)
 
 from mnist_challenge.model import ChallengeNet as TorchNet  # noqa: E402
 from scratch.models import ChallengeNet  # noqa: E402

@@ -26,6 +26,12 @@ import os
 import sys
 from pathlib import Path
 
+from _timing import (  # benchmarks/, the script's folder, is on the path
+    compare,
+    set_blas_threads,
+    timed_block,
+)
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -41,9 +47,7 @@ def parse_args() -> argparse.Namespace:
 
 
 ARGS = parse_args()
-if ARGS.threads:
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)  # read once, when NumPy's BLAS loads below
+set_blas_threads(ARGS.threads)  # before NumPy loads its BLAS, below
 
 import statistics  # noqa: E402
 
@@ -52,7 +56,6 @@ import torch  # noqa: E402
 
 # Runnable as `python benchmarks/bench_conv.py` from a checkout that is not pip-installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _timing import compare, timed_block  # noqa: E402  (benchmarks/, the script's folder, is on the path)
 
 from scratch.nn import Conv2d  # noqa: E402
 from torch_ref.nn.conv import Conv2d as TorchConv2d  # noqa: E402
