@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
+from parity_tests.check.errors import (
+    ModeNotSet,
+    ShapeMismatch,
+    UnsupportedSetting,
+    UsageError,
+    call_user,
+)
 from parity_tests.check.specs.base import Target
 
 # torch's name -> names the course (or common from-scratch code) uses for the same thing
@@ -121,7 +127,7 @@ def settle(target: Target, obj: Any, config: dict, missing: list[str], defaults:
            what: str, claimed: set[str] = frozenset()) -> dict:  # fmt: skip
     """The configuration torch must run with: each ``missing`` setting read back from ``obj``
     (None: nothing to read), else torch's default if the case asks for it, else
-    ``UnsupportedSetting`` (the runner skips that case, with a note)."""
+    ``UnsupportedSetting`` (that case is "not supported by your code": a row of the verdict)."""
     used, assumed, refused = dict(config), [], []
     for name in missing:
         value = None if obj is None else read_back(obj, name, claimed)
@@ -334,8 +340,8 @@ def set_mode(target: Target, obj: Any, training: bool) -> dict[str, Any]:
             break
     if ways:
         target.note("train/eval set through " + " and ".join(ways))
-    elif not training:
-        target.note("eval mode asked for, but your object has no train()/eval(), training attribute or mode argument of forward")  # fmt: skip
+    elif not training:  # the runner leaves this step out of the comparison, with a note
+        raise ModeNotSet("eval mode asked for, but your object has no train()/eval(), training attribute or mode argument of forward")  # fmt: skip
     return extra
 
 
@@ -372,8 +378,13 @@ def backward(target: Target, obj: Any, grad_output: np.ndarray):
     return out[0] if isinstance(out, tuple) else out
 
 
-def check_array(value: Any, what: str, shape: tuple, dtype: np.dtype) -> np.ndarray:
-    """The user's array, or a ``UsageError`` saying what shape and dtype were expected."""
+def check_array(value: Any, what: str, shape: tuple, dtype: np.dtype, *,
+                exact: bool = False) -> np.ndarray:  # fmt: skip
+    """The user's array, or a ``UsageError`` saying what type and dtype were expected.
+
+    An array of another shape than torch's is returned as it is: the runner makes it a FAIL
+    row of its case (and the diagnosis can still compare it with a mistake's). ``exact``:
+    the run cannot go on with it (the next step is computed from it): ``ShapeMismatch``."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     if isinstance(value, (list, tuple)) or value is None:
@@ -384,8 +395,8 @@ def check_array(value: Any, what: str, shape: tuple, dtype: np.dtype) -> np.ndar
         raise UsageError(f"{what} is a {type(value).__name__}, expected an ndarray") from None
     if arr.dtype.kind not in "fiub":
         raise UsageError(f"{what} is a {type(value).__name__} of dtype {arr.dtype}, expected an ndarray of {np.dtype(dtype)}")  # fmt: skip
-    if arr.shape != tuple(shape):
-        raise UsageError(f"{what} has shape {arr.shape}, expected {tuple(shape)} (torch's)")
+    if arr.shape != tuple(shape) and exact:
+        raise ShapeMismatch(what, arr.shape, shape)
     if arr.dtype == np.float64 and np.dtype(dtype) == np.float32:
         # NumPy promotes float32 to float64 at a float64 scalar such as np.sqrt(2 / np.pi);
         # the float64 profile still says whether the math is right, so only float32 is skipped

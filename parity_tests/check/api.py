@@ -84,7 +84,8 @@ def _check_options(spec: Spec, map, derivative, target_first) -> None:
 
 def check(component: str, target: Any, *, thorough: bool = False,
           map: str | dict | None = None, derivative: Any = None,
-          target_first: bool | None = None, dtypes: tuple[str, ...] = DTYPES) -> Verdict:  # fmt: skip
+          target_first: bool | None = None, dtypes: tuple[str, ...] = DTYPES,
+          strict: bool = False) -> Verdict:  # fmt: skip
     """Check ``target`` against torch's ``component`` and return the ``Verdict``.
 
     ``target``: the object itself, or ``"path/to/file.py:Name"`` / ``"package.module:Name"``.
@@ -93,10 +94,13 @@ def check(component: str, target: Any, *, thorough: bool = False,
     function (object or TARGET string). ``target_first``: the loss is called
     ``loss(target, input)`` (the course's ``loss(y_true, y_pred)``); None detects it from the
     parameter names. ``dtypes``: the precision profiles, "float64" and/or "float32".
+    ``strict``: demand torch's whole domain, so a case your code does not support fails the
+    verdict (without it, ``Verdict.in_scope`` and ``Verdict.not_covered`` say which).
 
     Raises ``UsageError`` (the command line's exit status 2) when the check cannot run: an
     unknown component, a target that cannot be found or follows no supported protocol, output
-    of the wrong shape or dtype, an exception raised inside the target.
+    of the wrong dtype, an exception raised inside the target in the basic case. An exception
+    in any other case is a row of the verdict (``Row.status`` "not supported" or "error").
     """
     spec = find_spec(component)
     bad = [d for d in dtypes if d not in DTYPES]
@@ -108,6 +112,6 @@ def check(component: str, target: Any, *, thorough: bool = False,
         what = "an instance" if not callable(obj) or hasattr(type(obj), "forward") else f"a {type(obj).__name__}"  # fmt: skip
         raise UsageError(f"{spec.name} is checked on a class (the checker builds it with torch's settings); {name} is {what}: pass the class itself")  # fmt: skip
     d_obj = _resolve(derivative, "--derivative")[0] if derivative is not None else None
-    runner = Checker(spec, thorough=thorough, dtypes=dtypes)
+    runner = Checker(spec, thorough=thorough, dtypes=dtypes, strict=bool(strict))
     with isolated():
         return runner.run(Target(obj, name, parse_map(map), d_obj, target_first))

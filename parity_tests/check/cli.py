@@ -1,12 +1,15 @@
 """``parity-check``: the command line of ``parity_tests.check``.
 
-    parity-check COMPONENT TARGET [--thorough] [--map weight=W,bias=b] [--derivative F:NAME]
-                 [--target-first] [--dtype float64|float32] [--json PATH]
+    parity-check COMPONENT TARGET [--thorough] [--strict] [--map weight=W,bias=b]
+                 [--derivative F:NAME] [--target-first] [--dtype float64|float32] [--json PATH]
     parity-check exercises/          the exercises' scoreboard
     parity-check --list              every component and its catalogued mistakes
 
-Exit status: 0 everything agrees, 1 a mismatch, 2 a usage error (one line on stderr, no
-traceback of ours; an exception in your code shows your frame).
+Exit status: 0 PASS (every case that ran agrees, on your code's scope, or with --strict on
+torch's whole domain), 1 a FAIL (a wrong number, shape, NaN or inf, an exception in a case
+other than the basic one, or with --strict a case your code does not support), 2 no verdict:
+a usage error or an exception in the basic case (one line on stderr, no traceback of ours;
+an exception in your code shows your frame).
 """
 
 from __future__ import annotations
@@ -34,11 +37,13 @@ def parser() -> argparse.ArgumentParser:
         description="Check your implementation of a course component against PyTorch: outputs, "
         "gradients, buffers and trajectories, in float64 and float32, and name the classic "
         "mistake your numbers match.",
-        epilog="Exit status: 0 agrees, 1 mismatch, 2 usage error.",
+        epilog="Exit status: 0 PASS (in your code's scope, or whole with --strict), 1 FAIL, "
+        "2 no verdict (a usage error, or an exception in the basic case).",
     )
     p.add_argument("component", nargs="?", help="a catalog name (Linear, BatchNorm2d, gelu, Adam, OneCycleLR, ...) or a folder of exercises")  # fmt: skip
     p.add_argument("target", nargs="?", help="your object: path/to/file.py:Name or package.module:Name")  # fmt: skip
     p.add_argument("--thorough", action="store_true", help="more configurations than the default ci set")  # fmt: skip
+    p.add_argument("--strict", action="store_true", help="demand torch's whole domain: a case your code does not support is a FAIL")  # fmt: skip
     p.add_argument("--map", default=None, metavar="T=YOURS,...", help="torch's parameter names to yours, e.g. weight=W,bias=b")  # fmt: skip
     p.add_argument("--derivative", "--grad", dest="derivative", metavar="TARGET", help="a function's derivative, or a loss's gradient function (file.py:name)")  # fmt: skip
     p.add_argument("--target-first", action="store_true", default=None, help="your loss is called loss(target, input), as the course's loss(y_true, y_pred)")  # fmt: skip
@@ -97,7 +102,7 @@ def run(argv: list[str] | None = None) -> int:
     if args.component is None:
         raise UsageError("give COMPONENT and TARGET, e.g. parity-check BatchNorm2d my_bn.py:BatchNorm2d (see parity-check --help)")  # fmt: skip
     if args.target is None and Path(args.component).is_dir():
-        ignored = [f"--{k.replace('_', '-')}" for k in ("thorough", "map", "derivative", "target_first", "dtype") if getattr(args, k)]  # fmt: skip
+        ignored = [f"--{k.replace('_', '-')}" for k in ("thorough", "strict", "map", "derivative", "target_first", "dtype") if getattr(args, k)]  # fmt: skip
         if ignored:
             raise UsageError(f"{' '.join(ignored)} applies to one component, not to a folder of exercises")  # fmt: skip
         from parity_tests.check.exercises import scoreboard
@@ -112,7 +117,8 @@ def run(argv: list[str] | None = None) -> int:
 
     dtypes = (args.dtype,) if args.dtype else DTYPES
     verdict = check(args.component, args.target, thorough=args.thorough, map=args.map,
-                    derivative=args.derivative, target_first=args.target_first, dtypes=dtypes)  # fmt: skip
+                    derivative=args.derivative, target_first=args.target_first, dtypes=dtypes,
+                    strict=args.strict)  # fmt: skip
     verdict.render(console)
     if args.json:
         _write_json(verdict.to_dict(), args.json)

@@ -4,8 +4,13 @@
 an unknown component, an object that follows no protocol, output of the wrong shape). Its
 message is one line, written for the person who typed the command.
 
-``UserCodeError`` (also exit status 2): the user's own code raised. Its message shows the
-user's frames of the traceback (file, line, source), never the checker's.
+``UserCodeError``: the user's own code raised. Its message shows the user's frames of the
+traceback (file, line, source), never the checker's. In the basic case it ends the check
+(exit status 2); in any other case the runner makes it a row of the verdict ("not supported
+by your code" or "error", ``runner.classify``).
+
+``ModeNotSet`` and ``ShapeMismatch`` are not the end of a check either: the runner leaves out
+a mode it could not set (with a note) and makes a wrong shape a FAIL row.
 """
 
 from __future__ import annotations
@@ -24,28 +29,55 @@ class UsageError(Exception):
 class UnsupportedSetting(UsageError):
     """The target's constructor takes no argument for a setting one case needs.
 
-    The checker skips that case (and says so); only when no case can run is it an error."""
+    That case is "not supported by your code": a row of the verdict, out of its scope (an
+    error only in the basic case, which asks for torch's defaults)."""
+
+
+class ModeNotSet(UsageError):
+    """Eval mode was asked for, and the object offers no way to set it: the runner leaves that
+    step (or case) out of the comparison and says why in a note."""
+
+
+class ShapeMismatch(UsageError):
+    """An array of the user's has the wrong shape where the run cannot go on with it (an
+    optimizer's parameters feed the next step): the runner makes it a FAIL row of that case."""
+
+    def __init__(self, what: str, shape: tuple, expected: tuple) -> None:
+        self.what, self.shape, self.expected = what, tuple(shape), tuple(expected)
+        super().__init__(f"{what} has shape {self.shape}, expected {self.expected} (torch's)")
+
+
+def user_frames(err: BaseException) -> list[traceback.FrameSummary]:
+    """The frames of ``err``'s traceback in the user's code (not the checker's, not Python's)."""
+    return [
+        f for f in traceback.extract_tb(err.__traceback__)
+        if not f.filename.startswith(_OURS) and "importlib" not in f.filename
+    ]  # fmt: skip
 
 
 class UserCodeError(UsageError):
-    """The user's code raised ``original`` while ``doing`` (e.g. "calling forward")."""
+    """The user's code raised ``original`` while ``doing`` (e.g. "calling forward").
+
+    ``what``: the exception in one line ("RuntimeError: oops"); ``where``: ``file:line`` of
+    the innermost frame in the user's code ("" when there is none); ``frame``: that frame."""
 
     def __init__(self, doing: str, original: BaseException) -> None:
         self.doing = doing
         self.original = original
-        frames = [
-            f for f in traceback.extract_tb(original.__traceback__)
-            if not f.filename.startswith(_OURS) and "importlib" not in f.filename
-        ]  # fmt: skip
+        frames = user_frames(original)
+        self.frame = frames[-1] if frames else None
+        self.where = f"{self.frame.filename}:{self.frame.lineno}" if self.frame else ""
         where = ""
-        if frames:
-            last = frames[-1]
+        if self.frame is not None:
+            last = self.frame
             where = f" at {last.filename}:{last.lineno} in {last.name}"
             if last.line:
                 where += f": `{last.line.strip()}`"
         if isinstance(original, SystemExit):
+            self.what = f"sys.exit({original.code!r})"
             what = f"your code called sys.exit({original.code!r})"
         else:
+            self.what = f"{type(original).__name__}: {_text(original, 200)}".replace("\n", " ")
             what = f"your code raised {type(original).__name__}: {_text(original)}"
         super().__init__(f"{what} (while {doing}){where}")
         self.user_frames = "".join(traceback.format_list(frames))

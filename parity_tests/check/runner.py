@@ -3,14 +3,27 @@
 The comparison itself is the suite's (``parity_tests.harness``: ``measure`` and, per step of
 a trajectory, ``elementwise``, with the profile's tolerances); this module only decides what
 to compare and what to say about it.
+
+No case aborts the check but the basic one: an exception in any other case is a row ("not
+supported by your code" or "error", ``scope.row_for``), a wrong shape, NaN or inf a FAIL row,
+and a mode that cannot be set (eval) leaves its steps out, with a note.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from parity_tests.check.errors import UnsupportedSetting, UsageError, UserCodeError
+from parity_tests.check.errors import (
+    ModeNotSet,
+    ShapeMismatch,
+    UnsupportedSetting,
+    UsageError,
+    UserCodeError,
+)
 from parity_tests.check.mistakes import Mistake, mistakes_for
+from parity_tests.check.scope import row_for, settings
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.check.verdict import Diagnosis, Row, Verdict
 from parity_tests.harness import DTYPES, elementwise, measure
@@ -29,8 +42,10 @@ def compare(spec: Spec, case: Case, dtype: str, actual: Result, expected: Result
             continue
         a = actual[name]
         rtol, atol = spec.tolerance(name, case, dtype)
-        if a.shape != e.shape:
-            raise UsageError(f"{name} has shape {a.shape}, expected {e.shape} (torch's)")
+        if a.shape != e.shape:  # a FAIL of this case; the diagnosis still compares the arrays
+            message = f"{name} has shape {a.shape}, torch's {e.shape}, in case {case.label!r} ({settings(case)})"  # fmt: skip
+            rows.append(Row(case.label, dtype, name, rtol=rtol, atol=atol, message=message))
+            continue
         c = measure(a, e, rtol, atol)
         row = Row(case.label, dtype, name, c.max_abs, c.max_rel, rtol, atol, c.headroom,
                   c.passed, c.index)  # fmt: skip
@@ -53,16 +68,19 @@ class Checker:
     """Checks targets against one spec, caching torch's results across targets."""
 
     def __init__(self, spec: Spec, *, thorough: bool = False, dtypes=DTYPES,
-                 mistakes: list[Mistake] | None = None) -> None:  # fmt: skip
-        self.spec = spec
+                 mistakes: list[Mistake] | None = None, strict: bool = False) -> None:  # fmt: skip
+        self.spec, self.strict = spec, strict
         self.mistakes = mistakes_for(spec.name) if mistakes is None else mistakes
         # a spec of exact values (an lr schedule, a gain) has one profile: float32 would repeat it
         self.dtypes = tuple(d for d in dtypes if d in spec.dtypes) or tuple(spec.dtypes)
         self.cases = spec.cases(thorough)
+        # the case every target must run: the table's basic case (its first, if none is marked)
+        self.basic = next((c for c in self.cases if c.basic), self.cases[0] if self.cases else None)
         self._expected: dict[tuple[str, str], Result] = {}
 
     def expected(self, case: Case, dtype: str) -> Result:
-        key = (case.label, dtype, repr(sorted(case.config.items())))
+        modes = repr(case.setup.get("modes"))  # fewer steps where eval could not be set
+        key = (case.label, dtype, repr(sorted(case.config.items())), modes)
         if key not in self._expected:
             self._expected[key] = self.spec.expected(case, dtype)
         return self._expected[key]
@@ -70,36 +88,59 @@ class Checker:
     def _run_case(self, target: Target, case: Case, dtype: str) -> tuple[Case, Result]:
         """The target's result, and the case as it ran (settings read back from the target)."""
         target.used = {}
-        actual = self.spec.actual(target, case, dtype)
+        try:
+            actual = self.spec.actual(target, case, dtype)
+        except ModeNotSet as err:
+            # compare the steps before the first eval one (a BatchNorm's training steps);
+            # a case that starts in eval mode is left out entirely (the caller notes it)
+            modes = tuple(case.setup.get("modes", ()))
+            if "eval" not in modes or modes.index("eval") == 0:
+                raise
+            kept = modes[: modes.index("eval")]
+            target.note(f"case {case.label!r}: its eval steps are not compared, {err}")
+            case = dataclasses.replace(case, setup={**case.setup, "modes": kept})
+            return self._run_case(target, case, dtype)
         if target.used:  # torch (and each mistake) runs with what the target was built with
-            case = Case(case.label, {**case.config, **target.used}, case.setup)
+            case = dataclasses.replace(case, config={**case.config, **target.used})
         return case, actual
 
     def run(self, target: Target) -> Verdict:
-        verdict = Verdict(self.spec.name, target.name, self.spec.twin)
+        verdict = Verdict(self.spec.name, target.name, self.spec.twin, strict=self.strict)
         yours: list[tuple[Case, Result]] = []  # float64: the case as it ran, and the result
-        skipped: list[UnsupportedSetting] = []
+        ran: list[Case] = []  # the cases that ran, for scope.rank_only
         for case in self.cases:
             for dtype in self.dtypes:
                 try:
-                    ran, actual = self._run_case(target, case, dtype)
-                except UnsupportedSetting as err:
-                    skipped.append(err)
-                    target.note(f"case {case.label!r} ({dtype}) skipped: {err}")
+                    done, actual = self._run_case(target, case, dtype)
+                except ModeNotSet as err:
+                    target.note(f"case {case.label!r} is not compared: {err}")
                     break
-                except UserCodeError as err:  # say which case (and so which settings) it was
-                    shown = ", ".join(f"{k}={v!r}" for k, v in case.config.items())
-                    raise err.during(f"case {case.label!r} ({shown}), {dtype}") from err.original
+                except ShapeMismatch as err:  # a FAIL of this case, even of the basic one
+                    message = f"{err} in case {case.label!r} ({settings(case)})"
+                    verdict.rows.append(Row(case.label, dtype, err.what, message=message))
+                    verdict.hyperparameters[case.label] = self.spec.describe(case)
+                    continue
+                except UsageError as err:
+                    if case is self.basic and not (isinstance(err, UnsupportedSetting) and case in ran):  # fmt: skip
+                        if isinstance(err, UserCodeError):  # say which case (which settings)
+                            raise err.during(f"case {case.label!r} ({settings(case)}), {dtype}") from err.original  # fmt: skip
+                        raise
+                    verdict.rows.append(row_for(target, case, dtype, err, ran))
+                    verdict.hyperparameters[case.label] = self.spec.describe(case)
+                    continue
+                if case not in ran:
+                    ran.append(case)
                 if dtype == DIAGNOSIS_DTYPE:
-                    yours.append((ran, actual))
-                verdict.rows += compare(self.spec, ran, dtype, actual, self.expected(ran, dtype))
-                verdict.hyperparameters[case.label] = self.spec.describe(ran)
-        if not verdict.rows and skipped:
-            raise skipped[0]
-        if not verdict.passed:
-            verdict.diagnosis = self.diagnose(verdict, target, yours)
-            if verdict.diagnosis.mistake is None:
-                _refuse_non_finite(verdict)
+                    yours.append((done, actual))
+                verdict.rows += compare(self.spec, done, dtype, actual, self.expected(done, dtype))
+                verdict.hyperparameters[case.label] = self.spec.describe(done)
+        if verdict.failures():  # the diagnosis reads the rows of numbers only
+            compared = dataclasses.replace(verdict, rows=[r for r in verdict.rows if r.compared])
+            verdict.diagnosis = self.diagnose(compared, target, yours)
+        elif verdict.errors():
+            first = verdict.errors()[0]
+            at = f" at {first.where}" if first.where else ""
+            verdict.diagnosis = Diagnosis(None, f"your code raised in case {first.case!r} ({first.dtype}): {first.message}{at}")  # fmt: skip
         verdict.notes = list(target.notes)
         return verdict
 
@@ -157,17 +198,3 @@ class Checker:
                 if not measure(value, theirs[name], rtol, atol).passed:
                     return False
         return True
-
-
-def _refuse_non_finite(verdict: Verdict) -> None:
-    """NaN or inf where torch is finite, and no catalogued mistake explains it: exit 2."""
-    for r in verdict.failures():
-        if r.yours is not None and not np.isfinite(r.yours) and np.isfinite(r.torch):
-            at = list(r.index)
-            if r.first_step is not None:
-                at = f"step {r.step_label or r.first_step} {list(r.index[1:])}"
-            raise UsageError(
-                f"your {r.tensor} holds {r.yours} at {at} (case {r.case!r}, {r.dtype}) where "
-                f"torch's is {r.torch:.6g}: an overflow, a division by zero or the root of a "
-                "negative number in your code"
-            )

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from parity_tests.check import adapters
 from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
-from parity_tests.check.specs.base import Case, Result, Spec, Target
+from parity_tests.check.specs.base import Case, Result, Spec, Target, basic
 from parity_tests.check.specs.module_spec import torch_defaults
 from parity_tests.harness import PROFILES, randn, upstream_like
 
@@ -250,7 +250,7 @@ def M(label: str, N: int, L: int, S: int, E: int, mask: str | None = None, **con
 
 SPECS = [
     SDPASpec([
-        C("no mask", [(2, 3, 4), (2, 5, 4), (2, 5, 3)]),
+        basic(C("no mask", [(2, 3, 4), (2, 5, 4), (2, 5, 3)])),
         C("boolean attn_mask (True = takes part)", [(2, 3, 4), (2, 5, 4), (2, 5, 3)], "random"),
         C("is_causal", [(2, 4, 4), (2, 4, 4), (2, 4, 5)], is_causal=True),
         C("scale=0.3, batch and head dims", [(2, 2, 3, 4), (2, 2, 4, 4), (2, 2, 4, 2)], scale=0.3),
@@ -260,7 +260,7 @@ SPECS = [
         C("boolean mask with batch dims, E = 8", [(3, 4, 8), (3, 6, 8), (3, 6, 8)], "random"),
     ]),
     MHASpec([
-        M("E=8, 2 heads, L=3, S=4", 2, 3, 4, 8, num_heads=2),
+        basic(M("E=8, 2 heads, L=3, S=4", 2, 3, 4, 8, num_heads=2)),
         M("boolean attn_mask (True = blocked)", 2, 3, 4, 8, "random", num_heads=2),
         M("4 heads, no bias, causal attn_mask", 2, 4, 4, 8, "causal", num_heads=4, bias=False),
     ], [

@@ -48,11 +48,31 @@ class Result(dict):
 
 @dataclass
 class Case:
-    """One configuration to run: a label for people, and the settings a spec interprets."""
+    """One configuration to run: a label for people, and the settings a spec interprets.
+
+    Each spec's case table runs from the course's simplest form to torch's general one; its
+    first case is the *basic* one (``basic=True``, see ``basic``): the form every course
+    teaches (a 2-D batch for Linear and BatchNorm1d, one 4-D batch with stride 1 and no
+    padding for the convolutions and pools, a constant lr for an optimizer, the defaults for
+    a function or a loss). A target must run it; the other cases may be out of its scope."""
 
     label: str
     config: dict[str, Any] = field(default_factory=dict)  # hyperparameters, in torch's names
     setup: dict[str, Any] = field(default_factory=dict)  # the rest: input shape, modes, steps
+    basic: bool = False
+
+
+def basic(case: Case) -> Case:
+    """``case``, marked as its table's basic case (written first in the table)."""
+    case.basic = True
+    return case
+
+
+def basic_first(cases: list[Case]) -> list[Case]:
+    """A generated table whose first case is the basic one."""
+    if cases:
+        basic(cases[0])
+    return cases
 
 
 @dataclass

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from parity_tests.check.errors import UnsupportedSetting, UserCodeError
-from parity_tests.check.specs.base import Case, Result, Target
+from parity_tests.check.specs.base import Case, Result, Target, basic
 from parity_tests.check.specs.conv_cases import conv_draws, conv_terms, distinct, pool_draws
 from parity_tests.check.specs.functional_spec import FunctionalSpec
 from parity_tests.check.specs.module_spec import ModuleSpec
@@ -80,6 +80,7 @@ def pool(label: str, shape: tuple = (2, 3, 9, 10), **config) -> Case:
 CONV = ("in_channels", "out_channels", "kernel_size")
 
 CONV2D = [
+    basic(conv("3x3", (2, 3, 7, 6), in_channels=3, out_channels=4, kernel_size=3)),
     conv("3x3, padding 1", (2, 3, 7, 6), in_channels=3, out_channels=4, kernel_size=3, padding=1),
     conv("stride 2", (2, 3, 9, 8), in_channels=3, out_channels=4, kernel_size=3, stride=2),
     conv("dilation 2, padding 2", (2, 2, 9, 9), in_channels=2, out_channels=3, kernel_size=3, dilation=2, padding=2),
@@ -97,6 +98,7 @@ CONV2D_MORE = [
     *conv_draws(12),
 ]  # fmt: skip
 TRANSPOSED = [
+    basic(tconv("3x3", (2, 3, 4, 5), in_channels=3, out_channels=2, kernel_size=3)),
     tconv("upsample x2", (2, 3, 4, 5), in_channels=3, out_channels=2, kernel_size=2, stride=2),
     tconv("stride 2, padding 1, output_padding 1", (2, 3, 4, 4), in_channels=3, out_channels=2, kernel_size=3, stride=2, padding=1, output_padding=1),
     tconv("grouped, dilated", (2, 4, 4, 5), in_channels=4, out_channels=6, kernel_size=3, groups=2, dilation=2),
@@ -106,15 +108,16 @@ TRANSPOSED_MORE = [
     tconv("output_padding < dilation", (1, 2, 3, 3), in_channels=2, out_channels=2, kernel_size=2, dilation=3, output_padding=2),
     *conv_draws(12, transposed=True),
 ]  # fmt: skip
+# a pool's basic case is the course's 2x2 window at its default stride (the kernel size)
 MAX = [
-    pool("2x2", kernel_size=2),
+    basic(pool("2x2", kernel_size=2)),
     pool("3x3/2, padding 1", kernel_size=3, stride=2, padding=1),
     pool("ceil_mode, padding 1", kernel_size=3, stride=2, padding=1, ceil_mode=True),
     pool("dilation 2", kernel_size=3, stride=1, dilation=2),
     pool("rectangular", kernel_size=(3, 2), stride=(2, 3), padding=(1, 0)),
 ]  # fmt: skip
 AVG = [
-    pool("2x2", kernel_size=2),
+    basic(pool("2x2", kernel_size=2)),
     pool("3x3/2, padding 1 (counted)", kernel_size=3, stride=2, padding=1),
     pool("3x3/2, padding 1, count_include_pad=False", kernel_size=3, stride=2, padding=1, count_include_pad=False),
     pool("ceil_mode, padding 2, count_include_pad=False", kernel_size=4, stride=3, padding=2, ceil_mode=True, count_include_pad=False),
@@ -124,6 +127,7 @@ AVG_MORE = [
     pool("divisor_override", kernel_size=(3, 2), stride=(2, 1), divisor_override=5),
 ]  # fmt: skip
 ADAPTIVE = [pool(f"output_size={s}", output_size=s) for s in (1, (3, 4), (5, None), (4, 7))]
+basic(ADAPTIVE[0])  # global average pooling
 ADAPTIVE_MORE = [pool(f"output_size={s}", output_size=s) for s in ((9, 10), (12, 13), (2, 1))]
 
 
@@ -160,29 +164,31 @@ SPECS = [
     module("AvgPool2d", AVG, [*AVG_MORE, *pool_draws(12, average=True)], PoolSpec, positional=("kernel_size",)),
     module("AdaptiveAvgPool2d", ADAPTIVE, ADAPTIVE_MORE, PoolSpec, positional=("output_size",)),
     functional("conv2d", [
+        basic(fcase("3x3", xwb((2, 3, 7, 6), (4, 3, 3, 3), 4))),
         fcase("padding 1", xwb((2, 3, 7, 6), (4, 3, 3, 3), 4), padding=1),
         fcase("stride 2, padding 1, groups 2", xwb((2, 4, 7, 6), (6, 2, 3, 3), 6), stride=2, padding=1, groups=2),
         fcase("dilation 2, no bias", xwb((2, 3, 8, 8), (4, 3, 3, 3), None), dilation=2),
         fcase("'same'", xwb((1, 2, 6, 7), (3, 2, 3, 4), 3), padding="same"),
     ]),
     functional("conv_transpose2d", [
+        basic(fcase("3x3", xwb((2, 3, 4, 5), (3, 2, 3, 3), 2))),
         fcase("stride 2", xwb((2, 3, 4, 5), (3, 2, 3, 3), 2), stride=2),
         fcase("stride 2, padding 1, output_padding 1, groups 2", xwb((2, 4, 5, 6), (4, 3, 3, 3), 6), stride=2, padding=1, output_padding=1, groups=2),
         fcase("dilation 2, no bias", xwb((2, 3, 4, 5), (3, 2, 3, 3), None), dilation=2),
     ]),
     functional("max_pool2d", [
-        fcase("2x2", X, kernel_size=2),
+        basic(fcase("2x2", X, kernel_size=2)),
         fcase("3x3/2, padding 1, ceil_mode", X, kernel_size=3, stride=2, padding=1, ceil_mode=True),
         fcase("dilation 2", X, kernel_size=3, stride=1, dilation=2),
     ], ("kernel_size",), pooled=True),
     functional("avg_pool2d", [
-        fcase("2x2", X, kernel_size=2),
+        basic(fcase("2x2", X, kernel_size=2)),
         fcase("3x3/2, padding 1 (counted)", X, kernel_size=3, stride=2, padding=1),
         fcase("3x3/2, padding 1, count_include_pad=False", X, kernel_size=3, stride=2, padding=1, count_include_pad=False),
         fcase("ceil_mode, padding 2, count_include_pad=False", X, kernel_size=4, stride=3, padding=2, ceil_mode=True, count_include_pad=False),
     ], ("kernel_size",), pooled=True),
     functional("adaptive_avg_pool2d", [
+        basic(fcase("output_size=1", X, output_size=1)),
         fcase("output_size=(4, 3)", X, output_size=(4, 3)),
-        fcase("output_size=1", X, output_size=1),
     ], ("output_size",), pooled=True),
 ]  # fmt: skip

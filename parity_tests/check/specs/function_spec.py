@@ -24,7 +24,7 @@ import torch
 import torch_ref.regularization as torch_regularization
 from parity_tests.check import adapters
 from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
-from parity_tests.check.specs.base import Case, Result, Spec, Target
+from parity_tests.check.specs.base import Case, Result, Spec, Target, basic
 from parity_tests.harness import PROFILES, randn
 
 # torch's name -> more names a from-scratch function may use (beyond adapters.ALIASES)
@@ -181,7 +181,7 @@ def as_scalar(value: Any, what: str, np_dtype) -> np.ndarray:
 # -- weight penalties (scratch/regularization.py) ----------------------------------------------
 
 WEIGHT_CASES = [
-    Case("one array (4, 3), lam=0.1", {"lam": 0.1}, {"shapes": [(4, 3)], "single": True}),
+    basic(Case("one array (4, 3), lam=0.1", {"lam": 0.1}, {"shapes": [(4, 3)], "single": True})),
     Case("a list [(4, 3), (3,)], lam=0.05", {"lam": 0.05}, {"shapes": [(4, 3), (3,)]}),
 ]
 
@@ -296,7 +296,7 @@ class ClipSpec(Spec):
     @classmethod
     def norm(cls) -> ClipSpec:
         return cls("clip_grad_norm_", [
-            Case("max_norm=1 (clipped)", {"max_norm": 1.0, "norm_type": 2.0}),
+            basic(Case("max_norm=1 (clipped)", {"max_norm": 1.0, "norm_type": 2.0})),
             Case("max_norm=2, norm_type=1", {"max_norm": 2.0, "norm_type": 1.0}),
             Case("max_norm=100 (not clipped)", {"max_norm": 100.0, "norm_type": 2.0}),
         ], [Case("max_norm=0.5, norm_type=inf", {"max_norm": 0.5, "norm_type": float("inf")})],
@@ -304,7 +304,7 @@ class ClipSpec(Spec):
 
     @classmethod
     def value(cls) -> ClipSpec:
-        return cls("clip_grad_value_", [Case("clip_value=0.5", {"clip_value": 0.5})],
+        return cls("clip_grad_value_", [basic(Case("clip_value=0.5", {"clip_value": 0.5}))],
                    [Case("clip_value=2", {"clip_value": 2.0})], {})  # fmt: skip
 
     def cases(self, thorough: bool) -> list[Case]:

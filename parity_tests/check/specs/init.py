@@ -28,7 +28,7 @@ import torch
 import torch_ref.nn.init as ti
 from parity_tests.check import adapters
 from parity_tests.check.errors import UsageError, call_user
-from parity_tests.check.specs.base import Case, Result, Spec, Target
+from parity_tests.check.specs.base import Case, Result, Spec, Target, basic, basic_first
 from parity_tests.check.specs.optim_spec import required_positional
 from parity_tests.harness import PROFILES
 
@@ -200,29 +200,29 @@ def C(label: str, shape: tuple, **config) -> Case:
 
 
 SPECS = [
-    InitSpec("xavier_uniform_", [C("xavier_uniform_, (250, 100)", LINEAR),
+    InitSpec("xavier_uniform_", [basic(C("xavier_uniform_, (250, 100)", LINEAR)),
                                  C("xavier_uniform_(gain=5/3), conv (64, 24, 3, 3)", CONV2D, gain=5 / 3)],
              [C("xavier_uniform_, conv3d (24, 10, 3, 3, 3)", CONV3D)]),
-    InitSpec("xavier_normal_", [C("xavier_normal_, conv1d (32, 48, 9)", CONV1D),
+    InitSpec("xavier_normal_", [basic(C("xavier_normal_, conv1d (32, 48, 9)", CONV1D)),
                                 C("xavier_normal_(gain=2.5), (250, 100)", LINEAR, gain=2.5)],
              [C("xavier_normal_, conv (64, 24, 3, 3)", CONV2D)]),
-    InitSpec("kaiming_uniform_", [C("kaiming_uniform_, (250, 100)", LINEAR),
+    InitSpec("kaiming_uniform_", [basic(C("kaiming_uniform_, (250, 100)", LINEAR)),
                                   C("kaiming_uniform_(a=√5), conv (64, 24, 3, 3)", CONV2D, a=math.sqrt(5)),
                                   C("kaiming_uniform_(fan_out, relu), conv (64, 24, 3, 3)", CONV2D, mode="fan_out", nonlinearity="relu")],
              [C("kaiming_uniform_(tanh), conv3d (24, 10, 3, 3, 3)", CONV3D, nonlinearity="tanh")]),
-    InitSpec("kaiming_normal_", [C("kaiming_normal_, conv (64, 24, 3, 3)", CONV2D),
+    InitSpec("kaiming_normal_", [basic(C("kaiming_normal_, conv (64, 24, 3, 3)", CONV2D)),
                                  C("kaiming_normal_(a=0.2, fan_out), (250, 100)", LINEAR, a=0.2, mode="fan_out"),
                                  C("kaiming_normal_(tanh), conv1d (32, 48, 9)", CONV1D, nonlinearity="tanh")],
              [C("kaiming_normal_(selu), (250, 100)", LINEAR, nonlinearity="selu"),
               C("kaiming_normal_(fan_out, relu), conv3d (24, 10, 3, 3, 3)", CONV3D, mode="fan_out", nonlinearity="relu")]),
-    InitSpec("lecun_normal_", [C("lecun_normal_, conv (64, 24, 3, 3)", CONV2D),
-                               C("lecun_normal_, (250, 100)", LINEAR)]),
-    InitSpec("uniform_", [C("uniform_(a=-0.3, b=0.7)", LINEAR, a=-0.3, b=0.7)]),
-    InitSpec("normal_", [C("normal_(mean=0.5, std=2)", LINEAR, mean=0.5, std=2.0)]),
-    ExactSpec("calculate_gain", torch.nn.init.calculate_gain, [
+    InitSpec("lecun_normal_", [basic(C("lecun_normal_, (250, 100)", LINEAR)),
+                               C("lecun_normal_, conv (64, 24, 3, 3)", CONV2D)]),
+    InitSpec("uniform_", [basic(C("uniform_(a=-0.3, b=0.7)", LINEAR, a=-0.3, b=0.7))]),
+    InitSpec("normal_", [basic(C("normal_(mean=0.5, std=2)", LINEAR, mean=0.5, std=2.0))]),
+    ExactSpec("calculate_gain", torch.nn.init.calculate_gain, basic_first([
         Case(f"calculate_gain{args}", dict(zip(("nonlinearity", "param"), args, strict=False)))
         for args in [("relu",), ("leaky_relu",), ("leaky_relu", 0.2), ("tanh",), ("sigmoid",),
-                     ("selu",), ("conv2d",), ("linear",)]]),
-    ExactSpec("calculate_fan_in_and_fan_out", torch.nn.init._calculate_fan_in_and_fan_out, [
-        C(f"shape {s}", s) for s in (LINEAR, CONV2D, CONV1D, CONV3D)]),
+                     ("selu",), ("conv2d",), ("linear",)]])),
+    ExactSpec("calculate_fan_in_and_fan_out", torch.nn.init._calculate_fan_in_and_fan_out, basic_first([
+        C(f"shape {s}", s) for s in (LINEAR, CONV2D, CONV1D, CONV3D)])),
 ]  # fmt: skip

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from parity_tests.check import adapters
-from parity_tests.check.errors import UsageError, call_user
+from parity_tests.check.errors import ShapeMismatch, UsageError, call_user
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.check.specs.function_spec import (
     as_scalar,
@@ -233,7 +233,7 @@ class LossSpec(Spec):
             d = d.detach().cpu().numpy()
         d = np.asarray(d)
         if d.shape != x.shape:
-            raise UsageError(f"your gradient of the loss w.r.t. its input has shape {d.shape}, expected {x.shape} (the input's)")  # fmt: skip
+            raise ShapeMismatch("your gradient of the loss w.r.t. its input", d.shape, x.shape)
         if g is not None:
             g = np.asarray(g)
             if 0 < g.ndim < d.ndim:  # per-sample losses of a class axis summed out (dim 1, or 0)

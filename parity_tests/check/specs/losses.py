@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import torch_ref.nn.loss as tnn
-from parity_tests.check.specs.base import Case
+from parity_tests.check.specs.base import Case, basic
 from parity_tests.check.specs.loss_spec import LossSpec
 from parity_tests.harness import PROFILES, randn
 
@@ -65,13 +65,13 @@ P_EDGES = [[0.0, 1.0, 0.5, 1.0], [0.0, 0.3, 1.0, 0.02]]
 Y_EDGES = [[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 0.0]]
 
 MSE = LossSpec("MSELoss", tnn.MSELoss, "scratch.nn.MSELoss", [
-    C("mean", normal((4, 5)), normal((4, 5), 7)),
+    basic(C("mean", normal((4, 5)), normal((4, 5), 7))),
     C("sum", normal((4, 5)), normal((4, 5), 7), reduction="sum"),
     C("none", normal((3, 4)), normal((3, 4), 7), reduction="none"),
 ], thorough=[C("mean, (2, 3, 4)", normal((2, 3, 4), 1), normal((2, 3, 4), 8))])  # fmt: skip
 
 BCE = LossSpec("BCELoss", tnn.BCELoss, "scratch.nn.BCELoss", [
-    C("mean", probs((6, 3)), binary((6, 3))),
+    basic(C("mean", probs((6, 3)), binary((6, 3)))),
     C("sum, soft targets", probs((8,)), soft((8,)), reduction="sum"),
     C("none", probs((6, 3)), binary((6, 3)), reduction="none"),
     C("weight, mean", probs((6, 3)), binary((6, 3)), weight=WEIGHT),
@@ -79,7 +79,7 @@ BCE = LossSpec("BCELoss", tnn.BCELoss, "scratch.nn.BCELoss", [
 ], thorough=[C("p exactly 0 and 1, none", fixed(P_EDGES), fixed(Y_EDGES), reduction="none")])  # fmt: skip
 
 BCE_LOGITS = LossSpec("BCEWithLogitsLoss", tnn.BCEWithLogitsLoss, "scratch.nn.BCEWithLogitsLoss", [
-    C("mean", normal((6, 3), scale=3), binary((6, 3))),
+    basic(C("mean", normal((6, 3), scale=3), binary((6, 3)))),
     C("none", normal((6, 3), scale=3), binary((6, 3)), reduction="none"),
     C("pos_weight, mean", normal((6, 3)), binary((6, 3)), pos_weight=WEIGHT),
     C("weight, sum", normal((6, 3)), soft((6, 3)), reduction="sum", weight=WEIGHT),
@@ -87,7 +87,7 @@ BCE_LOGITS = LossSpec("BCEWithLogitsLoss", tnn.BCEWithLogitsLoss, "scratch.nn.BC
 ])  # fmt: skip
 
 CROSS_ENTROPY = LossSpec("CrossEntropyLoss", tnn.CrossEntropyLoss, "scratch.nn.CrossEntropyLoss", [
-    C("class indices, mean", normal((7, 4), scale=2), labels((7,), 4)),
+    basic(C("class indices, mean", normal((7, 4), scale=2), labels((7,), 4))),
     C("probabilities, sum", normal((5, 6)), class_probs((5, 6)), reduction="sum"),
     C("(N, C, H, W), none", normal((2, 3, 4, 5)), labels((2, 4, 5), 3), reduction="none"),
     C("label_smoothing=0.1", normal((7, 4)), labels((7,), 4), label_smoothing=0.1),
@@ -101,7 +101,7 @@ CROSS_ENTROPY = LossSpec("CrossEntropyLoss", tnn.CrossEntropyLoss, "scratch.nn.C
 ])  # fmt: skip
 
 FOCAL = LossSpec("FocalLoss", tnn.FocalLoss, "scratch.nn.FocalLoss", [
-    C("mean", normal((6, 3), scale=2), binary((6, 3))),
+    basic(C("mean", normal((6, 3), scale=2), binary((6, 3)))),
     C("none", normal((6, 3), scale=2), binary((6, 3)), reduction="none"),
     C("alpha=0.5, gamma=1.5, soft targets, sum", normal((6, 3)), soft((6, 3)), alpha=0.5, gamma=1.5, reduction="sum"),
     # saturated and right: exp(1e4) must not overflow, 0·log(0) must not give NaN

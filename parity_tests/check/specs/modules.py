@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from parity_tests.check.specs.base import Case
+from parity_tests.check.specs.base import Case, basic
 from parity_tests.check.specs.module_spec import ModuleSpec
 
 
@@ -29,13 +29,13 @@ BN_SETUP = dict(modes=BN_STEPS, scale=2.0, shift=3.0)  # mean 3, std 2: normalis
 
 
 def activation(name: str, cases=None, **kw) -> ModuleSpec:
-    cases = cases or [C(name, ACTIVATION_SETUP)]
+    cases = cases or [basic(C(name, ACTIVATION_SETUP))]
     return ModuleSpec(name, getattr(torch.nn, name), f"scratch.nn.{name}", cases, **kw)
 
 
 SPECS = [
     ModuleSpec("Linear", torch.nn.Linear, "scratch.nn.Linear", [
-        C("Linear(5, 3)", dict(shape=(4, 5)), in_features=5, out_features=3),
+        basic(C("Linear(5, 3)", dict(shape=(4, 5)), in_features=5, out_features=3)),
         C("Linear(5, 3), 3-D input", dict(shape=(2, 3, 5)), in_features=5, out_features=3),
         C("Linear(4, 6, bias=False)", dict(shape=(3, 4)), in_features=4, out_features=6, bias=False),
     ], thorough=[
@@ -43,20 +43,20 @@ SPECS = [
         C("Linear(32, 17)", dict(shape=(16, 32)), in_features=32, out_features=17),
     ], positional=("in_features", "out_features")),
     activation("ReLU"),
-    activation("LeakyReLU", [C("LeakyReLU()", ACTIVATION_SETUP),
+    activation("LeakyReLU", [basic(C("LeakyReLU()", ACTIVATION_SETUP)),
                              C("LeakyReLU(0.2)", ACTIVATION_SETUP, negative_slope=0.2)]),
     activation("Sigmoid"),
     activation("Tanh"),
-    activation("GELU", [C("GELU()", ACTIVATION_SETUP),
+    activation("GELU", [basic(C("GELU()", ACTIVATION_SETUP)),
                         C("GELU('tanh')", ACTIVATION_SETUP, approximate="tanh")]),
     activation("SiLU"),
     *(activation(name, assume={"dim": -1}, cases=[  # a class without dim: the last axis
-        C(f"{name}(dim=-1)", ACTIVATION_SETUP, dim=-1),
+        basic(C(f"{name}(dim=-1)", ACTIVATION_SETUP, dim=-1)),
         C(f"{name}(dim=-1), logits near 800", dict(shape=(3, 2, 4), scale=3.0, shift=800.0), dim=-1),
         C(f"{name}(dim=1)", dict(shape=(3, 4, 2), scale=3.0), dim=1),
     ]) for name in ("Softmax", "LogSoftmax")),
     ModuleSpec("Flatten", torch.nn.Flatten, "scratch.nn.Flatten", [
-        C("Flatten()", dict(shape=(2, 3, 4, 5))),
+        basic(C("Flatten()", dict(shape=(2, 3, 4, 5)))),
         C("Flatten(0, 2)", dict(shape=(2, 3, 4, 5)), start_dim=0, end_dim=2),
     ]),
     *(ModuleSpec(name, getattr(torch.nn, name), f"scratch.nn.{name}", cases,
@@ -64,13 +64,14 @@ SPECS = [
                  init=_random_affine, thorough=more)
       for name, cases, more in [
         ("BatchNorm1d", [
-            C("BatchNorm1d(3)", dict(BN_SETUP, shape=(6, 3)), num_features=3),
-            C("BatchNorm1d(3), (N, C, L)", dict(BN_SETUP, shape=(4, 3, 5)), num_features=3, momentum=0.3),
+            basic(C("BatchNorm1d(3)", dict(BN_SETUP, shape=(6, 3)), num_features=3)),
+            # the basic case but for the input's rank: a 2-D-only BatchNorm1d is in scope
+            C("BatchNorm1d(3), (N, C, L)", dict(BN_SETUP, shape=(4, 3, 5)), num_features=3),
         ], [
             C("BatchNorm1d(4, momentum=None)", dict(BN_SETUP, shape=(5, 4)), num_features=4, momentum=None),
         ]),
         ("BatchNorm2d", [
-            C("BatchNorm2d(3)", dict(BN_SETUP, shape=(4, 3, 3, 3)), num_features=3),
+            basic(C("BatchNorm2d(3)", dict(BN_SETUP, shape=(4, 3, 3, 3)), num_features=3)),
             C("BatchNorm2d(2, momentum=0.3)", dict(BN_SETUP, shape=(2, 2, 2, 3)), num_features=2, momentum=0.3),
         ], [
             C("BatchNorm2d(2, momentum=None)", dict(BN_SETUP, shape=(2, 2, 2, 3)), num_features=2, momentum=None),

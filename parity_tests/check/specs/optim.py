@@ -28,7 +28,7 @@ import torch
 import scratch.optim.lr_scheduler as sl
 from parity_tests.check import adapters
 from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
-from parity_tests.check.specs.base import Case, Result, Spec, Target
+from parity_tests.check.specs.base import Case, Result, Spec, Target, basic
 from parity_tests.check.specs.module_spec import torch_defaults
 from parity_tests.check.specs.optim_spec import (
     OptimizerSpec,
@@ -54,7 +54,7 @@ def optimizer(name: str, cases: list[Case], thorough: list[Case]) -> OptimizerSp
 
 OPTIMIZERS = [
     optimizer("SGD", [
-        C("SGD(lr=0.05)", CI, lr=0.05),
+        basic(C("SGD(lr=0.05)", CI, lr=0.05)),
         C("SGD(momentum=0.9)", CI, lr=0.01, momentum=0.9),
         C("SGD(momentum, dampening, weight_decay)", CI, lr=0.01, momentum=0.9, dampening=0.3, weight_decay=0.05),
         C("SGD(nesterov)", CI, lr=0.01, momentum=0.9, nesterov=True),
@@ -65,7 +65,7 @@ OPTIMIZERS = [
         C("SGD(nesterov, weight_decay), warmup+cosine lr", dict(LONG, schedule="warmup+cosine"), lr=0.02, momentum=0.9, nesterov=True, weight_decay=0.01),
     ]),
     optimizer("RMSprop", [
-        C("RMSprop(lr=0.01)", CI, lr=0.01),
+        basic(C("RMSprop(lr=0.01)", CI, lr=0.01)),
         C("RMSprop(alpha=0.9, centered, momentum=0.5)", CI, lr=0.005, alpha=0.9, centered=True, momentum=0.5),
         C("RMSprop(weight_decay=0.05, eps=1e-4)", CI, lr=0.01, weight_decay=0.05, eps=1e-4),
         C("RMSprop, warmup+cosine lr", WARMUP, lr=0.01),
@@ -74,7 +74,7 @@ OPTIMIZERS = [
         C("RMSprop(momentum=0.9), lr / 10 at half-way", dict(LONG, schedule="lr / 10 at half-way"), lr=0.002, momentum=0.9),
     ]),
     optimizer("Adam", [
-        C("Adam(lr=0.02)", CI, lr=0.02),
+        basic(C("Adam(lr=0.02)", CI, lr=0.02)),
         C("Adam(betas=(0.8, 0.99), amsgrad)", CI, lr=0.02, betas=(0.8, 0.99), amsgrad=True),
         C("Adam(weight_decay=0.1)", CI, lr=0.02, weight_decay=0.1),
         C("Adam, warmup+cosine lr", WARMUP, lr=0.05),
@@ -83,7 +83,7 @@ OPTIMIZERS = [
         C("Adam(amsgrad, weight_decay), warmup+cosine lr", dict(LONG, schedule="warmup+cosine"), lr=0.02, amsgrad=True, weight_decay=0.05),
     ]),
     optimizer("AdamW", [
-        C("AdamW(lr=0.02)", CI, lr=0.02),
+        basic(C("AdamW(lr=0.02)", CI, lr=0.02)),
         C("AdamW(weight_decay=0.1)", CI, lr=0.02, weight_decay=0.1),
         C("AdamW(weight_decay=0.1, amsgrad)", CI, lr=0.02, weight_decay=0.1, amsgrad=True),
         C("AdamW(betas=(0.85, 0.995)), warmup+cosine lr", WARMUP, lr=0.05, betas=(0.85, 0.995)),
@@ -257,30 +257,30 @@ def S(label: str, steps: int = 30, **config) -> Case:
 
 SCHEDULERS = [
     SchedulerSpec("StepLR", [
-        S("StepLR(step_size=4, gamma=0.5)", lr=0.1, step_size=4, gamma=0.5),
+        basic(S("StepLR(step_size=4, gamma=0.5)", lr=0.1, step_size=4, gamma=0.5)),
         S("StepLR(step_size=7)", lr=0.1, step_size=7),
     ], [S("StepLR(step_size=30, gamma=0.7), 200 steps", 200, lr=0.5, step_size=30, gamma=0.7)]),
     SchedulerSpec("MultiStepLR", [
-        S("MultiStepLR([3, 8, 8, 15], gamma=0.3)", lr=0.1, milestones=[3, 8, 8, 15], gamma=0.3),
+        basic(S("MultiStepLR([3, 8, 8, 15], gamma=0.3)", lr=0.1, milestones=[3, 8, 8, 15], gamma=0.3)),
     ], [S("MultiStepLR([50, 120], 200 steps)", 200, lr=0.1, milestones=[50, 120])]),
     SchedulerSpec("ExponentialLR", [
-        S("ExponentialLR(gamma=0.9)", lr=0.1, gamma=0.9),
+        basic(S("ExponentialLR(gamma=0.9)", lr=0.1, gamma=0.9)),
     ], [S("ExponentialLR(gamma=0.99), 300 steps", 300, lr=0.01, gamma=0.99)]),
     SchedulerSpec("CosineAnnealingLR", [
-        S("CosineAnnealingLR(T_max=20, eta_min=0.01), past T_max", lr=0.1, T_max=20, eta_min=0.01),
+        basic(S("CosineAnnealingLR(T_max=20, eta_min=0.01), past T_max", lr=0.1, T_max=20, eta_min=0.01)),
         S("CosineAnnealingLR(T_max=10, eta_min=0.002)", 10, lr=0.05, T_max=10, eta_min=0.002),
     ], [S("CosineAnnealingLR(T_max=100, eta_min=1e-4), 250 steps", 250, lr=0.1, T_max=100, eta_min=1e-4)]),
     SchedulerSpec("LinearLR", [
-        S("LinearLR(start_factor=0.25, total_iters=8)", lr=0.1, start_factor=0.25, total_iters=8),
+        basic(S("LinearLR(start_factor=0.25, total_iters=8)", lr=0.1, start_factor=0.25, total_iters=8)),
         S("LinearLR(1.0, 0.05, total_iters=20)", lr=0.1, start_factor=1.0, end_factor=0.05, total_iters=20),
     ], [S("LinearLR(total_iters=150), 200 steps", 200, lr=0.1, start_factor=0.01, total_iters=150)]),
     SchedulerSpec("SequentialLR", [
-        S("SequentialLR(warmup 5, cosine)", lr=0.1, schedulers=[("LinearLR", dict(start_factor=0.1, total_iters=5)), ("CosineAnnealingLR", dict(T_max=25, eta_min=0.001))], milestones=[5]),
+        basic(S("SequentialLR(warmup 5, cosine)", lr=0.1, schedulers=[("LinearLR", dict(start_factor=0.1, total_iters=5)), ("CosineAnnealingLR", dict(T_max=25, eta_min=0.001))], milestones=[5])),
         # milestone 0: the second scheduler runs from the start (torch accepts it): 1, 0.5, 0.25, ...
         S("SequentialLR(milestones=[0])", 10, lr=1.0, schedulers=[("LinearLR", dict(start_factor=0.1, total_iters=3)), ("ExponentialLR", dict(gamma=0.5))], milestones=[0]),
     ], [S("SequentialLR(3 phases), 200 steps", 200, lr=0.1, schedulers=[("LinearLR", dict(start_factor=0.1, total_iters=20)), ("ExponentialLR", dict(gamma=0.98)), ("StepLR", dict(step_size=40, gamma=0.5))], milestones=[20, 150])]),
     SchedulerSpec("OneCycleLR", [  # fewer steps than total_steps: a one-step-early schedule still runs
-        S("OneCycleLR(max_lr=0.1, total_steps=40)", max_lr=0.1, total_steps=40),
+        basic(S("OneCycleLR(max_lr=0.1, total_steps=40)", max_lr=0.1, total_steps=40)),
         S("OneCycleLR(linear, pct_start=0.25)", max_lr=0.05, total_steps=40, anneal_strategy="linear", pct_start=0.25),
     ], [
         S("OneCycleLR(three_phase), 300 steps", 300, max_lr=0.1, total_steps=320, three_phase=True),

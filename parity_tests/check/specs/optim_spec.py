@@ -149,7 +149,7 @@ class OptimizerSpec(Spec):
                 for p, g in zip(params, split(objective_grad(flat, maximize)), strict=True):
                     p.grad = g.copy()
                 call_user("calling step()", obj.step)
-                got = [adapters.check_array(p.data, "a parameter's .data after step()", s, np_dtype)
+                got = [adapters.check_array(p.data, "a parameter's .data after step()", s, np_dtype, exact=True)
                        for p, s in zip(params, SHAPES, strict=True)]  # fmt: skip
                 steps.append(np.concatenate([a.reshape(-1) for a in got]))
             return self._result(steps)
@@ -160,7 +160,7 @@ class OptimizerSpec(Spec):
             set_lr(lr)
             w_in = w.copy()
             out = call_user("calling step(params, grads)", obj.step, w_in, objective_grad(w, maximize))  # fmt: skip
-            w = adapters.check_array(w_in if out is None else out, "step's return (the new parameters)", w.shape, np_dtype).copy()  # fmt: skip
+            w = adapters.check_array(w_in if out is None else out, "step's return (the new parameters)", w.shape, np_dtype, exact=True).copy()  # fmt: skip
             steps.append(w)
         return self._result(steps)
 
@@ -198,7 +198,7 @@ class OptimizerSpec(Spec):
             out = out if isinstance(out, tuple) else (out,)
             if len(out) != 1 + len(states):
                 raise UsageError(f"{target.name} returned {len(out)} values; expected (w, {', '.join(states)})")  # fmt: skip
-            w = adapters.check_array(out[0], f"{fn.__name__}'s new parameters", w.shape, np_dtype).copy()  # fmt: skip
+            w = adapters.check_array(out[0], f"{fn.__name__}'s new parameters", w.shape, np_dtype, exact=True).copy()  # fmt: skip
             state = dict(zip(states, out[1:], strict=True))
             steps.append(w)
         return self._result(steps)
