@@ -102,11 +102,11 @@ def row_for(target: Target, case: Case, dtype: str, err: UsageError, ran: list[C
     if isinstance(err, UnsupportedSetting):
         source = _source(target.obj)  # the signature that has no way to take it
         where = f"{source[0]}:{source[1]}" if source else ""
-        reason = f"not supported: {message}"
+        reason = message
     elif isinstance(err, UserCodeError) and isinstance(err.original, NotImplementedError):
-        reason = f"not implemented: {message}"
+        reason = message
     elif isinstance(err, UserCodeError) and _raised_by_constructor(target, err):
-        reason = f"refused by your constructor: {message}"
+        reason = f"your constructor refuses it: {message}"
     rank = rank_only(case, ran)
     if rank is not None:
         reason = f"{rank}-D input not supported ({message})"
