@@ -1,8 +1,11 @@
 """parity-check's command line: exit statuses, the JSON verdict, and every kind of bad input.
 
 Bad input gets one clear line and exit status 2, never a traceback of the checker's; an
-exception inside the user's code shows the user's frame. Most cases call ``cli.main`` in
-process (fast); one runs the installed console script, as a user would.
+exception inside the user's code in the basic case shows the user's frame. In any other case
+it is a row: "not supported" (scope: exit 0 unless --strict) or "error" (exit 1), as a wrong
+shape, NaN or inf is a FAIL of its case (exit 1, with the whole table); see
+``test_check_scope.py``. Most cases call ``cli.main`` in process (fast); one runs the
+installed console script, as a user would.
 """
 
 from __future__ import annotations
@@ -171,9 +174,7 @@ BAD_INPUT = [
     (["Linear", "no_such_package.layers:Linear"], "module not found: no_such_package.layers"),
     (["Linear", "bad.py:NoMethods"], "no forward(x) (or __call__) and no backward(grad_output)"),
     (["Linear", "bad.py:TakesOneSize"], "cannot be constructed as torch's Linear(5, 3): too many positional arguments"),
-    (["Linear", "bad.py:WrongShape"], "output has shape (4, 5), expected (4, 3)"),
     (["Linear", "bad.py:WrongDtype"], "has dtype float32, expected float64"),
-    (["Linear", "bad.py:NaNs"], "holds nan at [0, 0]"),
     (["Linear", "bad.py:Ambiguous"], "ambiguous parameter mapping: torch's weight (3, 5) could be your A or B; say which with --map weight=A"),
     (["Linear", "bad.py:Ambiguous", "--map", "weight"], "--map takes torch_name=your_name pairs"),
     (["Linear", "bad.py:Ambiguous", "--map", "weight=nope"], "--map weight=nope: your object has no 'nope' (it has A, B, c)"),
@@ -184,7 +185,6 @@ BAD_INPUT = [
     (["Adam", "good.py:Linear", "--target-first"], "--target-first is for a loss; Adam is an optimizer"),
     (["Linear", "bad.py:Exits"], "your code called sys.exit(0) (while calling forward, case 'Linear(5, 3)'"),
     (["Linear", "bad.py:ReturnsList"], "your forward's output is a list, expected an ndarray of float64 with shape (4, 3)"),
-    (["Linear", "bad.py:TwoDOnly"], "case 'Linear(5, 3), 3-D input' (in_features=5, out_features=3), float64"),
     (["MSELoss", "bad.py:mse", "--grad", "bad.py:mse_grad_unfinished"], "your gradient function returned None"),
     (["Linear", "good.py:Linear", "--json", "."], "--json '.' is not a file path"),
     (["Linear", "good.py:Linear", "--json", "no_such_dir/v.json"], "cannot write --json no_such_dir/v.json: no_such_dir is not a writable folder"),
@@ -206,13 +206,25 @@ def test_bad_input_is_one_clear_line_and_exit_2(user_dir, capsys, argv, message)
     assert out == "" or "PASS" not in out  # a bad --json path is refused before the check runs
 
 
-def test_bad_input_reports_the_unsupported_setting_only_when_no_case_can_run(user_dir, capsys):
-    # Linear's first two cases need no bias argument: they run, and the third is skipped with a note
+def test_a_setting_the_signature_cannot_take_is_a_visible_not_supported_row(user_dir, capsys):
+    # Linear's first two cases need no bias argument: they run, and the third is not supported
     (user_dir / "always_bias.py").write_text(
         textwrap.dedent(GOOD_LINEAR).replace(", bias=True", "").replace("if bias else None", "")
     )
-    status, out, _ = run(capsys, "Linear", "always_bias.py:Linear")
-    assert status == 0 and "skipped" in out and "bias=False" in out
+    status, out, _ = run(capsys, "Linear", "always_bias.py:Linear", "--json", "-")
+    data = json.loads(out[out.index("{") :])
+    assert status == 0 and data["passed"] and data["in_scope"]
+    rows = [r for r in data["rows"] if r["case"] == "Linear(4, 6, bias=False)"]
+    assert {r["status"] for r in rows} == {"not supported"} and len(rows) == 2  # each dtype
+    assert "does not take bias=False" in rows[0]["message"]
+    assert rows[0]["where"].endswith("always_bias.py:5")  # the constructor's signature
+    assert data["not_covered"] == [f"'Linear(4, 6, bias=False)' (in_features=4, out_features=6, bias=False): {rows[0]['message']}"]  # fmt: skip
+
+
+def test_nan_in_an_output_is_a_fail_of_the_whole_table_not_an_abort(user_dir, capsys):
+    status, out, err = run(capsys, "Linear", "bad.py:NaNs")
+    assert status == 1 and err == ""
+    assert "FAIL: 6 of 22 comparisons out of tolerance" in out and "yours nan" in out  # every output
 
 
 def test_an_exception_in_user_code_shows_the_users_frames_not_ours(user_dir, capsys):
@@ -227,9 +239,9 @@ def test_an_exception_in_user_code_shows_the_users_frames_not_ours(user_dir, cap
 
 
 def test_console_script_runs_as_a_user_would(user_dir):
-    proc = subprocess.run([sys.executable, "-m", "parity_tests.check", "Linear", "bad.py:WrongShape"],
+    proc = subprocess.run([sys.executable, "-m", "parity_tests.check", "Linear", "bad.py:ReturnsList"],
                           capture_output=True, text=True, cwd=user_dir)  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        "parity-check: your forward's output has shape (4, 5), expected (4, 3) (torch's)"
+        "parity-check: your forward's output is a list, expected an ndarray of float64 with shape (4, 3)"
     ]

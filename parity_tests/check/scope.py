@@ -82,6 +82,17 @@ def _source(obj: Any) -> tuple[str, int] | None:
     return (os.path.realpath(file), line) if file else None
 
 
+def _signature_source(obj: Any) -> tuple[str, int] | None:
+    """Where the signature of ``obj`` is written: a class's own ``__init__``, else ``obj``."""
+    where = _source(obj)
+    init = getattr(obj, "__init__", None) if inspect.isclass(obj) else None
+    if where is not None and inspect.isfunction(init):
+        own = _source(init)
+        if own is not None and own[0] == where[0]:
+            return own
+    return where
+
+
 def _raised_by_constructor(target: Target, err: UserCodeError) -> bool:
     """The object was being built and a ``raise`` line of the learner's own file raised."""
     if not err.doing.startswith("constructing") or err.frame is None:
@@ -100,7 +111,7 @@ def row_for(target: Target, case: Case, dtype: str, err: UsageError, ran: list[C
         message, where = str(err), ""
     reason = ""
     if isinstance(err, UnsupportedSetting):
-        source = _source(target.obj)  # the signature that has no way to take it
+        source = _signature_source(target.obj)  # the signature that has no way to take it
         where = f"{source[0]}:{source[1]}" if source else ""
         reason = message
     elif isinstance(err, UserCodeError) and isinstance(err.original, NotImplementedError):
