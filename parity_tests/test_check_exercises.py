@@ -156,6 +156,58 @@ def test_a_wrong_solution_is_named_and_a_missing_file_listed(tmp_path, capsys):
     assert f"parity-check Linear {folder / 'linear.py'}:Linear" in out
 
 
+# A learner's Linear as the course writes it: right, for 2-D input only (x.T of a 3-D x is
+# not the batch's transpose); the stub promises 3-D input too.
+LINEAR_2D = """
+import numpy as np
+
+from scratch.nn import Module, Parameter
+
+
+class Linear(Module):
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.weight = Parameter(np.zeros((out_features, in_features)))
+        self.bias = Parameter(np.zeros(out_features)) if bias else None
+
+    def forward(self, x):
+        self.x = x
+        z = x @ self.weight.data.T
+        return z if self.bias is None else z + self.bias.data
+
+    def backward(self, grad_output):
+        self.weight.accumulate(grad_output.T @ self.x)
+        if self.bias is not None:
+            self.bias.accumulate(grad_output.sum(axis=0))
+        return grad_output @ self.weight.data
+"""
+
+# scratch's Conv2d refusing a string padding, which the stub leaves optional.
+CONV_NO_SAME = """
+from scratch.nn import Conv2d as _Conv2d
+
+
+class Conv2d(_Conv2d):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True):
+        if isinstance(padding, str):
+            raise ValueError("padding must be a number")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias)
+"""
+
+
+def test_each_exercise_is_judged_on_the_scope_its_stub_promises(tmp_path):
+    folder = copy_with(tmp_path, {"linear.py": LINEAR_2D, "conv.py": CONV_NO_SAME})
+    rows = {r.exercise.title: r for r in scoreboard(folder, options=NO_TRAINING).rows}
+    linear = rows["Linear layer"]
+    assert linear.status == "wrong"
+    assert linear.detail.startswith("case 'Linear(5, 3), 3-D input': 3-D input not supported (ValueError: ")  # fmt: skip
+    conv = rows["Convolution"]
+    assert conv.status == "done", conv.detail
+    assert "1 case(s) your code does not support, which the exercise leaves optional" in conv.detail  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "check,mistakes",
     [(xor.check_train_xor, xor.MISTAKES), (gradients.check_numerical_gradient, gradients.MISTAKES)],

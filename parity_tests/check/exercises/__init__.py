@@ -7,10 +7,16 @@ architecture design: modules beside this one). Each row ends in one status:
 
 - ``done``: the check passed;
 - ``not started``: the object still raises ``NotImplementedError`` (the stub's body);
-- ``wrong``: it runs but disagrees with torch; the detail is the diagnosis;
+- ``wrong``: it runs but disagrees with torch (the detail is the diagnosis), or does not
+  support a case its stub promises (the detail says which: "3-D input not supported");
 - ``error``: it could not be checked (an exception in the code, a wrong shape, a missing
   object); the detail is the one-line reason;
 - ``missing``: the file is not in the folder.
+
+Each exercise is judged on the scope its stub's docstring promises, written here in
+``Exercise.optional`` (not parsed from the docstring): the settings the stub says may be left
+out. A case the code does not support is fine when it uses one of them, and makes the
+exercise "wrong" otherwise.
 
 Exit status: 0 when every exercise is done, 1 otherwise, 2 (``UsageError``) when the folder
 holds none of the exercise files.
@@ -50,6 +56,17 @@ class Exercise:
     component: str  # the catalog component it is checked as, or the exercise's own name
     derivative: str | None = None  # a function of the same file checked as its derivative
     run: Callable[..., Outcome] | None = None  # the exercise's own check; None: the catalog's
+    # the settings the stub's docstring says may be left out (torch's names; "padding=str":
+    # a string padding): a case using one may be "not supported"; any other case may not
+    optional: tuple[str, ...] = ()
+
+    def promises(self, settings: dict[str, Any]) -> bool:
+        """Whether the stub promises a case with these settings (torch's names)."""
+        for name in self.optional:
+            key, _, kind = name.partition("=")
+            if key in settings and (not kind or type(settings[key]).__name__ == kind):
+                return False
+        return True
 
     def command(self, folder: Path) -> str:
         """The command line that shows this check's full table."""
@@ -63,7 +80,10 @@ def E(title: str, file: str, name: str, component: str | None = None, **kw) -> E
     return Exercise(title, file, name, component or name, **kw)
 
 
-# In the course's order.
+# In the course's order. ``optional``: what each stub's docstring lets the learner leave out
+# (Linear: nothing, it promises 2-D and 3-D input; CrossEntropyLoss: "leave out an argument
+# you do not implement"; Adam, AdamW: amsgrad and maximize; BatchNorm2d: momentum=None;
+# Conv2d: a string padding).
 EXERCISES = [
     E("ReLU", "activations.py", "relu", derivative="relu_derivative"),
     E("Sigmoid", "activations.py", "sigmoid", derivative="sigmoid_derivative"),
@@ -72,13 +92,13 @@ EXERCISES = [
     E("Exercise 1: XOR from scratch", "xor.py", "train_xor", run=check_train_xor),
     E("Exercise 2: gradient checking", "gradient_check.py", "numerical_gradient", run=check_numerical_gradient),
     E("Softmax", "softmax_cross_entropy.py", "softmax"),
-    E("Cross-entropy loss", "softmax_cross_entropy.py", "CrossEntropyLoss"),
-    E("SGD with momentum", "optimizers.py", "SGD"),
-    E("Adam", "optimizers.py", "Adam"),
-    E("Exercise 3: AdamW", "adamw.py", "AdamW"),
-    E("Batch normalisation", "batchnorm.py", "BatchNorm2d"),
+    E("Cross-entropy loss", "softmax_cross_entropy.py", "CrossEntropyLoss", optional=("reduction", "label_smoothing", "ignore_index")),
+    E("SGD with momentum", "optimizers.py", "SGD", optional=("maximize",)),
+    E("Adam", "optimizers.py", "Adam", optional=("amsgrad", "maximize")),
+    E("Exercise 3: AdamW", "adamw.py", "AdamW", optional=("amsgrad", "maximize")),
+    E("Batch normalisation", "batchnorm.py", "BatchNorm2d", optional=("momentum=NoneType",)),
     E("Dropout", "dropout.py", "Dropout"),
-    E("Convolution", "conv.py", "Conv2d"),
+    E("Convolution", "conv.py", "Conv2d", optional=("padding=str",)),
     E("Max pooling", "pooling.py", "MaxPool2d"),
     E("Attention", "attention.py", "scaled_dot_product_attention", derivative="scaled_dot_product_attention_backward"),
     E("Exercise 4: architecture design", "architecture.py", "build_model", "architecture", run=check_build_model),
@@ -147,8 +167,23 @@ def _check(e: Exercise, module, options: dict) -> Outcome:
         if derivative is None:
             raise UsageError(f"{e.file} defines no {e.derivative}")
     verdict = check(e.component, obj, derivative=derivative)
-    skipped = sum(n.startswith("case ") and " skipped: " in n for n in verdict.notes)
-    return verdict_outcome(verdict, extra=f"{skipped} case(s) skipped (see the full table)" if skipped else "")  # fmt: skip
+    return scoped_outcome(e, verdict)
+
+
+def scoped_outcome(e: Exercise, verdict) -> Outcome:
+    """The verdict judged on the stub's promise: a case it promises and the code does not
+    support makes the exercise wrong; the others are counted in the detail."""
+    promised, optional = [], set()
+    for r in verdict.unsupported():
+        if e.promises(verdict.hyperparameters.get(r.case, {})):
+            promised.append(r)
+        else:
+            optional.add(r.case)
+    if promised and verdict.passed:
+        first = promised[0]
+        return Outcome(False, f"case {first.case!r}: {first.reason or first.message}", verdict.to_dict())  # fmt: skip
+    extra = f"{len(optional)} case(s) your code does not support, which the exercise leaves optional (see the full table)" if optional else ""  # fmt: skip
+    return verdict_outcome(verdict, extra=extra)
 
 
 def _stub_line(err: UserCodeError) -> str:

@@ -31,8 +31,9 @@ class Outcome:
 def verdict_outcome(verdict: Verdict, *, extra: str = "") -> Outcome:
     """The scoreboard's line for a parity verdict: its summary, or its diagnosis when wrong."""
     if verdict.passed:
-        rows, cases = len(verdict.rows), len({r.case for r in verdict.rows})
-        dtypes = " and ".join(sorted({r.dtype for r in verdict.rows}))
+        compared = [r for r in verdict.rows if r.compared]
+        rows, cases = len(compared), len({r.case for r in compared})
+        dtypes = " and ".join(sorted({r.dtype for r in compared}))
         detail = f"agrees with {verdict.twin}: {rows} comparisons, {cases} case{'s' * (cases != 1)}, {dtypes}"  # fmt: skip
     elif verdict.diagnosis is not None:
         detail = verdict.diagnosis.message
