@@ -224,7 +224,9 @@ def test_a_setting_the_signature_cannot_take_is_a_visible_not_supported_row(user
 def test_nan_in_an_output_is_a_fail_of_the_whole_table_not_an_abort(user_dir, capsys):
     status, out, err = run(capsys, "Linear", "bad.py:NaNs")
     assert status == 1 and err == ""
-    assert "FAIL: 6 of 22 comparisons out of tolerance" in out and "yours nan" in out  # every output
+    assert (
+        "FAIL: 6 of 22 comparisons out of tolerance" in out and "yours nan" in out
+    )  # every output
 
 
 def test_an_exception_in_user_code_shows_the_users_frames_not_ours(user_dir, capsys):
