@@ -138,7 +138,10 @@ def test_a_softmax_class_with_axis_or_without_dim_is_checked(write, name):
     """
     verdict = check("Softmax", f"{write('sm.py', source)}:{name}")
     assert verdict.passed
-    assert {r.case for r in verdict.rows if r.compared} >= {"Softmax(dim=-1)", "Softmax(dim=-1), logits near 800"}
+    assert {r.case for r in verdict.rows if r.compared} >= {
+        "Softmax(dim=-1)",
+        "Softmax(dim=-1), logits near 800",
+    }
 
 
 def test_the_courses_transposed_weight_is_compared_transposed(write):

@@ -156,7 +156,9 @@ def test_sdpa_backward_through_derivative():
     verdict = check("scaled_dot_product_attention", scaled_dot_product_attention_forward,
                     derivative=scaled_dot_product_attention_backward)  # fmt: skip
     assert verdict.passed, verdict.failures()[:3]
-    assert {"grad of query", "grad of key", "grad of value"} <= {r.tensor for r in verdict.rows if r.compared}
+    assert {"grad of query", "grad of key", "grad of value"} <= {
+        r.tensor for r in verdict.rows if r.compared
+    }
 
 
 class CourseDropout:

@@ -86,7 +86,9 @@ def test_course_mse_passes_target_first_detected(user):
     verdict = check("MSELoss", user("mse"), derivative=user("mse_grad"))
     assert verdict.passed
     assert any("(target, input): read from its parameter names (y_true, y_pred)" in n for n in verdict.notes)  # fmt: skip
-    assert any(t.startswith("'sum' (reduction='sum')") for t in verdict.not_covered)  # no reduction argument
+    assert any(
+        t.startswith("'sum' (reduction='sum')") for t in verdict.not_covered
+    )  # no reduction argument
 
 
 def test_target_first_given_explicitly(user):
@@ -131,7 +133,9 @@ def test_course_gelu_skips_tanh_case_and_is_diagnosed(user):
     assert {r.case for r in verdict.rows if r.compared} == {"gelu(x)"}
     # and its float32 profile neither: np.sqrt(2 / np.pi) promotes the output to float64
     assert [t.split(" (")[0] for t in verdict.not_covered] == ["'gelu(x)'", "\"gelu(x, 'tanh')\""]
-    assert "float32): your function's output is float64 for a float32 input" in verdict.not_covered[0]
+    assert (
+        "float32): your function's output is float64 for a float32 input" in verdict.not_covered[0]
+    )
     assert verdict.diagnosis.mistake == "gelu-tanh-approximation"
 
 
