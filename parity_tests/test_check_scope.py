@@ -131,6 +131,31 @@ class AvgPoolTakesPadding(AvgPoolNoPadding):
         return out
 
 
+class BatchNorm2DOnlyNoEval:
+    """The course's batch norm: (N, D) input, training statistics only (no eval mode)."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        self.gamma, self.beta = np.ones(num_features), np.zeros(num_features)
+        self.running_mean, self.running_var = np.zeros(num_features), np.ones(num_features)
+        self.eps, self.momentum = eps, momentum
+
+    def forward(self, x):
+        if x.ndim != 2:
+            raise ValueError("expected (N, D) input")
+        n, mu, var = x.shape[0], x.mean(axis=0), x.var(axis=0)
+        m = self.momentum
+        self.running_mean = (1 - m) * self.running_mean + m * mu
+        self.running_var = (1 - m) * self.running_var + m * var * n / (n - 1)
+        self.inv = 1 / np.sqrt(var + self.eps)
+        self.xhat = (x - mu) * self.inv
+        return self.gamma * self.xhat + self.beta
+
+    def backward(self, dout):
+        self.dgamma, self.dbeta = (dout * self.xhat).sum(axis=0), dout.sum(axis=0)
+        dxhat = dout * self.gamma
+        return self.inv * (dxhat - dxhat.mean(axis=0) - self.xhat * (dxhat * self.xhat).mean(axis=0))
+
+
 class DropoutNoEval:
     """Inverted dropout that is always in training mode: no train()/eval(), no flag."""
 
@@ -252,3 +277,12 @@ def test_an_eval_mode_that_cannot_be_set_is_left_out_with_a_note(learner, capsys
     assert status == 0 and data["passed"], err
     assert not rows_of(data, "p=0.5, eval") and rows_of(data, "p=0.2, train")
     assert any(n.startswith("case 'p=0.5, eval' is not compared: eval mode asked for") for n in data["notes"])  # fmt: skip
+
+
+def test_a_trajectory_without_eval_mode_compares_its_training_steps(learner, capsys):
+    status, data, err = run(capsys, "BatchNorm1d", "learner.py:BatchNorm2DOnlyNoEval")
+    assert status == 0 and data["passed"] and data["in_scope"], err
+    basic = rows_of(data, "BatchNorm1d(3)")
+    assert basic and {r["status"] for r in basic} == {"ok"}
+    assert any(n.startswith("case 'BatchNorm1d(3)': its eval steps are not compared, eval mode asked for") for n in data["notes"])  # fmt: skip
+    assert "3-D input not supported (ValueError: expected (N, D) input)" in data["not_covered"][0]
