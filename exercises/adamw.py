@@ -23,7 +23,8 @@ class AdamW:
     Adam adds weight_decay·θ to the gradient, so the decay is divided by √v̂ like the rest
     of the update; AdamW shrinks the weights directly, first: θ ← θ·(1 - lr·weight_decay),
     then θ -= lr·m̂ / (√v̂ + eps) with moments of the *raw* gradient.
-    Cases with ``amsgrad`` or ``maximize`` are skipped unless you add those arguments.
+    Cases with ``amsgrad`` or ``maximize`` are "not supported by your code" (optional here)
+    unless you add those arguments.
     """
 
     def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,

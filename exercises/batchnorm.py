@@ -23,7 +23,7 @@ class BatchNorm2d(Module):
       training: μ, σ² = mean and *biased* variance of the batch; normalise with them;
                 running = (1 - momentum)·running + momentum·batch statistic, where torch
                 tracks the *unbiased* variance (σ²·n/(n-1), n = N·H·W); momentum=None
-                means a cumulative average (optional: such cases are skipped if you
+                means a cumulative average (optional: such cases are "not supported" if you
                 refuse it);
       eval:     normalise with running_mean and running_var instead.
     x̂ = (x - μ) / √(σ² + eps) (eps inside the root); y = weight·x̂ + bias.

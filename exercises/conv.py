@@ -6,7 +6,7 @@ Protocol: scratch's Module. The checker puts torch's values into ``weight`` and 
 and compares the output, the input gradient and both parameter gradients with torch's on
 configurations with padding, stride, dilation, groups (depthwise), rectangular kernels and
 padding='same'. A string padding is optional: raise ValueError for it and those cases are
-skipped.
+"not supported by your code" (listed; the exercise is judged on the others).
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ class Adam:
     g += weight_decay·θ (L2, through the gradient);  m = β1·m + (1 - β1)·g;
     v = β2·v + (1 - β2)·g²;  m̂ = m / (1 - β1^t);  v̂ = v / (1 - β2^t);
     θ -= lr·m̂ / (√v̂ + eps)  (eps outside the root, as torch and the course write it).
-    Cases with ``amsgrad`` or ``maximize`` are skipped unless you add those arguments.
+    Cases with ``amsgrad`` or ``maximize`` are "not supported by your code" (optional here)
+    unless you add those arguments.
     """
 
     def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,

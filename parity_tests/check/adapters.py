@@ -399,7 +399,7 @@ def check_array(value: Any, what: str, shape: tuple, dtype: np.dtype, *,
         raise ShapeMismatch(what, arr.shape, shape)
     if arr.dtype == np.float64 and np.dtype(dtype) == np.float32:
         # NumPy promotes float32 to float64 at a float64 scalar such as np.sqrt(2 / np.pi);
-        # the float64 profile still says whether the math is right, so only float32 is skipped
+        # the float64 profile still says whether the math is right, so only float32 is not supported
         raise UnsupportedSetting(
             f"{what} is float64 for a float32 input (torch keeps float32), so the float32"
             " profile is not compared"

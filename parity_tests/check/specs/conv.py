@@ -26,7 +26,7 @@ from parity_tests.check.specs.module_spec import ModuleSpec
 @contextmanager
 def string_padding_optional(case: Case):
     """Torch's warning about an even 'same' kernel silenced (expected), and the user's code
-    raising on a string padding ('same', 'valid') made a skipped case, with a note."""
+    raising on a string padding ('same', 'valid') a case not supported by that code (a row of the verdict)."""
     padding = case.config.get("padding")
     try:
         with warnings.catch_warnings():

@@ -4,7 +4,7 @@ Protocol: the user's function is called with the case's input array(s) and its s
 under torch's names or a course alias the function takes (``negative_slope`` or ``alpha``,
 ``dim`` or ``axis``, ``approximate``); a setting it takes no argument for runs only where
 it equals the value the spec may assume (``assume``: torch's default, or ``dim=-1`` for a
-softmax), otherwise the case is skipped (``UnsupportedSetting``). A tuple result counts by
+softmax), otherwise the case is not supported (``UnsupportedSetting``). A tuple result counts by
 its first element (the course's attention returns ``(out, weights)``).
 
 Two roles. ``"function"``: the output is compared with torch's, and when the user gives a
@@ -40,7 +40,7 @@ def settings_for(target: Target, fn: Callable, config: dict, assume: dict, what:
 
     A setting ``fn`` takes no argument for is left out when it equals ``assume[name]`` (the
     value such a function is taken to hard-wire, noted in the verdict); any other such
-    setting raises ``UnsupportedSetting`` and the case is skipped.
+    setting raises ``UnsupportedSetting``: the case is not supported by that code.
     """
     accepted, var_kw = adapters.accepted_names(fn)
     kwargs: dict[str, Any] = {}
