@@ -286,3 +286,22 @@ def test_a_trajectory_without_eval_mode_compares_its_training_steps(learner, cap
     assert basic and {r["status"] for r in basic} == {"ok"}
     assert any(n.startswith("case 'BatchNorm1d(3)': its eval steps are not compared, eval mode asked for") for n in data["notes"])  # fmt: skip
     assert "3-D input not supported (ValueError: expected (N, D) input)" in data["not_covered"][0]
+
+
+class StepWrongShape:
+    """The course's optimizer protocol, returning the parameters as a row vector."""
+
+    def __init__(self, lr=0.001):
+        self.lr = lr
+
+    def step(self, params, grads):
+        return (params - self.lr * grads)[None]
+
+
+def test_a_wrong_shape_that_the_run_cannot_go_on_with_is_a_fail_even_in_the_basic_case():
+    verdict = check("SGD", StepWrongShape)
+    assert not verdict.passed and not verdict.in_scope
+    first = verdict.failures()[0]
+    assert first.case == "SGD(lr=0.05)" and first.yours is None
+    assert first.message.startswith("step's return (the new parameters) has shape (1, ")
+    assert first.message.endswith(", in case 'SGD(lr=0.05)' (lr=0.05)")
