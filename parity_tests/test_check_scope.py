@@ -156,6 +156,24 @@ class BatchNorm2DOnlyNoEval:
         return self.inv * (dxhat - dxhat.mean(axis=0) - self.xhat * (dxhat * self.xhat).mean(axis=0))
 
 
+class BatchNormBackwardTrainOnly(BatchNorm2DOnlyNoEval):
+    """Has eval mode, but its backward works only after a training forward (CS231n's cache)."""
+
+    training = True
+
+    def forward(self, x):
+        if self.training:
+            out = super().forward(x)
+            self.cache = (self.xhat, self.inv)
+            return out
+        self.cache = None
+        return self.gamma * (x - self.running_mean) / np.sqrt(self.running_var + self.eps) + self.beta
+
+    def backward(self, dout):
+        self.xhat, self.inv = self.cache
+        return super().backward(dout)
+
+
 class DropoutNoEval:
     """Inverted dropout that is always in training mode: no train()/eval(), no flag."""
 
@@ -305,3 +323,14 @@ def test_a_wrong_shape_that_the_run_cannot_go_on_with_is_a_fail_even_in_the_basi
     assert first.case == "SGD(lr=0.05)" and first.yours is None
     assert first.message.startswith("step's return (the new parameters) has shape (1, ")
     assert first.message.endswith(", in case 'SGD(lr=0.05)' (lr=0.05)")
+
+
+def test_a_backward_that_works_in_training_mode_only_is_scope(learner, capsys):
+    status, data, err = run(capsys, "BatchNorm1d", "learner.py:BatchNormBackwardTrainOnly")
+    assert status == 0 and data["passed"] and data["in_scope"], err
+    basic = rows_of(data, "BatchNorm1d(3)")
+    assert {r["status"] for r in basic if r["tensor"] != "eval steps"} == {"ok"}
+    eval_rows = [r for r in basic if r["tensor"] == "eval steps"]
+    assert [r["status"] for r in eval_rows] == ["not supported"] * 2
+    assert eval_rows[0]["message"].startswith("TypeError: cannot unpack non-iterable NoneType")
+    assert data["not_covered"][0].startswith("'BatchNorm1d(3)' (num_features=3): eval mode not supported (TypeError")  # fmt: skip

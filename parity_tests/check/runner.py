@@ -93,13 +93,11 @@ class Checker:
         except ModeNotSet as err:
             # compare the steps before the first eval one (a BatchNorm's training steps);
             # a case that starts in eval mode is left out entirely (the caller notes it)
-            modes = tuple(case.setup.get("modes", ()))
-            if "eval" not in modes or modes.index("eval") == 0:
+            training = _training_steps(case)
+            if training is None:
                 raise
-            kept = modes[: modes.index("eval")]
             target.note(f"case {case.label!r}: its eval steps are not compared, {err}")
-            case = dataclasses.replace(case, setup={**case.setup, "modes": kept})
-            return self._run_case(target, case, dtype)
+            return self._run_case(target, training, dtype)
         if target.used:  # torch (and each mistake) runs with what the target was built with
             case = dataclasses.replace(case, config={**case.config, **target.used})
         return case, actual
@@ -120,13 +118,17 @@ class Checker:
                     verdict.rows.append(Row(case.label, dtype, err.what, message=message))
                     verdict.hyperparameters[case.label] = self.spec.describe(case)
                     continue
+                except UserCodeError as err:
+                    # code that works in training mode only (the course's scope): its
+                    # training steps are compared, its eval steps are not supported
+                    done_actual = self._training_only(target, case, dtype, err, verdict)
+                    if done_actual is None:
+                        verdict.rows.append(self._row(target, case, dtype, err, ran))
+                        verdict.hyperparameters[case.label] = self.spec.describe(case)
+                        continue
+                    done, actual = done_actual
                 except UsageError as err:
-                    ran_before = any(c is case for c in ran)  # the float32 profile alone
-                    if case is self.basic and not (isinstance(err, UnsupportedSetting) and ran_before):  # fmt: skip
-                        if isinstance(err, UserCodeError):  # say which case (which settings)
-                            raise err.during(f"case {case.label!r} ({settings(case)}), {dtype}") from err.original  # fmt: skip
-                        raise
-                    verdict.rows.append(row_for(target, case, dtype, err, ran))
+                    verdict.rows.append(self._row(target, case, dtype, err, ran))
                     verdict.hyperparameters[case.label] = self.spec.describe(case)
                     continue
                 if not any(c is case for c in ran):
@@ -144,6 +146,32 @@ class Checker:
             verdict.diagnosis = Diagnosis(None, f"your code raised in case {first.case!r} ({first.dtype}): {first.message}{at}")  # fmt: skip
         verdict.notes = list(target.notes)
         return verdict
+
+    def _row(self, target: Target, case: Case, dtype: str, err: UsageError, ran: list[Case]) -> Row:
+        """The row of a case that raised: in the basic case no verdict (``err`` re-raised,
+        saying which case), but where only its float32 profile is not supported."""
+        ran_before = any(c is case for c in ran)
+        if case is self.basic and not (isinstance(err, UnsupportedSetting) and ran_before):
+            if isinstance(err, UserCodeError):  # say which case (and so which settings)
+                raise err.during(f"case {case.label!r} ({settings(case)}), {dtype}") from err.original  # fmt: skip
+            raise err
+        return row_for(target, case, dtype, err, ran)
+
+    def _training_only(self, target: Target, case: Case, dtype: str, err: UserCodeError,
+                       verdict: Verdict) -> tuple[Case, Result] | None:  # fmt: skip
+        """``case`` run on its training steps alone, when those run and only the eval ones
+        raised ``err``: the eval steps become a "not supported" row. None otherwise."""
+        training = _training_steps(case)
+        if training is None:
+            return None
+        try:
+            done = self._run_case(target, training, dtype)
+        except UsageError:
+            return None
+        reason = f"eval mode not supported ({err.what})"
+        verdict.rows.append(Row(case.label, dtype, "eval steps", status="not supported",
+                                message=err.what, where=err.where, reason=reason))  # fmt: skip
+        return done
 
     def _yours(self, target: Target) -> list[tuple[Case, Result]]:
         """The target's float64 results, case by case, when the verdict ran float32 alone."""
@@ -199,3 +227,11 @@ class Checker:
                 if not measure(value, theirs[name], rtol, atol).passed:
                     return False
         return True
+
+
+def _training_steps(case: Case) -> Case | None:
+    """``case`` cut before its first eval step, if it has training steps before one."""
+    modes = tuple(case.setup.get("modes", ()))
+    if "eval" not in modes or modes.index("eval") == 0:
+        return None
+    return dataclasses.replace(case, setup={**case.setup, "modes": modes[: modes.index("eval")]})

@@ -9,7 +9,9 @@ shows, that it does not take that case:
   constructor refused the settings);
 - a setting its signature has no way to take (``UnsupportedSetting``);
 - any exception in a case that differs from a case that ran only in its input's rank (a
-  2-D-only layer given 3-D input: ``rank_only``).
+  2-D-only layer given 3-D input: ``rank_only``);
+- an exception in eval mode only (``runner.Checker._training_only``: the training steps are
+  compared, the eval steps are a "not supported" row).
 
 Everything else is an "error": a FAIL of that case (the constructor took ``pad`` and the
 forward then fails at padding 1). Either row shows the exception's line and the file:line
