@@ -179,7 +179,7 @@ class Checker:
         for case in self.cases:
             try:
                 yours.append(self._run_case(target, case, DIAGNOSIS_DTYPE))
-            except UnsupportedSetting:
+            except UsageError:  # a case that did not run (not supported, error, no eval mode)
                 continue
         return yours
 
