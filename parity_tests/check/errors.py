@@ -1,13 +1,14 @@
 """The two ways a check can stop without a verdict, and the wrapper for every call into user code.
 
 ``UsageError`` (exit status 2): the command could not be carried out as asked (a missing file,
-an unknown component, an object that follows no protocol, output of the wrong shape). Its
-message is one line, written for the person who typed the command.
+an unknown component, an object that follows no protocol, output of the wrong type). Its
+message is one line, written for the person who typed the command. In a case other than the
+basic one the runner makes it a row of the verdict instead (``scope.row_for``).
 
 ``UserCodeError``: the user's own code raised. Its message shows the user's frames of the
 traceback (file, line, source), never the checker's. In the basic case it ends the check
 (exit status 2); in any other case the runner makes it a row of the verdict ("not supported
-by your code" or "error", ``runner.classify``).
+by your code" or "error", ``scope.row_for``).
 
 ``ModeNotSet`` and ``ShapeMismatch`` are not the end of a check either: the runner leaves out
 a mode it could not set (with a note) and makes a wrong shape a FAIL row.
