@@ -170,41 +170,55 @@ def _transposed(checker, runs, torch, cited) -> Found | None:
 
 # -- k × torch's -----------------------------------------------------------------------------
 def _scaled(checker, runs, torch, cited) -> Found | None:
-    for (case, mine), theirs in zip(runs, torch, strict=True):
-        names = _failing(checker, case, mine, theirs)
-        if cited is not None and case.label == cited.case and cited.tensor in names:
-            names.remove(cited.tensor)
-            names.insert(0, cited.tensor)
-        for name in names:
-            found = _factor(checker, case, name, mine[name], theirs)
-            if found is not None:
-                return found
+    """A tensor that is k × torch's in every case where it fails, with the same named k
+    (N or 1/N may stand for a different number in each case), else one k in the cited case."""
+    failing = [_failing(checker, case, mine, theirs) for (case, mine), theirs in zip(runs, torch, strict=True)]  # fmt: skip
+    names = list(dict.fromkeys(n for names in failing for n in names))
+    if cited is not None and cited.tensor in names:
+        names.remove(cited.tensor)
+        names.insert(0, cited.tensor)
+    for name in names:
+        common: dict[str, str] | None = None
+        for ((case, mine), theirs), bad in zip(zip(runs, torch, strict=True), failing, strict=True):  # fmt: skip
+            if name not in bad:
+                continue
+            forms = _factors(checker, case, name, mine[name], theirs)
+            common = forms if common is None else {k: v for k, v in common.items() if k in forms}
+            if not common:
+                break
+        if common:
+            detail, text = next(iter(common.items()))
+            return Found("scaled", detail, text)
     return None
 
 
-def _factor(checker, case: Case, name: str, a: np.ndarray, theirs: Result) -> Found | None:
+def _factors(checker, case: Case, name: str, a: np.ndarray, theirs: Result) -> dict[str, str]:
+    """Every way ``a`` is k × torch's ``name``, as {detail: sentence}, most telling first:
+    k = N or 1/N, then 2, 1/2, −1, then any k (on a tensor of at least 4 elements)."""
     e = theirs.get(name)
     if e is None or e.shape != a.shape or name in theirs.steps:
-        return None
+        return {}
     a64, e64 = a.astype(np.float64).ravel(), e.astype(np.float64).ravel()
     if not (np.all(np.isfinite(a64)) and np.all(np.isfinite(e64))) or not np.any(e64):
-        return None
+        return {}
     k = float(a64 @ e64 / (e64 @ e64))  # least squares: one k for the whole tensor
     if not np.isfinite(k) or k == 0 or abs(k - 1) < 1e-9:
-        return None
+        return {}
     rtol, atol = checker.spec.diagnosis_tolerance(name, case)
-    named = [(float(v), d) for v, d in NAMED]
+    named = []
     for n, what in _counts(case, theirs):
-        named += [(float(n), f"k = N ({what} N = {n})"), (1 / n, f"k = 1/N ({what} N = {n})")]
-    for value, detail in named:
-        if abs(k - value) <= 1e-9 * abs(value) and measure(a64, value * e64, rtol, atol).passed:
-            short = detail.split(" (")[0]
-            return Found("scaled", short, _scaled_text(name, case, detail, value))
-    if a.size >= MIN_SIZE_FOR_ANY_K and measure(a64, k * e64, rtol, atol).passed:
-        return Found("scaled", f"k = {k:.6g}",
-                     f"your {name} is {k:.6g} × torch's (one factor for the whole tensor) in "
-                     f"case {case.label!r}: a constant factor torch does not apply")  # fmt: skip
-    return None
+        named += [(float(n), "k = N", f"N (N = {n}, {what})"), (1 / n, "k = 1/N", f"1/N (N = {n}, {what})")]  # fmt: skip
+    named += [(v, d, d.removeprefix("k = ")) for v, d in NAMED]
+    found = {}
+    for value, detail, said in named:
+        close = abs(k - value) <= 1e-9 * abs(value)
+        if close and detail not in found and measure(a64, value * e64, rtol, atol).passed:
+            found[detail] = _scaled_text(name, case, said, detail)
+    if not found and a.size >= MIN_SIZE_FOR_ANY_K and measure(a64, k * e64, rtol, atol).passed:
+        found[f"k = {k:.6g}"] = (f"your {name} is {k:.6g} × torch's (one factor for the whole "
+                                 f"tensor) in case {case.label!r}: a constant factor torch does "
+                                 "not apply")  # fmt: skip
+    return found
 
 
 def _counts(case: Case, theirs: Result) -> list[tuple[int, str]]:
@@ -217,24 +231,23 @@ def _counts(case: Case, theirs: Result) -> list[tuple[int, str]]:
                 break
     if not shape:
         return []
-    counts = [(int(shape[0]), "the batch size,")]
+    counts = [(int(shape[0]), "the batch size")]
     if int(np.prod(shape)) != shape[0]:
-        counts.append((int(np.prod(shape)), "the element count,"))
+        counts.append((int(np.prod(shape)), "the element count"))
     return [(n, what) for n, what in counts if n > 1]
 
 
-def _scaled_text(name: str, case: Case, detail: str, k: float) -> str:
+def _scaled_text(name: str, case: Case, said: str, detail: str) -> str:
     why = {
-        -1.0: "the sign is flipped",
-        2.0: "a factor 2 torch does not have (the derivative of ½x² taken as that of x², or a "
-        "term added twice)",
-        0.5: "half of torch's (a ½ torch does not have, or a term counted once of twice)",
-    }.get(k)
-    if why is None:
-        why = ("a mean where torch sums" if k < 1 else "a sum where torch takes the mean "
-               "(the 1/N is missing)")  # fmt: skip
-    return (f"your {name} is {detail.replace('k = ', '')} × torch's (one factor for the whole "
-            f"tensor) in case {case.label!r}: {why}")  # fmt: skip
+        "k = N": "a sum where torch takes the mean (the 1/N is missing)",
+        "k = 1/N": "a mean where torch sums (a 1/N torch does not have)",
+        "k = 2": "a factor 2 torch does not have (a term counted twice, or the derivative of "
+        "x² where torch's is of ½x²)",
+        "k = 1/2": "half of torch's (a ½ torch does not have)",
+        "k = -1": "the sign is flipped",
+    }[detail]
+    return (f"your {name} is {said} × torch's (one factor for the whole tensor) in case "
+            f"{case.label!r}: {why}")
 
 
 def _settings(case: Case) -> str:

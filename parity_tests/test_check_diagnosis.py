@@ -1,0 +1,349 @@
+"""The diagnosis when no catalogued mistake matches: the relation the numbers show, and which
+disagreement is cited first.
+
+Each relation is shown on a small learner-style implementation written here, checked with no
+catalogued mistake (``mistakes=[]``: the catalogue grows, and a mistake that matches is named
+instead of the relation, which the last test shows).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+import torch
+
+from parity_tests.check.diagnosis import cite, citation_key
+from parity_tests.check.errors import UsageError
+from parity_tests.check.mistakes.base import Mistake
+from parity_tests.check.relations import find
+from parity_tests.check.runner import Checker
+from parity_tests.check.settings import SETTINGS
+from parity_tests.check.specs import SPECS, Case, Result, Target
+from parity_tests.check.specs.module_spec import ModuleSpec
+from parity_tests.check.verdict import Row
+
+
+def check(component: str, obj, *, spec=None, mistakes=()):
+    verdict = Checker(spec or SPECS[component], mistakes=list(mistakes)).run(Target(obj, "yours"))
+    assert not verdict.passed, "the learner's code was meant to fail"
+    return verdict, verdict.diagnosis
+
+
+# -- learner-style implementations ---------------------------------------------------------
+class Linear:
+    """A Linear with W of torch's (out, in) layout; ``dw_transposed`` and ``bias_factor``
+    plant the learner's mistakes."""
+
+    dw_transposed = False
+    bias_factor = 1.0
+
+    def __init__(self, in_features, out_features, bias=True):
+        self.weight = np.zeros((out_features, in_features))
+        self.bias = np.zeros(out_features) if bias else None
+
+    def forward(self, x):
+        self.x = x
+        out = x @ self.weight.T
+        return out if self.bias is None else out + self.bias
+
+    def backward(self, g):
+        x2, g2 = self.x.reshape(-1, self.x.shape[-1]), g.reshape(-1, g.shape[-1])
+        self.dweight = x2.T @ g2 if self.dw_transposed else g2.T @ x2
+        if self.bias is not None:
+            self.dbias = self.bias_factor * g2.sum(axis=0)
+        return g @ self.weight
+
+
+class LinearBiasTwice(Linear):
+    bias_factor = 2.0
+
+
+class LinearDWTransposed(Linear):
+    dw_transposed = True
+
+
+class CrossEntropyLoss:
+    """Class indices, mean; the gradient lacks the 1/N; ``eps`` inside the log (a 1e-7)."""
+
+    eps = 0.0
+
+    def forward(self, logits, target):
+        z = logits - logits.max(axis=1, keepdims=True)
+        self.p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        self.y = target
+        picked = np.arange(len(target)), target
+        if self.eps:
+            return -np.mean(np.log(self.p[picked] + self.eps))
+        return -np.mean(z[picked] - np.log(np.exp(z).sum(axis=1)))  # log-softmax: no underflow
+
+    def backward(self):
+        d = self.p.copy()
+        d[np.arange(len(self.y)), self.y] -= 1
+        return d  # no / N
+
+
+class CrossEntropyLogEps(CrossEntropyLoss):
+    eps = 1e-7
+
+
+class SoftmaxAxis0:
+    def forward(self, x):
+        e = np.exp(x - x.max(axis=0, keepdims=True))
+        self.s = e / e.sum(axis=0, keepdims=True)
+        return self.s
+
+    def backward(self, g):
+        return self.s * (g - (g * self.s).sum(axis=0, keepdims=True))
+
+
+class AdamEps7:
+    """The course's protocol, step(params, grads) -> params, with eps hard-coded to 1e-7."""
+
+    def __init__(self, lr=0.001, betas=(0.9, 0.999)):
+        self.lr, (self.b1, self.b2) = lr, betas
+        self.m = self.v = None
+        self.t = 0
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m, self.v = np.zeros_like(params), np.zeros_like(params)
+        self.t += 1
+        self.m = self.b1 * self.m + (1 - self.b1) * grads
+        self.v = self.b2 * self.v + (1 - self.b2) * grads**2
+        m_hat, v_hat = self.m / (1 - self.b1**self.t), self.v / (1 - self.b2**self.t)
+        return params - self.lr * m_hat / (np.sqrt(v_hat) + 1e-7)
+
+
+class BatchNorm1d:
+    """momentum=0.9 meant as the weight of the old running value (torch's 0.1)."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.9):
+        self.eps, self.momentum, self.training = eps, momentum, True
+        self.weight, self.bias = np.ones(num_features), np.zeros(num_features)
+        self.running_mean, self.running_var = np.zeros(num_features), np.ones(num_features)
+
+    def train(self):
+        self.training = True
+
+    def eval(self):
+        self.training = False
+
+    @staticmethod
+    def _rows(x):  # (N, C) or (N, C, L) -> (rows, C)
+        return x if x.ndim == 2 else np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+    @staticmethod
+    def _back(rows, like):
+        if like.ndim == 2:
+            return rows
+        n, c, length = like.shape
+        return np.moveaxis(rows.reshape(n, length, c), -1, 1)
+
+    def forward(self, x):
+        r = self._rows(x)
+        if self.training:
+            mean, var = r.mean(axis=0), r.var(axis=0)
+            m, n = self.momentum, len(r)
+            self.running_mean = m * self.running_mean + (1 - m) * mean
+            self.running_var = m * self.running_var + (1 - m) * var * n / (n - 1)
+        else:
+            mean, var = self.running_mean, self.running_var
+        self.xhat, self.inv = (r - mean) / np.sqrt(var + self.eps), 1 / np.sqrt(var + self.eps)
+        return self._back(self.xhat * self.weight + self.bias, x)
+
+    def backward(self, g):
+        g2 = self._rows(g)
+        self.dweight, self.dbias = (g2 * self.xhat).sum(axis=0), g2.sum(axis=0)
+        dxhat = g2 * self.weight
+        if self.training:
+            dx = self.inv * (dxhat - dxhat.mean(axis=0) - self.xhat * (dxhat * self.xhat).mean(axis=0))  # fmt: skip
+        else:
+            dx = dxhat * self.inv
+        return self._back(dx, g)
+
+
+class DropoutKeep:
+    """CS231n's convention: p is the probability of keeping an element."""
+
+    def __init__(self, p=0.5):
+        self.p, self.training = p, True
+        self.rng = np.random.default_rng(0)
+
+    def train(self):
+        self.training = True
+
+    def eval(self):
+        self.training = False
+
+    def forward(self, x):
+        if not self.training:
+            self.mask = np.ones_like(x)
+            return x
+        self.mask = (self.rng.random(x.shape) < self.p) / self.p
+        return x * self.mask
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class StepLRLate:
+    """StepLR whose lr is computed from the epoch count before it is advanced."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
+        self.base = optimizer.param_groups[0]["lr"]
+        self.epoch = 0
+
+    def step(self):
+        lr = self.base * self.gamma ** (self.epoch // self.step_size)
+        self.epoch += 1
+        self.optimizer.param_groups[0]["lr"] = lr
+
+    def get_last_lr(self):
+        return [self.optimizer.param_groups[0]["lr"]]
+
+
+# -- the relations -------------------------------------------------------------------------
+def test_bias_gradient_twice_torchs_is_scaled_by_2():
+    verdict, d = check("Linear", LinearBiasTwice)
+    assert (d.relation, d.detail) == ("scaled", "k = 2"), d
+    assert d.mistake is None and "grad of bias" in d.message
+    assert "first disagreement: grad of bias" in d.message
+
+
+def test_cross_entropy_gradient_without_1_over_n_is_scaled_by_n():
+    verdict, d = check("CrossEntropyLoss", CrossEntropyLoss)
+    assert (d.relation, d.detail) == ("scaled", "k = N"), d
+    assert "N = 7, the batch size" in d.message  # the first case's (7, 4) logits
+
+
+def test_softmax_over_axis_0_is_another_axis():
+    verdict, d = check("Softmax", SoftmaxAxis0)
+    assert (d.relation, d.detail) == ("other-axis", "dim=0"), d
+
+
+def test_adam_with_eps_1e7_is_torch_with_another_setting():
+    verdict, d = check("Adam", AdamEps7)
+    assert (d.relation, d.detail) == ("setting", "eps=1e-07"), d
+    assert "yours equals torch with eps=1e-07 (torch's default is 1e-08)" in d.message
+
+
+def test_batchnorm_momentum_meaning_one_minus_torchs():
+    verdict, d = check("BatchNorm1d", BatchNorm1d)
+    # the case with momentum=0.3 runs as torch's 0.7; the default case (0.9 meaning 0.1) passes
+    assert (d.relation, d.detail) == ("setting", "momentum=0.7"), d
+    assert "where torch runs momentum=0.3" in d.message
+
+
+def test_dropout_p_as_keep_probability():
+    verdict, d = check("Dropout", DropoutKeep)
+    assert (d.relation, d.detail) == ("setting", "p=0.8"), d
+    assert "keep probability" in d.message
+
+
+def test_steplr_one_step_late():
+    verdict, d = check("StepLR", StepLRLate)
+    assert (d.relation, d.detail) == ("step-late", "one step late"), d
+
+
+def test_transposed_weight_gradient_on_a_square_case():
+    square = ModuleSpec("Linear", torch.nn.Linear, "scratch.nn.Linear", [
+        Case("Linear(4, 4)", dict(in_features=4, out_features=4), dict(shape=(3, 4))),
+    ], positional=("in_features", "out_features"))  # fmt: skip
+    verdict, d = check("Linear", LinearDWTransposed, spec=square)
+    assert (d.relation, d.detail) == ("transposed", "grad of weight"), d
+    assert "square" in d.message
+
+
+def test_transposed_weight_gradient_of_the_reversed_shape():
+    """The relation itself, on results whose dW has torch's shape reversed (the runner keeps
+    such an array in the result and makes its row a FAIL)."""
+    checker = Checker(SPECS["Linear"], mistakes=[])
+    case = checker.cases[0]
+    torch_result = checker.expected(case, "float64")
+    yours = Result()
+    for name, value in torch_result.items():
+        yours.add(name, value.T if name == "grad of weight" else value)
+    found = find(checker, [(case, yours)], None)
+    assert found is not None and (found.relation, found.detail) == ("transposed", "grad of weight")  # fmt: skip
+    assert "shape (5, 3), torch's (3, 5)" in found.text
+    assert "in_features=5, out_features=3" in found.text
+
+
+def test_transposed_weight_gradient_end_to_end_on_a_non_square_case():
+    try:
+        verdict, d = check("Linear", LinearDWTransposed)
+    except UsageError as err:  # before the runner keeps wrong-shaped arrays as FAIL rows
+        pytest.skip(f"a wrong shape still ends the run: {err}")
+    assert (d.relation, d.detail) == ("transposed", "grad of weight"), d
+
+
+def test_no_relation_says_none_and_cites_the_first_disagreement():
+    class Cubed(SoftmaxAxis0):  # nothing simple: softmax of x³
+        def forward(self, x):
+            return super().forward(x**3)
+
+    verdict, d = check("Softmax", Cubed)
+    assert d.relation is None and d.detail == ""
+    assert d.message.startswith("no catalogued mistake reproduces your numbers")
+
+
+def test_a_catalogued_mistake_wins_over_a_relation():
+    planted = Mistake("linear-bias-grad-doubled", ("Linear",), "Backpropagation",
+                      "your bias gradient is twice torch's", LinearBiasTwice)  # fmt: skip
+    verdict, d = check("Linear", LinearBiasTwice, mistakes=[planted])
+    assert d.mistake == "linear-bias-grad-doubled" and d.relation is None
+
+
+def test_the_settings_defaults_are_torchs():
+    owners = (torch.nn, torch.optim, torch.nn.functional)
+    builtin = {"gelu": torch.nn.GELU}  # F.gelu is a builtin without a signature; GELU's is its
+    for component, settings in SETTINGS.items():
+        name = component.removesuffix("_derivative")
+        twin = builtin.get(name) or next(getattr(o, name) for o in owners if hasattr(o, name))
+        params = inspect.signature(twin).parameters
+        for s in settings:
+            assert s.name in params, f"{component}: torch has no {s.name}"
+            assert params[s.name].default == s.default, f"{component}.{s.name}"
+
+
+# -- which disagreement is cited -------------------------------------------------------------
+def row(tensor, headroom, step=None, dtype="float64", passed=False, **kw):
+    return Row("case", dtype, tensor, 1.0, 1.0, 1e-10, 1e-12, headroom, passed, (0,),
+               yours=1.0, torch=2.0, first_step=step, **kw)  # fmt: skip
+
+
+def test_citation_order_earliest_step_then_state_then_headroom():
+    eval_output = row("output", 1e12, step=3)
+    running_mean = row("running_mean", 10.0, step=0)
+    grad_step0 = row("grad of input", 1e9, step=0)
+    assert cite([eval_output, grad_step0, running_mean]) is running_mean
+    loss, grad = row("loss", 2e4), row("grad of input", 7e9)
+    assert cite([loss, grad]) is grad
+    assert citation_key(running_mean) < citation_key(grad_step0) < citation_key(eval_output)
+
+
+def test_citation_skips_rows_without_numbers_and_prefers_float64():
+    no_numbers = row("output", 1e30)
+    no_numbers.yours = no_numbers.torch = None
+    f32 = row("grad of input", 1e9, dtype="float32")
+    f64 = row("loss", 2.0)
+    assert cite([no_numbers, f32, f64]) is f64
+    assert cite([no_numbers]) is None
+
+
+def test_batchnorm_cites_the_running_statistics_at_step_0_not_the_eval_output():
+    verdict, d = check("BatchNorm1d", BatchNorm1d)
+    cited = cite(verdict.rows)
+    assert cited.tensor in ("running_mean", "running_var") and cited.first_step == 0
+    assert verdict.failures()[0].tensor == "output"  # the table's first row is not cited
+    assert f"first disagreement: {cited.tensor} (step 0 (train))" in d.message
+
+
+def test_a_loss_cites_the_gradient_off_by_a_factor_not_the_loss_value():
+    verdict, d = check("CrossEntropyLoss", CrossEntropyLogEps)
+    failing = {r.tensor for r in verdict.failures() if r.dtype == "float64"}
+    assert failing == {"loss", "grad of input"}  # the 1e-7 in the log moves the loss too
+    assert "first disagreement: grad of input" in d.message
