@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from parity_tests.check.diagnosis import cite, citation_key
+from parity_tests.check.diagnosis import citation_key, cite
 from parity_tests.check.errors import UsageError
 from parity_tests.check.mistakes.base import Mistake
 from parity_tests.check.relations import find

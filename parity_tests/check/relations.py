@@ -246,8 +246,10 @@ def _scaled_text(name: str, case: Case, said: str, detail: str) -> str:
         "k = 1/2": "half of torch's (a ½ torch does not have)",
         "k = -1": "the sign is flipped",
     }[detail]
-    return (f"your {name} is {said} × torch's (one factor for the whole tensor) in case "
-            f"{case.label!r}: {why}")
+    return (
+        f"your {name} is {said} × torch's (one factor for the whole tensor) in case "
+        f"{case.label!r}: {why}"
+    )
 
 
 def _settings(case: Case) -> str:
