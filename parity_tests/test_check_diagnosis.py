@@ -88,6 +88,30 @@ class CrossEntropyLogEps(CrossEntropyLoss):
     eps = 1e-7
 
 
+class CrossEntropyAxis0:
+    """Class indices, mean, with its softmax over the batch axis (axis 0)."""
+
+    def forward(self, logits, target):
+        z = logits - logits.max(axis=0, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=0, keepdims=True))
+        self.p, self.onehot = np.exp(logp), np.eye(logits.shape[1])[target]
+        return -np.mean(logp[self.onehot == 1])
+
+    def backward(self):
+        n = len(self.onehot)
+        return (self.onehot.sum(axis=0) * self.p - self.onehot) / n
+
+
+def attention_over_queries(Q, K, V, mask=None):
+    """The course's (Q, K, V, mask) -> (output, weights), its softmax over the queries."""
+    scores = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    e = np.exp(scores - scores.max(axis=-2, keepdims=True))
+    weights = e / e.sum(axis=-2, keepdims=True)
+    return weights @ V, weights
+
+
 class SoftmaxAxis0:
     def forward(self, x):
         e = np.exp(x - x.max(axis=0, keepdims=True))
@@ -224,6 +248,18 @@ def test_softmax_over_axis_0_is_another_axis():
     assert (d.relation, d.detail) == ("other-axis", "dim=0"), d
 
 
+def test_cross_entropy_over_the_batch_axis_is_another_axis():
+    verdict, d = check("CrossEntropyLoss", CrossEntropyAxis0)
+    assert (d.relation, d.detail) == ("other-axis", "dim=0"), d
+    assert "where torch runs dim=1" in d.message
+
+
+def test_attention_softmax_over_the_queries_is_another_axis():
+    verdict, d = check("scaled_dot_product_attention", attention_over_queries)
+    assert (d.relation, d.detail) == ("other-axis", "dim=-2"), d
+    assert "over the queries" in d.message
+
+
 def test_adam_with_eps_1e7_is_torch_with_another_setting():
     verdict, d = check("Adam", AdamEps7)
     assert (d.relation, d.detail) == ("setting", "eps=1e-07"), d
@@ -300,7 +336,11 @@ def test_a_catalogued_mistake_wins_over_a_relation():
 def test_the_settings_defaults_are_torchs():
     owners = (torch.nn, torch.optim, torch.nn.functional)
     builtin = {"gelu": torch.nn.GELU}  # F.gelu is a builtin without a signature; GELU's is its
-    for component, settings in SETTINGS.items():
+    for component, all_settings in SETTINGS.items():
+        # a twin's dim is not torch's argument but the axis torch works along (doc of twin)
+        settings = [s for s in all_settings if s.twin is None]
+        if not settings:
+            continue
         name = component.removesuffix("_derivative")
         twin = builtin.get(name) or next(getattr(o, name) for o in owners if hasattr(o, name))
         params = inspect.signature(twin).parameters

@@ -85,11 +85,12 @@ def diagnose(checker: Checker, verdict: Verdict, target: Target,
     if matches:
         names = " or ".join(m.key for m in matches)
         return Diagnosis(None, f"your numbers match more than one catalogued mistake ({names}); {first}", "", len(candidates))  # fmt: skip
+    none = f"no catalogued mistake reproduces your numbers ({len(candidates)} tried)"
     found = relations.find(checker, yours, cited) if yours else None
     if found is not None:
-        return Diagnosis(None, f"{found.text}; {first}", "", len(candidates),
+        return Diagnosis(None, f"{found.text}; {none}; {first}", "", len(candidates),
                          relation=found.relation, detail=found.detail)  # fmt: skip
-    return Diagnosis(None, f"no catalogued mistake reproduces your numbers ({len(candidates)} tried); {first}", "", len(candidates))  # fmt: skip
+    return Diagnosis(None, f"{none}; {first}", "", len(candidates))
 
 
 def float64_results(checker: Checker, target: Target) -> list[tuple[Case, Result]]:

@@ -101,7 +101,7 @@ def _try_setting(checker, setting: Setting, runs, torch) -> Found | None:
             value = setting.value_for(alt, case, theirs)
             if value is not None:
                 other = Case(case.label, {**case.config, setting.name: value}, case.setup)
-                if agrees(checker, other, mine, checker.expected(other, DTYPE)):
+                if agrees(checker, other, mine, setting.run(checker, case, value)):
                     shown = shown or (case, value)
                     continue
             if not agrees(checker, case, mine, theirs):

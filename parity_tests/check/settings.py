@@ -16,12 +16,16 @@ checked against torch's signatures by ``test_check_diagnosis.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
-from parity_tests.check.specs.base import Case, Result
+from parity_tests.check.specs.base import Case, Result, Spec
+from parity_tests.harness import upstream_like
 
 EPS = (1e-7, 1e-5, 1e-6, 1e-3, 1e-8, 0.0)  # the eps values from-scratch code hard-codes
 HARD_CODED = "your code hard-codes another constant, or uses the name with another meaning"
@@ -32,8 +36,10 @@ class Setting:
     """One torch setting to re-run with, and how its other values are found.
 
     ``kind``: "constant" (each of ``values``), "complement" (1 − the case's value),
-    "dim" (each other axis of the case's output) or "same-as" (the value of the setting
-    ``source``, e.g. SGD's dampening = momentum)."""
+    "dim" (each of ``values``, else each axis of the case's output) or "same-as" (the value
+    of the setting ``source``, e.g. SGD's dampening = momentum). ``twin``: for a ``dim`` that
+    is not an argument of torch's (CrossEntropyLoss's classes, attention's keys), torch's
+    computation along another axis, ``twin(spec, case, dim) -> Result``."""
 
     name: str  # torch's name
     default: Any  # torch's default
@@ -41,6 +47,7 @@ class Setting:
     values: tuple = ()
     source: str = ""
     why: str = HARD_CODED
+    twin: Callable[[Spec, Case, int], Result] | None = None
 
     @property
     def relation(self) -> str:
@@ -55,7 +62,7 @@ class Setting:
         if self.kind == "constant":
             return list(self.values)
         if self.kind == "dim":
-            return [-1, *range(_rank(theirs))]
+            return list(self.values) or [-1, *range(_rank(theirs))]
         return [self.kind]
 
     def value_for(self, alt: Any, case: Case, theirs: Result) -> Any:
@@ -73,6 +80,12 @@ class Setting:
             value = alt
         return None if value is None or _same(value, now) else value
 
+    def run(self, checker, case: Case, value: Any) -> Result:
+        """torch's float64 result for ``case`` with this setting at ``value``."""
+        if self.twin is not None:
+            return self.twin(checker.spec, case, value)
+        return checker.expected(Case(case.label, {**case.config, self.name: value}, case.setup), "float64")  # fmt: skip
+
     def sentence(self, case: Case, value: Any) -> str:
         """What the user is told when ``value`` reproduces their numbers."""
         shown = f"{self.name}={value!r}"
@@ -85,7 +98,8 @@ class Setting:
 
 
 def _rank(theirs: Result) -> int:
-    out = theirs.get("output")
+    """The rank of the case's input: its output's, or its input gradient's (a loss)."""
+    out = theirs.get("output", theirs.get("grad of input"))
     return 0 if out is None else out.ndim
 
 
@@ -123,6 +137,60 @@ AXIS = (
             why="your code works along another axis (torch normalises along dim)"),
 )  # fmt: skip
 
+
+def cross_entropy_along(spec: Spec, case: Case, dim: int) -> Result:
+    """torch's CrossEntropyLoss with its log-softmax along ``dim`` instead of the classes'
+    axis 1 (torch.nn.functional.nll_loss on log_softmax(x, dim), or −Σ t·log_softmax for
+    probability targets), on the case's input; for the case's settings but label_smoothing and
+    class weights, which have no meaning along another axis."""
+    config = case.config
+    if config.get("label_smoothing") or config.get("weight") is not None:
+        return Result()
+    x, t = spec._arrays(case, "float64")
+    xt, target = torch.tensor(x, requires_grad=True), torch.from_numpy(t)
+    logp = F.log_softmax(xt, dim=dim)
+    reduction = config.get("reduction", "mean")
+    if target.is_floating_point():  # class probabilities, along the classes' axis
+        per = -(target * logp).sum(dim=1 if x.ndim > 1 else 0)
+        loss = {"mean": per.mean, "sum": per.sum}.get(reduction, lambda: per)()
+    else:
+        logp = logp if x.ndim > 1 else logp[None]
+        loss = F.nll_loss(logp, target if x.ndim > 1 else target[None], reduction=reduction,
+                          ignore_index=config.get("ignore_index", -100))  # fmt: skip
+        loss = loss[0] if x.ndim == 1 and reduction == "none" else loss
+    loss.backward(torch.from_numpy(upstream_like(loss, seed=1)))
+    result = Result()
+    result.add("loss", loss.detach())
+    result.add("grad of input", xt.grad)
+    return result
+
+
+def attention_along(spec: Spec, case: Case, dim: int) -> Result:
+    """torch's attention (its SDPA docstring's formula) with the softmax along ``dim`` of
+    the scores (−2: over the queries) instead of over the keys."""
+    q, k, v = (torch.tensor(a, requires_grad=True) for a in spec.arrays(case, "float64"))
+    keep = spec.keep(case, q, k)
+    scale = case.config.get("scale") or 1 / q.shape[-1] ** 0.5
+    scores = q @ k.transpose(-2, -1) * scale
+    if case.config.get("is_causal"):
+        keep = np.tril(np.ones(scores.shape[-2:], bool))
+    if keep is not None:
+        scores = scores.masked_fill(~torch.from_numpy(keep), float("-inf"))
+    weights = torch.softmax(scores, dim=dim)
+    return spec.backpropagate(weights @ v, weights.detach(), (q, k, v))
+
+
+CROSS_ENTROPY = (
+    Setting("label_smoothing", 0.0, values=(0.1, 0.0, 0.2)),
+    Setting("dim", 1, "dim", twin=cross_entropy_along,
+            why="your softmax works along another axis (torch's is along the classes)"),
+)  # fmt: skip
+ATTENTION = (
+    Setting("dim", -1, "dim", values=(-2,), twin=attention_along,
+            why="your softmax is over the queries (dim=-2); torch's is over the keys, so each "
+            "query's weights sum to 1"),
+)  # fmt: skip
+
 SETTINGS: dict[str, tuple[Setting, ...]] = {
     "BatchNorm1d": BN,
     "BatchNorm2d": BN,
@@ -142,9 +210,10 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
     "GELU": APPROXIMATE,
     "gelu": APPROXIMATE,
     "gelu_derivative": APPROXIMATE,
-    "CrossEntropyLoss": (Setting("label_smoothing", 0.0, values=(0.1, 0.0, 0.2)),),
     "Softmax": AXIS,
     "LogSoftmax": AXIS,
     "softmax": AXIS,
     "log_softmax": AXIS,
+    "CrossEntropyLoss": CROSS_ENTROPY,
+    "scaled_dot_product_attention": ATTENTION,
 }
