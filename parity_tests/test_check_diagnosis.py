@@ -17,7 +17,7 @@ import torch
 from parity_tests.check.diagnosis import citation_key, cite
 from parity_tests.check.errors import UsageError
 from parity_tests.check.mistakes.base import Mistake
-from parity_tests.check.relations import find
+from parity_tests.check.relations import find, misshapen
 from parity_tests.check.runner import Checker
 from parity_tests.check.settings import SETTINGS
 from parity_tests.check.specs import SPECS, Case, Result, Target
@@ -306,6 +306,19 @@ def test_transposed_weight_gradient_of_the_reversed_shape():
     assert found is not None and (found.relation, found.detail) == ("transposed", "grad of weight")  # fmt: skip
     assert "shape (5, 3), torch's (3, 5)" in found.text
     assert "in_features=5, out_features=3" in found.text
+
+
+def test_a_shape_mismatch_names_its_case_and_settings():
+    checker = Checker(SPECS["Conv2d"], mistakes=[])
+    case = checker.cases[0]  # 3x3, padding 1
+    yours = Result()
+    for name, value in checker.expected(case, "float64").items():
+        yours.add(name, value[..., 1:-1, 1:-1] if name == "output" else value)  # padding lost
+    said = misshapen(checker, [(case, yours)])
+    n, c, h, w = checker.expected(case, "float64")["output"].shape
+    assert said.startswith(f"your output has shape {(n, c, h - 2, w - 2)} in case {case.label!r}")
+    assert "padding=1" in said and f"torch's {(n, c, h, w)}" in said
+    assert find(checker, [(case, yours)], None) is None
 
 
 def test_transposed_weight_gradient_end_to_end_on_a_non_square_case():

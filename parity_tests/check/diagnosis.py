@@ -90,7 +90,9 @@ def diagnose(checker: Checker, verdict: Verdict, target: Target,
     if found is not None:
         return Diagnosis(None, f"{found.text}; {none}; {first}", "", len(candidates),
                          relation=found.relation, detail=found.detail)  # fmt: skip
-    return Diagnosis(None, f"{none}; {first}", "", len(candidates))
+    shape = relations.misshapen(checker, yours) if yours else None
+    said = f"{shape}; {none}" if shape else none
+    return Diagnosis(None, f"{said}; {first}", "", len(candidates))
 
 
 def float64_results(checker: Checker, target: Target) -> list[tuple[Case, Result]]:

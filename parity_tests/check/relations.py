@@ -252,6 +252,19 @@ def _scaled_text(name: str, case: Case, said: str, detail: str) -> str:
     )
 
 
+def misshapen(checker: Checker, yours: list[tuple[Case, Result]]) -> str | None:
+    """The first tensor whose shape is not torch's, said with its case and that case's
+    settings (a (2, 3, 0, 0) output means little until it reads "padding=0"); None if none."""
+    for case, mine in yours:
+        theirs = checker.expected(case, DTYPE)
+        for name, value in mine.items():
+            e = theirs.get(name)
+            if e is not None and value.shape != e.shape:
+                return (f"your {name} has shape {value.shape} in case {case.label!r}"
+                        f"{_settings(case)}, torch's {e.shape}")  # fmt: skip
+    return None
+
+
 def _settings(case: Case) -> str:
     shown = ", ".join(f"{k}={v!r}" for k, v in case.config.items())
     return f" ({shown})" if shown else ""
