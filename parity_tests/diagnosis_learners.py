@@ -205,3 +205,12 @@ class StepLRLate:
 
     def get_last_lr(self):
         return [self.optimizer.param_groups[0]["lr"]]
+
+
+class StepLREarly(StepLRLate):
+    """StepLR whose lr is computed for the epoch after the one it has reached."""
+
+    def step(self):
+        self.epoch += 1
+        lr = self.base * self.gamma ** ((self.epoch + 1) // self.step_size)
+        self.optimizer.param_groups[0]["lr"] = lr

@@ -32,6 +32,7 @@ from parity_tests.diagnosis_learners import (
     LinearBiasTwice,
     LinearDWTransposed,
     SoftmaxAxis0,
+    StepLREarly,
     StepLRLate,
     attention_over_queries,
 )
@@ -96,6 +97,11 @@ def test_dropout_p_as_keep_probability():
 def test_steplr_one_step_late():
     verdict, d = check("StepLR", StepLRLate)
     assert (d.relation, d.detail) == ("step-late", "one step late"), d
+
+
+def test_steplr_one_step_early():
+    verdict, d = check("StepLR", StepLREarly)
+    assert (d.relation, d.detail) == ("step-early", "one step early"), d
 
 
 def test_transposed_weight_gradient_on_a_square_case():

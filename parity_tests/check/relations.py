@@ -101,7 +101,11 @@ def _try_setting(checker, setting: Setting, runs, torch) -> Found | None:
             value = setting.value_for(alt, case, theirs)
             if value is not None:
                 other = Case(case.label, {**case.config, setting.name: value}, case.setup)
-                if agrees(checker, other, mine, setting.run(checker, case, value)):
+                try:
+                    theirs_then = setting.run(checker, case, value)
+                except (RuntimeError, ValueError, TypeError, IndexError):
+                    theirs_then = Result()  # torch refuses the value in this case: no match
+                if agrees(checker, other, mine, theirs_then):
                     shown = shown or (case, value)
                     continue
             if not agrees(checker, case, mine, theirs):
