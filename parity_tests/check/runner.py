@@ -15,6 +15,8 @@ import dataclasses
 
 import numpy as np
 
+from parity_tests.check import diagnosis
+from parity_tests.check.diagnosis import DIAGNOSIS_DTYPE
 from parity_tests.check.errors import (
     ModeNotSet,
     ShapeMismatch,
@@ -27,9 +29,6 @@ from parity_tests.check.scope import row_for, settings
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.check.verdict import Diagnosis, Row, Verdict
 from parity_tests.harness import DTYPES, elementwise, measure
-
-# mistakes are told apart in double precision, where rounding cannot hide them
-DIAGNOSIS_DTYPE = "float64"
 
 
 def compare(spec: Spec, case: Case, dtype: str, actual: Result, expected: Result) -> list[Row]:
@@ -173,60 +172,10 @@ class Checker:
                                 message=err.what, where=err.where, reason=reason))  # fmt: skip
         return done
 
-    def _yours(self, target: Target) -> list[tuple[Case, Result]]:
-        """The target's float64 results, case by case, when the verdict ran float32 alone."""
-        yours = []
-        for case in self.cases:
-            try:
-                yours.append(self._run_case(target, case, DIAGNOSIS_DTYPE))
-            except UsageError:  # a case that did not run (not supported, error, no eval mode)
-                continue
-        return yours
-
     def diagnose(self, verdict: Verdict, target: Target,
                  yours: list[tuple[Case, Result]]) -> Diagnosis:  # fmt: skip
-        """Name the one catalogued mistake (``self.mistakes``) that reproduces the target's
-        float64 numbers on every case; else say why none is named, and where it first fails."""
-        failing = verdict.failures()
-        if DIAGNOSIS_DTYPE in self.dtypes and not any(r.dtype == DIAGNOSIS_DTYPE for r in failing):
-            return Diagnosis(None, "agrees in float64 but not in float32: a precision problem "
-                             "(a sum or difference that loses digits in float32), not a "
-                             "catalogued mistake")  # fmt: skip
-        candidates = self.mistakes
-        first = failing[0]
-        step = "" if first.first_step is None else f" (step {first.step_label or first.first_step})"  # fmt: skip
-        where = f"{first.tensor}{step} of case {first.case!r} ({first.dtype}) at {list(first.index)}: yours {first.yours!r}, torch {first.torch!r}"  # fmt: skip
-        if candidates and not yours:  # in float64 even when the verdict was asked for float32
-            try:
-                yours = self._yours(target)
-            except UsageError:
-                yours = []
-        matches = [m for m in candidates if yours and self._reproduces(m, yours)]
-        if len(matches) == 1:
-            m = matches[0]
-            return Diagnosis(m.key, f"{m.explanation} [{m.key}; course section: {m.section}]", m.section, len(candidates))  # fmt: skip
-        if matches:
-            names = " or ".join(m.key for m in matches)
-            return Diagnosis(None, f"your numbers match more than one catalogued mistake ({names}); first disagreement: {where}", "", len(candidates))  # fmt: skip
-        return Diagnosis(None, f"no catalogued mistake reproduces your numbers ({len(candidates)} tried); first disagreement: {where}", "", len(candidates))  # fmt: skip
-
-    def _reproduces(self, mistake: Mistake, yours: list[tuple[Case, Result]]) -> bool:
-        """Does ``mistake``, run with the settings the target ran with, give the target's
-        numbers on every case (within ``spec.diagnosis_tolerance``)?"""
-        target = Target(mistake.variant(self.spec.name), mistake.key, derivative=mistake.derivative)
-        for case, mine in yours:
-            target.used = {}
-            try:
-                theirs = self.spec.actual(target, case, DIAGNOSIS_DTYPE)
-            except UsageError:
-                return False
-            for name, value in mine.items():
-                if name not in theirs or theirs[name].shape != value.shape:
-                    return False
-                rtol, atol = self.spec.diagnosis_tolerance(name, case)
-                if not measure(value, theirs[name], rtol, atol).passed:
-                    return False
-        return True
+        """The diagnosis of a failed verdict (``check/diagnosis.py``)."""
+        return diagnosis.diagnose(self, verdict, target, yours)
 
 
 def _training_steps(case: Case) -> Case | None:

@@ -68,6 +68,10 @@ class Diagnosis:
     message: str
     section: str = ""
     candidates_tried: int = 0
+    # when no mistake matches, what the numbers show (check/relations.py): "scaled",
+    # "transposed", "other-axis", "step-early", "step-late" or "setting"; else None
+    relation: str | None = None
+    detail: str = ""  # e.g. "k = 1/N", "eps=1e-07"
 
 
 @dataclass

@@ -85,6 +85,14 @@ class DropoutSpec(Spec):
         more = [(0.9, "train"), (0.1, "train"), (0.2, "eval")]
         return basic_first([Case(f"p={p}, {mode}", {"p": p}, {"mode": mode}) for p, mode in ci + more * thorough])  # fmt: skip
 
+    def diagnosis_tolerance(self, tensor: str, case: Case) -> tuple[float, float]:
+        """A keep rate is a draw: two masks of the same rate agree within the binomial
+        interval of ``summaries`` (a rate shown as it is, against one shown as 1 - p)."""
+        if tensor != "keep rate":
+            return super().diagnosis_tolerance(tensor, case)
+        n, p = math.prod(SHAPE), case.config["p"]
+        return 0.0, (Z * math.sqrt(n * p * (1 - p)) + 1) / n
+
     @staticmethod
     def training(case: Case) -> bool:
         return case.setup["mode"] == "train"
