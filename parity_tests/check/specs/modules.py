@@ -67,6 +67,8 @@ SPECS = [
             basic(C("BatchNorm1d(3)", dict(BN_SETUP, shape=(6, 3)), num_features=3)),
             # the basic case but for the input's rank: a 2-D-only BatchNorm1d is in scope
             C("BatchNorm1d(3), (N, C, L)", dict(BN_SETUP, shape=(4, 3, 5)), num_features=3),
+            # a momentum other than the default: where a momentum meant as 1 - torch's shows
+            C("BatchNorm1d(4, momentum=0.3)", dict(BN_SETUP, shape=(5, 4)), num_features=4, momentum=0.3),
         ], [
             C("BatchNorm1d(4, momentum=None)", dict(BN_SETUP, shape=(5, 4)), num_features=4, momentum=None),
         ]),
