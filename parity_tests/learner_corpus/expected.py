@@ -6,7 +6,8 @@ the options, and the expected result: the exit status (0 PASS, 1 FAIL, 2 no verd
 False: nothing was out of scope; None: not asserted, where the issue leaves the case set
 open) and, for a FAIL, the expected diagnosis: a catalogued mistake key
 (``Diagnosis.mistake``), or a relation (``Diagnosis.relation``, with text its ``detail``
-must contain).
+must contain). Exit status 2 (no verdict) is expected of one file only: an exception in the
+basic case.
 
 The expectations come from the issue's description of the styles and of the verdicts, not
 from any checker's output: a correct implementation gets PASS as written (in its own scope),
@@ -36,6 +37,7 @@ class Row:
     says: str | None = None  # text the diagnosis message must contain
     not_covered: str | None = None  # text one of the not-covered entries must contain
     error_row: bool = False  # a row of status "error" (an exception in a case that is not scope)
+    where: str | None = None  # text the ``where`` of some "error" or "not supported" row contains
     strict: bool = False
     derivative: str | None = None  # file.py:name, relative to this folder
     dtypes: tuple[str, ...] = field(default=("float64",))
@@ -126,6 +128,7 @@ ROWS: list[Row] = [
     ok("scope-scratch-linear-2d-only", "Linear", "scratch_2d_only.py:Linear", True, not_covered="3-D"),
     Row("scope-scratch-linear-2d-only-strict", "Linear", "scratch_2d_only.py:Linear", True, 1, True, strict=True),
     ok("scope-scratch-batchnorm1d-2d-only", "BatchNorm1d", "scratch_2d_only.py:BatchNorm1d", True),
-    ok("scope-conv-padding-not-implemented", "Conv2d", "conv_no_padding.py:Conv2d", True, not_covered="padding"),
-    fail("scope-conv-takes-pad-then-crashes", "Conv2d", "conv_pad_crash.py:Conv2d", error_row=True),
+    ok("scope-conv-padding-not-implemented", "Conv2d", "conv_no_padding.py:Conv2d", True, not_covered="padding", where="conv_no_padding.py:"),
+    fail("scope-conv-takes-pad-then-crashes", "Conv2d", "conv_pad_crash.py:Conv2d", error_row=True, where="conv_pad_crash.py:"),
+    Row("scope-exception-in-basic-case", "Linear", "crash_in_basic_case.py:Linear", False, 2, says="crash_in_basic_case.py"),
 ]  # fmt: skip
