@@ -1,8 +1,9 @@
 """Holberton style, wrong: Adam's second bias correction uses β₂² instead of β₂ᵗ.
 
-``s_hat = s / (1 - beta2 ** 2)``: right at t = 2 only. At t = 1 it divides by 1 - β₂²
-≈ 2(1 - β₂), half of torch's correction, and later by the same constant, so √ŝ is too
-small for the first steps and too large (by up to √(1/(1 - β₂²))) for the rest.
+``s_hat = s / (1 - beta2 ** 2)``: right at t = 2 only. At t = 1 it divides by
+1 - β₂² ≈ 2(1 - β₂) where torch divides by 1 - β₂, so ŝ is half of torch's; as t grows
+torch's divisor goes to 1 while this one stays at 1 - β₂², so √ŝ ends up about 22 times
+torch's (β₂ = 0.999) and the steps that much shorter.
 """
 
 import numpy as np
