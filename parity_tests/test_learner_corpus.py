@@ -69,8 +69,11 @@ def test_learner_implementation(row: Row, corpus: Path, capsys) -> None:
         assert row.says in verdict["error"], verdict["error"]
         return
     assert verdict["passed"] is (row.exit == 0)
+    assert verdict["rows"], "a verdict shows its table"
     if row.in_scope is not None:
         assert verdict.get("in_scope") is row.in_scope, f"in_scope {verdict.get('in_scope')!r}, not_covered {verdict.get('not_covered')}"  # fmt: skip
+        # in scope means some case was not supported, and each such case is listed
+        assert bool(verdict.get("not_covered")) is row.in_scope, verdict.get("not_covered")
     if row.not_covered is not None:
         covered = verdict.get("not_covered") or []
         assert any(row.not_covered in text for text in covered), covered
