@@ -176,10 +176,29 @@ class CrossEntropyLoss(_Loss):
     probabilities (same shape as input). With ``label_smoothing`` ε the target becomes
     (1-ε)·target + ε/C. The gradient is the famous softmax(x) - target (scaled by the
     reduction), the seed's ``dZ = A - Y``.
+
+    ``weight`` (C,) scales each class's term, torch's semantics (aten/src/ATen/native/
+    LossNLL.cpp, ``cross_entropy_loss_label_smoothing`` and ``_prob_target``):
+    - class indices: sample i weighs w[t_i]; ``'mean'`` divides by Σ w[t_i] over the samples
+      that ``ignore_index`` keeps (not by their count). Label smoothing adds
+      (ε/C)·Σ_c w_c·(-log p_ic) per kept sample, divided by that same Σ w[t_i];
+    - probabilities: the term of class c is t_ic·w_c·(-log p_ic); ``'mean'`` divides by the
+      number of samples N·d1·..., as without weights.
+    The weighted mean is therefore not the mean of the ``'none'`` losses.
+
+    A logit of -inf (a masked class) gives a finite loss, as torch's: the loss of class
+    indices picks -log p of the target class (it never multiplies the other classes' -inf by
+    0); a row that ``ignore_index`` skips contributes 0 whatever it holds. Label smoothing
+    sums -log p over every class, so a -inf logit makes that loss inf in torch and here; a
+    probability target multiplies, so a 0 probability on a -inf logit gives NaN, as torch's.
     """
 
     def __init__(
-        self, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
+        self,
+        weight: np.ndarray | None = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
         # torch refuses only > 1 (at the first forward); 0 or less, and NaN, smooth nothing
@@ -189,8 +208,21 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(f"label_smoothing must be at most 1, got {label_smoothing!r}")
         if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
             raise TypeError(f"ignore_index must be an int, got {ignore_index!r}")
+        if weight is not None:
+            weight = as_float_array(weight, "weight")
+            if weight.ndim != 1:
+                raise ValueError(f"weight must be 1-D, one number per class, got {weight.shape}")
+        self.register_buffer("weight", weight)  # torch's _WeightedLoss: in the state_dict
         self.ignore_index = int(ignore_index)
         self.label_smoothing = float(label_smoothing)
+
+    def _class_weight(self, C: int, dtype: np.dtype) -> np.ndarray | None:
+        if self.weight is None:
+            return None
+        if self.weight.shape != (C,):
+            raise ValueError(f"weight must have one number for each of the {C} classes, "
+                             f"got shape {self.weight.shape}")  # fmt: skip
+        return self.weight.astype(dtype, copy=False)
 
     def forward(self, input: np.ndarray, target: np.ndarray):
         x = as_float_array(input, "input")
@@ -198,40 +230,85 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(f"input must have shape (N, C) or (C,), got {x.shape}")
         class_dim = self._class_dim = 0 if x.ndim == 1 else 1
         C = x.shape[class_dim]
+        w = self._class_weight(C, x.dtype)
         logp = np.moveaxis(log_softmax(x, class_dim), class_dim, -1)  # (..., C)
+        eps = self.label_smoothing if self.label_smoothing > 0 else 0.0  # torch's test
         target = np.asarray(target)
-        keep = np.ones(logp.shape[:-1], dtype=bool)
         if target.dtype in (np.int64, np.uint8):  # torch: "Long or Byte" class indices only
-            if target.shape != logp.shape[:-1]:
-                raise ValueError(
-                    f"class-index target must have shape {logp.shape[:-1]}, got {target.shape}"
-                )
-            keep = target != self.ignore_index
-            if ((target[keep] < 0) | (target[keep] >= C)).any():
-                raise ValueError(f"target class indices must be in [0, {C}), got {target[keep]}")
-            t = np.zeros_like(logp)
-            np.put_along_axis(t, np.where(keep, target, 0)[..., None], 1.0, axis=-1)
-            t[~keep] = 0
-            count = keep.sum()
+            parts, q, keep, denominator = self._index_target(logp, target, w, eps)
         elif target.dtype.kind == "f":
             target = as_float_array(target, "target")
             if target.shape != x.shape:
                 raise ValueError(
                     f"probability target must have shape {x.shape}, got {target.shape}"
                 )
+            if self.ignore_index >= 0:  # torch's check; a negative one is taken and unused
+                raise ValueError(f"ignore_index={self.ignore_index} is not supported for "
+                                 "probability targets (torch takes only a negative one)")  # fmt: skip
             t = np.moveaxis(target.astype(x.dtype), class_dim, -1)
-            count = keep.size
+            t = (1 - eps) * t + eps / C if eps else t
+            q = t if w is None else t * w  # the weight of each class's -log p
+            with np.errstate(invalid="ignore"):  # 0·(-inf) = NaN, as torch's (input * target)
+                l = -(logp * q).sum(axis=-1) if w is None else -((logp * t) * w).sum(axis=-1)
+            parts = [(1.0, l)]
+            # torch: the sum over N·d1·... samples, and NaN (not 0/0's warning) for no element
+            denominator = l.size if x.size else np.nan
+            keep = np.ones(l.shape, dtype=bool)
         else:
             raise TypeError(f"target must be int64 or uint8 class indices (torch's Long or Byte) "
                             f"or float probabilities, got {target.dtype}")  # fmt: skip
-        eps = self.label_smoothing if self.label_smoothing > 0 else 0.0  # torch's test
-        t = (1 - eps) * t + np.where(keep[..., None], eps / C, 0).astype(x.dtype)
-        l = -(t * logp).sum(axis=-1)
-        # d/dx of -Σ t log softmax(x) = softmax · Σt - t: softmax - t for class indices (Σt = 1,
+        with np.errstate(invalid="ignore", divide="ignore"):  # nothing kept: 0/0 = NaN
+            if self.reduction == "mean":
+                # torch divides each kept row's weights (its gradient of -log p) by the
+                # denominator: with a denominator of 0 those rows' gradients are NaN, and an
+                # ignored row's stays 0 (masked before the division)
+                q = np.where(keep[..., None], q / denominator, 0)
+            # each part reduced on its own, then combined, as torch does (0/0 + inf is NaN)
+            reduced = [(c, self._reduce_part(a.astype(x.dtype), denominator)) for c, a in parts]
+            l = reduced[0][1] if len(reduced) == 1 else sum(c * a for c, a in reduced)
+            l = np.asarray(l, dtype=x.dtype) if self.reduction != "none" else l.astype(x.dtype)
+        # d/dx of -Σ q log softmax(x) = softmax · Σq - q: softmax - t for class indices (Σt = 1,
         # or 0 on an ignored row); probabilities need not sum to 1 in torch (and may be NaN)
-        mass = t.sum(axis=-1, keepdims=True) if target.dtype.kind == "f" else keep[..., None]
-        dl = np.moveaxis(np.exp(logp) * mass - t, -1, class_dim)
-        return self._reduce(l.astype(x.dtype), dl.astype(x.dtype), count=count)
+        with np.errstate(invalid="ignore"):  # a NaN logit or target stays NaN, as torch's
+            dl = np.exp(logp) * q.sum(axis=-1, keepdims=True) - q
+        self._cache = np.moveaxis(dl, -1, class_dim).astype(x.dtype)
+        return l
+
+    def _reduce_part(self, l: np.ndarray, denominator: float) -> np.ndarray:
+        if self.reduction == "none":
+            return l
+        return l.sum() / denominator if self.reduction == "mean" else l.sum()
+
+    def _index_target(self, logp: np.ndarray, target: np.ndarray, w: np.ndarray | None,
+                      eps: float):  # fmt: skip
+        """The per-sample loss as (coefficient, part) pairs, the per-class weights q of
+        -log p, the rows kept, and the 'mean' denominator, for class indices."""
+        C = logp.shape[-1]
+        if target.shape != logp.shape[:-1]:
+            raise ValueError(
+                f"class-index target must have shape {logp.shape[:-1]}, got {target.shape}"
+            )
+        keep = target != self.ignore_index
+        if ((target[keep] < 0) | (target[keep] >= C)).any():
+            raise ValueError(f"target class indices must be in [0, {C}), got {target[keep]}")
+        index = np.where(keep, target, 0).astype(np.intp)
+        w_t = np.ones(keep.shape, logp.dtype) if w is None else w[index]
+        w_t = np.where(keep, w_t, 0).astype(logp.dtype)
+        # torch's nll_loss reads -log p of the target class only: -inf elsewhere never meets 0
+        picked = np.take_along_axis(logp, index[..., None], axis=-1)[..., 0]
+        with np.errstate(invalid="ignore"):  # a zero weight on a -inf target logit: NaN
+            nll = np.where(keep, -(w_t * picked), 0)
+        q = np.zeros_like(logp)
+        np.put_along_axis(q, index[..., None], w_t[..., None], axis=-1)
+        if eps:  # torch: (1-ε)·nll + (ε/C)·smooth, each reduced, smooth masked on ignored rows
+            w_c = np.ones(C, logp.dtype) if w is None else w
+            with np.errstate(invalid="ignore"):
+                smooth = np.where(keep, -(logp * w_c).sum(axis=-1), 0)
+            parts = [(1 - eps, nll), (eps / C, smooth)]
+            q = (1 - eps) * q + np.where(keep[..., None], eps / C * w_c, 0)
+        else:
+            parts = [(1.0, nll)]
+        return parts, q.astype(logp.dtype), keep, w_t.sum()
 
 
 class FocalLoss(_Loss):
