@@ -1,4 +1,4 @@
-"""CrossEntropyLoss over torch's whole domain: -inf logits, per-class weights.
+"""CrossEntropyLoss over torch's whole domain: -inf logits, per-class weights, empty inputs.
 
 Split from test_loss.py. Every expected number comes from torch 2.14.1, run beside scratch.
 """
@@ -189,3 +189,23 @@ def test_a_zero_denominator_gives_torchs_nan_mean_and_gradient(targets, smoothin
     compare_with_nans("CE(0/0)", snn.CrossEntropyLoss(weight=w, **kw),
                       tnn.CrossEntropyLoss(weight=torch.from_numpy(w), **kw),
                       randn((2, 3), "float64"), np.array(targets))  # fmt: skip
+
+
+# -- 4. a zero-length dimension --------------------------------------------------------------
+
+EMPTY = [  # input shape, target: indices (shape) or probabilities (None)
+    ((0, 3), np.zeros(0, np.int64)), ((0, 3), None), ((2, 0), np.full(2, -100)), ((2, 0), None),
+    ((2, 3, 0), np.zeros((2, 0), np.int64)), ((2, 3, 0), None), ((0,), None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape,target", EMPTY, ids=[f"{s}-{'probs' if t is None else 'indices'}" for s, t in EMPTY])  # fmt: skip
+def test_an_empty_dimension_gives_torchs_empty_or_nan_loss(shape, target, reduction, smoothing):
+    """torch: 'mean' of nothing is NaN, 'sum' 0, 'none' an empty (or zero) array."""
+    x = np.zeros(shape)
+    target = np.zeros(shape) if target is None else target
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    compare_with_nans(f"CE(empty {shape})", snn.CrossEntropyLoss(**kw), tnn.CrossEntropyLoss(**kw),
+                      x, target)  # fmt: skip

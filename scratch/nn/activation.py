@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from scratch._checks import as_float_array
+from scratch._checks import FLOAT_DTYPES, as_float_array
 from scratch.nn.module import Module
 
 GELU_APPROXIMATIONS = ("none", "tanh")
@@ -131,16 +131,46 @@ def _check_dim(z: np.ndarray, dim: int | None, name: str = "softmax") -> int:
     return int(dim) if z.ndim else None  # a 0-d array: NumPy reduces over all (no) axes
 
 
-def softmax(z: np.ndarray, dim: int | None = None) -> np.ndarray:
-    """e^(z - max) / Σ e^(z - max): subtracting the max keeps every exponent ≤ 0."""
+def _as_dtype(z: np.ndarray, dtype: object) -> np.ndarray:
+    """torch's ``dtype=`` of softmax and log_softmax: the input is cast to it before the op
+    (so an integer input is taken too). float32 and float64 only, as everywhere in scratch."""
+    if dtype is None:
+        return z
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a NumPy float dtype (np.float32 or np.float64), "
+                        f"got {dtype!r}") from None  # fmt: skip
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    return np.asarray(z).astype(dtype, copy=False)
+
+
+def softmax(z: np.ndarray, dim: int | None = None, _stacklevel: int = 3,
+            dtype: object = None) -> np.ndarray:  # fmt: skip
+    """e^(z - max) / Σ e^(z - max): subtracting the max keeps every exponent ≤ 0.
+
+    torch's signature (``_stacklevel`` is taken and unused). ``dtype``: cast first. A
+    zero-length dimension gives an empty result, as torch's (NumPy has no max of nothing).
+    """
+    z = _as_dtype(z, dtype)
     dim = _check_dim(z, dim)
+    if z.size == 0:
+        return z.copy()
     e = np.exp(z - z.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
 
 
-def log_softmax(z: np.ndarray, dim: int | None = None) -> np.ndarray:
-    """z - logsumexp(z), with the max shifted out so it is exact for logits of ±1e4."""
+def log_softmax(z: np.ndarray, dim: int | None = None, _stacklevel: int = 3,
+                dtype: object = None) -> np.ndarray:  # fmt: skip
+    """z - logsumexp(z), with the max shifted out so it is exact for logits of ±1e4.
+
+    ``_stacklevel``, ``dtype`` and an empty dimension: as ``softmax``.
+    """
+    z = _as_dtype(z, dtype)
     dim = _check_dim(z, dim, "log_softmax")
+    if z.size == 0:
+        return z.copy()
     shifted = z - z.max(axis=dim, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 

@@ -246,7 +246,7 @@ class CrossEntropyLoss(_Loss):
                 raise ValueError(f"ignore_index={self.ignore_index} is not supported for "
                                  "probability targets (torch takes only a negative one)")  # fmt: skip
             t = np.moveaxis(target.astype(x.dtype), class_dim, -1)
-            t = (1 - eps) * t + eps / C if eps else t
+            t = (1 - eps) * t + (eps / C if C else np.inf) if eps else t  # C = 0: t is empty
             q = t if w is None else t * w  # the weight of each class's -log p
             with np.errstate(invalid="ignore"):  # 0·(-inf) = NaN, as torch's (input * target)
                 l = -(logp * q).sum(axis=-1) if w is None else -((logp * t) * w).sum(axis=-1)
@@ -291,21 +291,25 @@ class CrossEntropyLoss(_Loss):
         keep = target != self.ignore_index
         if ((target[keep] < 0) | (target[keep] >= C)).any():
             raise ValueError(f"target class indices must be in [0, {C}), got {target[keep]}")
+        # no class (C = 0): every row is ignored (the check above), and there is no column 0
+        pad = np.zeros(logp.shape[:-1] + (1,), logp.dtype) if C == 0 else None
         index = np.where(keep, target, 0).astype(np.intp)
-        w_t = np.ones(keep.shape, logp.dtype) if w is None else w[index]
+        w_t = np.ones(keep.shape, logp.dtype) if w is None or C == 0 else w[index]
         w_t = np.where(keep, w_t, 0).astype(logp.dtype)
         # torch's nll_loss reads -log p of the target class only: -inf elsewhere never meets 0
-        picked = np.take_along_axis(logp, index[..., None], axis=-1)[..., 0]
+        picked = np.take_along_axis(logp if pad is None else pad, index[..., None], -1)[..., 0]
         with np.errstate(invalid="ignore"):  # a zero weight on a -inf target logit: NaN
             nll = np.where(keep, -(w_t * picked), 0)
         q = np.zeros_like(logp)
-        np.put_along_axis(q, index[..., None], w_t[..., None], axis=-1)
+        if C:
+            np.put_along_axis(q, index[..., None], w_t[..., None], axis=-1)
         if eps:  # torch: (1-ε)·nll + (ε/C)·smooth, each reduced, smooth masked on ignored rows
             w_c = np.ones(C, logp.dtype) if w is None else w
             with np.errstate(invalid="ignore"):
                 smooth = np.where(keep, -(logp * w_c).sum(axis=-1), 0)
-            parts = [(1 - eps, nll), (eps / C, smooth)]
-            q = (1 - eps) * q + np.where(keep[..., None], eps / C * w_c, 0)
+            share = eps / C if C else np.inf  # torch's ε/C in double: inf for no class
+            parts = [(1 - eps, nll), (share, smooth)]
+            q = (1 - eps) * q + np.where(keep[..., None], share * w_c, 0)
         else:
             parts = [(1.0, nll)]
         return parts, q.astype(logp.dtype), keep, w_t.sum()
