@@ -203,7 +203,7 @@ class _ConvNd(Module):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
-        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.kernel_size = pair(kernel_size, "kernel_size", single=False)  # torch: 3-D weight
         self.stride, self.dilation, self.groups = _geometry(stride, dilation, groups)
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if value % self.groups:
