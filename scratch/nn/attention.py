@@ -36,6 +36,7 @@ import numbers
 import numpy as np
 
 from scratch._checks import as_float_array, check_positive_int, check_probability, check_same_dtype
+from scratch.nn._broadcast import sdpa_shapes, sdpa_unbroadcast
 from scratch.nn.linear import Linear
 from scratch.nn.module import Module, Parameter
 
@@ -53,26 +54,15 @@ def _as_arrays(query: object, key: object, value: object) -> tuple[np.ndarray, .
     )
 
 
-def _check_qkv(query: object, key: object, value: object) -> tuple[np.ndarray, ...]:
-    """SDPA's shapes: (..., L, E), (..., S, E), (..., S, Ev) with the same batch dims."""
+def _check_qkv(query: object, key: object, value: object, enable_gqa: bool = False):
+    """SDPA's inputs: float arrays of one dtype, ``enable_gqa`` a bool; shapes as
+    ``_broadcast.sdpa_shapes`` (broadcast batch dims) checks and broadcasts them."""
     q, k, v = _as_arrays(query, key, value)
-    if not q.ndim == k.ndim == v.ndim >= 2:
-        raise ValueError(
-            f"query, key and value must have the same rank >= 2, got shapes {q.shape}, "
-            f"{k.shape}, {v.shape}"
-        )
-    if not q.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
-        raise ValueError(
-            f"query, key and value must share batch dims, got {q.shape}, {k.shape}, {v.shape}"
-        )
-    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"need query (..., L, E), key (..., S, E), value (..., S, Ev); got {q.shape}, "
-            f"{k.shape}, {v.shape}"
-        )
     if not q.dtype == k.dtype == v.dtype:
         raise TypeError(f"query, key, value dtypes differ: {q.dtype}, {k.dtype}, {v.dtype}")
-    return q, k, v
+    if not isinstance(enable_gqa, (bool, np.bool_)):  # torch: "must be bool, not int"
+        raise TypeError(f"enable_gqa must be a bool, got {enable_gqa!r}")
+    return sdpa_shapes(q, k, v, bool(enable_gqa))
 
 
 def _sdpa_bias(attn_mask: object, is_causal: bool, q: np.ndarray, S: int) -> np.ndarray | None:
@@ -85,13 +75,15 @@ def _sdpa_bias(attn_mask: object, is_causal: bool, q: np.ndarray, S: int) -> np.
     if attn_mask is None:
         return None
     mask = _check_mask_dtype(attn_mask, "attn_mask")
-    try:
-        np.broadcast_shapes(mask.shape, q.shape[:-2] + (L, S))
+    scores = q.shape[:-2] + (L, S)
+    try:  # torch adds the mask into the scores in place: it may not add batch dims of its own
+        ok = np.broadcast_shapes(mask.shape, scores) == scores
     except ValueError:
+        ok = False
+    if not ok:
         raise ValueError(
-            f"attn_mask of shape {mask.shape} does not broadcast to (..., L, S) = "
-            f"{q.shape[:-2] + (L, S)}"
-        ) from None
+            f"attn_mask of shape {mask.shape} does not broadcast to (..., L, S) = {scores}"
+        )
     if mask.dtype == np.bool_:
         return np.where(mask, 0.0, -np.inf).astype(q.dtype)
     return mask.astype(q.dtype, copy=False)
@@ -153,6 +145,7 @@ def scaled_dot_product_attention_forward(
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
+    enable_gqa: bool = False,
     *,
     generator: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, tuple]:
@@ -162,19 +155,27 @@ def scaled_dot_product_attention_forward(
     to (..., L, S). ``is_causal``: the mask ``tril(ones(L, S))``; then ``attn_mask`` must be
     None. ``scale`` defaults to 1/√E. ``dropout_p`` > 0 drops attention weights with
     ``generator`` (always, as torch does: pass 0 in eval). Rows with no allowed key give 0.
+    The batch dims of query, key and value broadcast, as torch's. ``enable_gqa``
+    (grouped-query attention): key and value may have fewer heads (axis -3) than query, a
+    divisor of its count; each is repeated (``repeat_interleave``) to query's.
+    The cache's first nine entries are the attention's (``cache[3]`` is the weights P); the
+    last says how to sum the gradients back to the inputs' shapes.
     """
-    q, k, v = _check_qkv(query, key, value)
+    q, k, v, undo = _check_qkv(query, key, value, enable_gqa)
     dropout_p = check_probability(dropout_p, "dropout_p")
     bias = _sdpa_bias(attn_mask, bool(is_causal), q, k.shape[-2])
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    return _attend(q, k, v, bias, scale, dropout_p, generator, safe=True)
+    out, cache = _attend(q, k, v, bias, scale, dropout_p, generator, safe=True)
+    return out, (*cache, undo)
 
 
 def scaled_dot_product_attention_backward(
     dout: np.ndarray, cache: tuple
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dQ, dK, dV) from d(loss)/d(out) and the cache of ``scaled_dot_product_attention_forward``."""
-    return _attend_backward(dout, cache)
+    """(dQ, dK, dV) from d(loss)/d(out) and the cache of ``scaled_dot_product_attention_forward``;
+    each summed over the batch dims (and repeated heads) its input was broadcast along."""
+    *attention, undo = cache
+    return sdpa_unbroadcast(_attend_backward(dout, attention), undo)
 
 
 def scaled_dot_product_attention(
@@ -185,12 +186,13 @@ def scaled_dot_product_attention(
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
+    enable_gqa: bool = False,
     *,
     generator: np.random.Generator | None = None,
 ) -> np.ndarray:
     """``torch.nn.functional.scaled_dot_product_attention`` (see the ``_forward`` variant)."""
     return scaled_dot_product_attention_forward(
-        query, key, value, attn_mask, dropout_p, is_causal, scale, generator=generator
+        query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, generator=generator
     )[0]
 
 

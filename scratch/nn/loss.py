@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from scratch._checks import as_float_array, check_reduction
+from scratch.nn._broadcast import sum_to
 from scratch.nn.activation import log_softmax, sigmoid
 from scratch.nn.module import Module
 
@@ -28,14 +29,6 @@ def _check_pair(input: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.n
     if input.shape != target.shape:
         raise ValueError(f"target shape {target.shape} must match input shape {input.shape}")
     return input, target.astype(input.dtype, copy=False)
-
-
-def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Undo a broadcast: sum ``grad`` over the axes that broadcasting added or stretched."""
-    lead = grad.ndim - len(shape)
-    grad = grad.sum(axis=tuple(range(lead))) if lead else grad
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    return grad.sum(axis=stretched, keepdims=True) if stretched else grad
 
 
 # torch's BCE backward clamps p(1-p) at a float constant 1e-12, i.e. 9.9999998e-13 in double.
@@ -106,7 +99,7 @@ class MSELoss(_Loss):
         return self._reduce((x - y) ** 2, 2 * (x - y))
 
     def backward(self, grad_output: np.ndarray | float = 1.0) -> np.ndarray:
-        return _sum_to(super().backward(grad_output), self._input_shape)
+        return sum_to(super().backward(grad_output), self._input_shape)
 
 
 class BCELoss(_Loss):
