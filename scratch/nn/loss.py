@@ -305,7 +305,12 @@ class CrossEntropyLoss(_Loss):
             q = (1 - eps) * q + np.where(keep[..., None], share * w_c, 0)
         else:
             parts = [(1.0, nll)]
-        return parts, q.astype(logp.dtype), keep, w_t.sum()
+        return parts, q.astype(logp.dtype), keep, self._mean_denominator(w_t.sum(), keep.size)
+
+    def _mean_denominator(self, kept_weight: float, targets: int) -> float:
+        """'mean' of class indices divides by Σ w[t_i] over the kept targets (their count
+        without ``weight``), not by every target: torch's nll_loss (LossNLL.cpp)."""
+        return kept_weight
 
 
 class FocalLoss(_Loss):
