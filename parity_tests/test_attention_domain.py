@@ -110,3 +110,22 @@ def test_enable_gqa_must_be_a_bool_as_torch():
         tnn.scaled_dot_product_attention(*(torch.from_numpy(x) for x in (q, k, v)), enable_gqa=1)
     with pytest.raises(TypeError, match="enable_gqa must be a bool"):
         sf.scaled_dot_product_attention(q, k, v, enable_gqa=1)
+
+
+EMPTY = [((2, 3, 4), (2, 0, 4), (2, 0, 5)), ((2, 0, 4), (2, 3, 4), (2, 3, 5)), ((0, 2, 4), (0, 3, 4), (0, 3, 5))]  # fmt: skip
+
+
+@pytest.mark.parametrize("shapes", EMPTY, ids=["no key", "no query", "no batch"])
+def test_sdpa_and_mha_with_an_empty_axis_as_torch(shapes):
+    """No key (S = 0): torch's output is 0 (an empty softmax, an empty sum); an empty batch or
+    query axis gives an empty output. Never NumPy's max of nothing."""
+    q, k, v = (np.random.default_rng(0).standard_normal(s) for s in shapes)
+    t_qkv = [torch.tensor(x, requires_grad=True) for x in (q, k, v)]
+    out_t = tnn.scaled_dot_product_attention(*t_qkv)
+    out_s, cache = sf.scaled_dot_product_attention_forward(q, k, v)
+    compare_sdpa(f"sdpa(empty {shapes})", out_s, cache, out_t, t_qkv, "float64")
+    v = v[..., :4]  # MHA: value has embed_dim features
+    for need_weights in (True, False):
+        check_mha(f"MHA(empty {shapes})", snn.MultiheadAttention(4, 2, batch_first=True),
+                  tnn.MultiheadAttention(4, 2, batch_first=True), q, k, v, dtype="float64",
+                  need_weights=need_weights)  # fmt: skip

@@ -209,3 +209,27 @@ def test_an_empty_dimension_gives_torchs_empty_or_nan_loss(shape, target, reduct
     kw = dict(reduction=reduction, label_smoothing=smoothing)
     compare_with_nans(f"CE(empty {shape})", snn.CrossEntropyLoss(**kw), tnn.CrossEntropyLoss(**kw),
                       x, target)  # fmt: skip
+
+
+# -- the same patterns in the other losses (the survey) ---------------------------------------
+
+INF_LOGITS = np.array([[-INF, INF, 0.5], [2.0, -INF, INF]])
+INF_TARGETS = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["BCEWithLogitsLoss", "FocalLoss"])
+def test_infinite_logits_give_torchs_inf_and_nan(name, reduction):
+    """torch's (1-y)·x + log(1 + e^(-x)): 0·(-inf) = NaN for x = -inf, y = 1; inf for x = +inf,
+    y = 0. torchvision's focal loss is built on it, so it gives the same pattern."""
+    compare_with_nans(f"{name}(±inf logits)", getattr(snn, name)(reduction=reduction),
+                      getattr(tnn, name)(reduction=reduction), INF_LOGITS, INF_TARGETS)  # fmt: skip
+
+
+@pytest.mark.filterwarnings("error")  # 0/0 must give torch's NaN without NumPy's warning
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["MSELoss", "BCELoss", "BCEWithLogitsLoss", "FocalLoss"])
+def test_an_empty_batch_gives_torchs_nan_mean_quietly(name, reduction):
+    e = np.empty((0, 3))
+    compare_with_nans(f"{name}(empty)", getattr(snn, name)(reduction=reduction),
+                      getattr(tnn, name)(reduction=reduction), e, e)  # fmt: skip

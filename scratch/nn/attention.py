@@ -90,7 +90,10 @@ def _sdpa_bias(attn_mask: object, is_causal: bool, q: np.ndarray, S: int) -> np.
 
 
 def _softmax_(S: np.ndarray, safe: bool) -> np.ndarray:
-    """Softmax along the last axis, in place. ``safe``: a row of all −inf gives 0, not NaN."""
+    """Softmax along the last axis, in place. ``safe``: a row of all −inf gives 0, not NaN.
+    No key at all (S = 0) gives empty weights, and so a zero output, as torch's."""
+    if S.shape[-1] == 0:
+        return S
     m = S.max(axis=-1, keepdims=True)
     if safe:
         m[np.isneginf(m)] = 0  # exp(−inf − 0) = 0 rather than exp(NaN)
@@ -346,7 +349,8 @@ class MultiheadAttention(Module):
                 b_q, b_k, b_v = np.split(b.data, 3)
                 q, k, v = q + b_q, k + b_k, v + b_v
         # (N, L, E) -> (N, H, L, D): heads become a batch axis for np.matmul
-        q, k, v = (x.reshape(N, -1, H, D).transpose(0, 2, 1, 3) for x in (q, k, v))
+        # (lengths spelled out, not -1: an empty batch leaves -1 undetermined)
+        q, k, v = (x.reshape(N, n, H, D).transpose(0, 2, 1, 3) for x, n in ((q, L), (k, S), (v, S)))
         p = self._dropout_p(need_weights)
         heads, attn_cache = _attend(q, k, v, bias, 1.0 / math.sqrt(D), p, self.generator,
                                     safe=not need_weights)  # fmt: skip
@@ -381,7 +385,7 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             self.in_proj_bias.accumulate(np.concatenate([d.sum(axis=0) for d in (dq, dk, dv)]))
         W_q, W_k, W_v = np.split(self.in_proj_weight.data, 3)
-        grads = tuple((d @ w).reshape(N, -1, E) for d, w in ((dq, W_q), (dk, W_k), (dv, W_v)))
+        grads = tuple((d @ w).reshape(x.shape) for d, w, x in ((dq, W_q, q_in), (dk, W_k, k_in), (dv, W_v, v_in)))  # fmt: skip
         if not batched:
             return tuple(g[0] for g in grads)
         if not self.batch_first:

@@ -50,8 +50,9 @@ class _Loss(Module):
         """Reduce loss ``l``; remember d(reduced)/d(input) = dl / count (mean) or dl (sum)."""
         if self.reduction == "mean":
             count = l.size if count is None else int(count)
-            self._cache = (dl / count).astype(dl.dtype)
-            return (l.sum() / count).astype(l.dtype)
+            with np.errstate(invalid="ignore", divide="ignore"):  # no element: NaN, as torch's
+                self._cache = (dl / count).astype(dl.dtype)
+                return (l.sum() / count).astype(l.dtype)
         self._cache = dl
         return l.sum() if self.reduction == "sum" else l
 
@@ -155,7 +156,8 @@ class BCEWithLogitsLoss(_Loss):
         x, y = _check_pair(input, target)
         pw = 1 if self.pos_weight is None else self.pos_weight.astype(x.dtype)
         softplus_neg_x = np.maximum(-x, 0) + _log1p_exp_neg_abs(x)  # log(1 + e^(-x))
-        l = (1 - y) * x + (1 + (pw - 1) * y) * softplus_neg_x
+        with np.errstate(invalid="ignore"):  # x = -inf, y = 1: 0·(-inf) = NaN, as torch's
+            l = (1 - y) * x + (1 + (pw - 1) * y) * softplus_neg_x
         s = sigmoid(x)
         dl = s * (pw * y + 1 - y) - pw * y
         w = 1 if self.weight is None else self.weight.astype(x.dtype)
@@ -334,7 +336,11 @@ class FocalLoss(_Loss):
     def forward(self, input: np.ndarray, target: np.ndarray):
         x, y = _check_pair(input, target)
         p = sigmoid(x)
-        ce = np.maximum(x, 0) - x * y + _log1p_exp_neg_abs(x)
+        # torchvision's ce is binary_cross_entropy_with_logits: torch's (1-y)·x + log(1 + e^(-x)),
+        # the same number as max(x, 0) - x·y + log1p(e^(-|x|)) except at x = ±inf: 0·(-inf) is
+        # NaN for x = -inf, y = 1, and x = +inf, y = 0 gives inf (not inf - inf = NaN)
+        with np.errstate(invalid="ignore"):
+            ce = (1 - y) * x + np.maximum(-x, 0) + _log1p_exp_neg_abs(x)
         p_t = p * y + (1 - p) * (1 - y)
         m = 1 - p_t  # the modulating base
         dp_t = p * (1 - p) * (2 * y - 1)  # d p_t / dx
@@ -350,8 +356,9 @@ class FocalLoss(_Loss):
             dl = (p - y) * mod - ce * dmod * dp_t
         if 0 != self.gamma < 1:
             dl = np.where(m == 0, np.nan, dl)
-        l = ce * mod
-        if self.alpha >= 0:
-            alpha_t = self.alpha * y + (1 - self.alpha) * (1 - y)
-            l, dl = alpha_t * l, alpha_t * dl
+        with np.errstate(invalid="ignore"):  # inf·0 where a ±inf logit is right: NaN, torch's
+            l = ce * mod
+            if self.alpha >= 0:
+                alpha_t = self.alpha * y + (1 - self.alpha) * (1 - y)
+                l, dl = alpha_t * l, alpha_t * dl
         return self._reduce(np.asarray(l, x.dtype), np.asarray(dl, x.dtype))
