@@ -40,9 +40,27 @@ def _log1p_exp_neg_abs(x: np.ndarray) -> np.ndarray:
     return np.log1p(np.exp(-np.abs(x)))
 
 
+def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
+    """torch's deprecated ``size_average``/``reduce`` pair as a reduction, with its warning
+    (torch.nn._reduction.legacy_get_string): reduce=False is 'none', else size_average=False
+    is 'sum', else 'mean'; None counts as True."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", stacklevel=4)  # fmt: skip
+    return reduction
+
+
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
+    """torch's _Loss: ``size_average``/``reduce`` (deprecated), when given, override
+    ``reduction``, in torch's positional order."""
+
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:  # fmt: skip
         super().__init__()
+        if size_average is not None or reduce is not None:
+            reduction = _legacy_reduction(size_average, reduce)
         self.reduction = check_reduction(reduction)
         self._class_dim: int | None = None  # set by losses that sum over a class axis
 
@@ -116,8 +134,9 @@ class BCELoss(_Loss):
     loss 0 and gradient 0; p below e^-100 (float64 1e-50, float32's subnormals) is clamped too.
     """
 
-    def __init__(self, weight: np.ndarray | None = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: np.ndarray | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:  # fmt: skip
+        super().__init__(size_average, reduce, reduction)
         self.weight = None if weight is None else as_float_array(weight, "weight")
 
     def forward(self, input: np.ndarray, target: np.ndarray):
@@ -145,10 +164,12 @@ class BCEWithLogitsLoss(_Loss):
     def __init__(
         self,
         weight: np.ndarray | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
         reduction: str = "mean",
         pos_weight: np.ndarray | None = None,
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.weight = None if weight is None else as_float_array(weight, "weight")
         self.pos_weight = None if pos_weight is None else as_float_array(pos_weight, "pos_weight")
 
@@ -191,11 +212,13 @@ class CrossEntropyLoss(_Loss):
     def __init__(
         self,
         weight: np.ndarray | None = None,
+        size_average: bool | None = None,
         ignore_index: int = -100,
+        reduce: bool | None = None,
         reduction: str = "mean",
         label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         # torch refuses only > 1 (at the first forward); 0 or less, and NaN, smooth nothing
         if not isinstance(label_smoothing, numbers.Real):
             raise TypeError(f"label_smoothing must be a number, got {label_smoothing!r}")
@@ -325,7 +348,7 @@ class FocalLoss(_Loss):
     """
 
     def __init__(self, alpha: float = 0.25, gamma: float = 2.0, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         # torchvision's checks: alpha in [0, 1] or exactly -1 (no weighting); gamma unchecked
         if not isinstance(alpha, numbers.Real) or not isinstance(gamma, numbers.Real):
             raise TypeError(f"alpha and gamma must be numbers, got {alpha!r} and {gamma!r}")
