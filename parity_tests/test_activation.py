@@ -169,3 +169,30 @@ def test_dtype_other_than_float32_or_64_is_refused(dtype):
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+INPLACE = [  # scratch, torch: functional with inplace=True, or a Module built with it
+    ("relu", lambda z: sf.relu(z, inplace=True), lambda z: F.relu(z, inplace=True)),
+    ("leaky_relu", lambda z: sf.leaky_relu(z, 0.2, inplace=True), lambda z: F.leaky_relu(z, 0.2, inplace=True)),
+    ("silu", lambda z: sf.silu(z, inplace=True), lambda z: F.silu(z, inplace=True)),
+    ("LeakyReLU", snn.LeakyReLU(0.2, inplace=True), tnn.LeakyReLU(0.2, inplace=True)),
+    ("SiLU", snn.SiLU(inplace=True), tnn.SiLU(inplace=True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,f,tf", INPLACE, ids=[c[0] for c in INPLACE])
+def test_inplace_overwrites_the_input_as_torch(name, f, tf, dtype):
+    """torch's inplace=True: the result is the input, overwritten; a Module's backward is
+    still d(out)/d(original input) (torch's autograd: a clone of a leaf is what gets written)."""
+    x = randn((3, 4), dtype, scale=3)
+    leaf = torch.tensor(x, requires_grad=True)
+    z, z_t = x.copy(), leaf.clone()
+    out, out_t = f(z), tf(z_t)
+    assert out is z and out_t is z_t
+    assert_close(out, out_t, component=f"{name}(inplace=True)", tensor="output", dtype=dtype)
+    if isinstance(f, snn.Module):
+        g = randn((3, 4), dtype, seed=5)
+        out_t.backward(torch.from_numpy(g))
+        assert_close(f.backward(g), leaf.grad, component=f"{name}(inplace=True)",
+                     tensor="grad of input", dtype=dtype)  # fmt: skip

@@ -28,8 +28,18 @@ from scratch.nn.module import Module
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 
-def relu(z: np.ndarray) -> np.ndarray:
-    return np.maximum(z, 0)
+def _in_place(z: np.ndarray, out: np.ndarray, inplace: bool) -> np.ndarray:
+    """torch's ``inplace=True``: the result is written into the input, which is returned."""
+    if not inplace:
+        return out
+    if not isinstance(z, np.ndarray) or not z.flags.writeable or z.dtype != out.dtype:
+        raise TypeError("inplace=True needs a writeable ndarray of the result's dtype")
+    z[...] = out
+    return z
+
+
+def relu(z: np.ndarray, inplace: bool = False) -> np.ndarray:
+    return _in_place(z, np.maximum(z, 0), inplace)
 
 
 def relu_derivative(z: np.ndarray) -> np.ndarray:
@@ -43,8 +53,8 @@ def relu_derivative(z: np.ndarray) -> np.ndarray:
     return (~(z <= 0)).astype(z.dtype)
 
 
-def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
-    return np.where(z > 0, z, z * negative_slope).astype(z.dtype)
+def leaky_relu(z: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> np.ndarray:
+    return _in_place(z, np.where(z > 0, z, z * negative_slope).astype(z.dtype), inplace)
 
 
 def leaky_relu_derivative(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
@@ -107,9 +117,9 @@ def gelu_derivative(z: np.ndarray, approximate: str = "none") -> np.ndarray:
     return (Phi + z * phi).astype(z.dtype)  # d/dz [z Φ(z)] = Φ(z) + z φ(z)
 
 
-def silu(z: np.ndarray) -> np.ndarray:
+def silu(z: np.ndarray, inplace: bool = False) -> np.ndarray:
     """SiLU, the seed's *swish*: z σ(z)."""
-    return z * sigmoid(z)
+    return _in_place(z, z * sigmoid(z), inplace)
 
 
 def silu_derivative(z: np.ndarray) -> np.ndarray:
@@ -184,8 +194,13 @@ class _Elementwise(Module):
     def _df(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    inplace = False  # LeakyReLU and SiLU take torch's inplace=True (ReLU has its own)
+
     def forward(self, z: np.ndarray) -> np.ndarray:
         z = as_float_array(z, "input")
+        if self.inplace:  # the input is overwritten: the backward reads a copy of it
+            self._cache = z.copy()
+            return _in_place(z, self._f(self._cache), True)
         self._cache = z
         return self._f(z)
 
@@ -227,13 +242,18 @@ class Tanh(_Elementwise):
 class SiLU(_Elementwise):
     _f, _df = staticmethod(silu), staticmethod(silu_derivative)
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
+
 
 class LeakyReLU(_Elementwise):
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         if not isinstance(negative_slope, numbers.Real):  # torch: "must be Number", at forward
             raise TypeError(f"negative_slope must be a number, got {negative_slope!r}")
         self.negative_slope = negative_slope
+        self.inplace = bool(inplace)
 
     def _f(self, z):
         return leaky_relu(z, self.negative_slope)
