@@ -129,3 +129,10 @@ def test_sdpa_and_mha_with_an_empty_axis_as_torch(shapes):
         check_mha(f"MHA(empty {shapes})", snn.MultiheadAttention(4, 2, batch_first=True),
                   tnn.MultiheadAttention(4, 2, batch_first=True), q, k, v, dtype="float64",
                   need_weights=need_weights)  # fmt: skip
+
+
+def test_mha_device_cpu_is_taken_and_others_refused():
+    mha = snn.MultiheadAttention(4, 2, device=torch.device("cpu"), dtype=np.float64)
+    assert mha.in_proj_weight.dtype == mha.out_proj.weight.dtype == np.float64
+    with pytest.raises(ValueError, match="device must be None or 'cpu'"):
+        snn.MultiheadAttention(4, 2, device="cuda")

@@ -7,6 +7,7 @@ values"); an empty tuple, or three values, it refuses.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -73,3 +74,42 @@ def test_a_one_element_kernel_size_is_refused_as_torch(make):
         torch_make(2, 3, (3,)).double()(torch.from_numpy(x))
     with pytest.raises(ValueError, match="kernel_size must be an int or a pair of ints"):
         make(2, 3, (3,))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("output_size", [(14, 13), [13, 14], (2, 3, 14, 14)], ids=str)
+def test_conv_transpose_output_size_picks_the_output_padding_as_torch(output_size, dtype):
+    """forward(x, output_size): torch's choice of output_padding for an ambiguous stride."""
+    kw = dict(stride=2, padding=1, dilation=(1, 2))
+    s, t = snn.ConvTranspose2d(2, 3, 3, **kw), tnn.ConvTranspose2d(2, 3, 3, **kw)
+    x = randn((2, 2, 7, 6), dtype)
+    t = t.to(torch.float64 if dtype == "float64" else torch.float32)
+    s.to(t.weight.detach().numpy().dtype).load_state_dict(t.state_dict())
+    out_t = t(torch.from_numpy(x), output_size=output_size)
+    assert_close(s(x, output_size=output_size), out_t, component=f"ConvTranspose2d(output_size={output_size})",
+                 tensor="output", dtype=dtype)  # fmt: skip
+    assert_close(s(x[0], output_size=output_size[-2:]), t(torch.from_numpy(x[0]), output_size=output_size[-2:]),
+                 component="ConvTranspose2d(unbatched, output_size)", tensor="output", dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("output_size", [(15, 13), (12, 13), (2, 14, 13)], ids=str)
+def test_conv_transpose_output_size_out_of_range_is_refused_as_torch(output_size):
+    s, t = snn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), tnn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)  # fmt: skip
+    x = randn((2, 2, 7, 6), "float32")
+    with pytest.raises(
+        ValueError, match="output_size must have|requested an output size"
+    ) as theirs:
+        t(torch.from_numpy(x), output_size=output_size)
+    ours = "requested an output size" if "requested" in str(theirs.value) else "output_size must have 2 or 4"  # fmt: skip
+    with pytest.raises(ValueError, match=ours):
+        s(x, output_size=output_size)
+
+
+@pytest.mark.parametrize("make", [snn.Conv2d, snn.ConvTranspose2d])
+def test_device_cpu_is_taken_and_others_refused(make):
+    """torch's device=: NumPy computes on the CPU, so 'cpu' (or None) only; dtype=None is
+    torch's default float32."""
+    assert make(2, 3, 3, device="cpu", dtype=None).weight.dtype == np.float32
+    assert make(2, 3, 3, device=torch.device("cpu"), dtype=np.float64).weight.dtype == np.float64
+    with pytest.raises(ValueError, match="device must be None or 'cpu'"):
+        make(2, 3, 3, device="cuda")

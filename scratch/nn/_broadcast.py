@@ -1,4 +1,5 @@
-"""Broadcasting forward and its undoing backward: ``sum_to``, and SDPA's batch and head rules.
+"""Broadcasting forward and its undoing backward: ``sum_to``, and SDPA's batch, head and mask
+rules.
 
 No twin: torch broadcasts inside its kernels and autograd sums the gradients back. The rule
 of the backward is always the same: a gradient is summed over every axis its input was
@@ -73,3 +74,34 @@ def sdpa_unbroadcast(grads: tuple[np.ndarray, ...], undo) -> tuple[np.ndarray, .
             g = g.reshape(g.shape[:-3] + (shape[-3], r) + g.shape[-2:]).sum(axis=-3)
         out.append(g)
     return tuple(np.ascontiguousarray(g) for g in out)
+
+
+def check_mask_dtype(mask: object, name: str) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_ and mask.dtype.kind != "f":
+        raise TypeError(f"{name} must be a bool or float array, got dtype {mask.dtype}")
+    return mask
+
+
+def sdpa_bias(attn_mask: object, is_causal: bool, q: np.ndarray, S: int) -> np.ndarray | None:
+    """SDPA's mask as an additive bias: bool True = attend (0), False = blocked (−inf)."""
+    L = q.shape[-2]
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("attn_mask must be None when is_causal=True (torch's rule)")
+        attn_mask = np.tril(np.ones((L, S), dtype=bool))  # torch.ones(L, S).tril(diagonal=0)
+    if attn_mask is None:
+        return None
+    mask = check_mask_dtype(attn_mask, "attn_mask")
+    scores = q.shape[:-2] + (L, S)
+    try:  # torch adds the mask into the scores in place: it may not add batch dims of its own
+        ok = np.broadcast_shapes(mask.shape, scores) == scores
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"attn_mask of shape {mask.shape} does not broadcast to (..., L, S) = {scores}"
+        )
+    if mask.dtype == np.bool_:
+        return np.where(mask, 0.0, -np.inf).astype(q.dtype)
+    return mask.astype(q.dtype, copy=False)

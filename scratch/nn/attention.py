@@ -35,17 +35,16 @@ import numbers
 
 import numpy as np
 
-from scratch._checks import as_float_array, check_positive_int, check_probability, check_same_dtype
-from scratch.nn._broadcast import sdpa_shapes, sdpa_unbroadcast
+from scratch._checks import (
+    as_float_array,
+    check_positive_int,
+    check_probability,
+    check_same_dtype,
+    factory_dtype,
+)
+from scratch.nn._broadcast import check_mask_dtype, sdpa_bias, sdpa_shapes, sdpa_unbroadcast
 from scratch.nn.linear import Linear
 from scratch.nn.module import Module, Parameter
-
-
-def _check_mask_dtype(mask: object, name: str) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.dtype != np.bool_ and mask.dtype.kind != "f":
-        raise TypeError(f"{name} must be a bool or float array, got dtype {mask.dtype}")
-    return mask
 
 
 def _as_arrays(query: object, key: object, value: object) -> tuple[np.ndarray, ...]:
@@ -63,30 +62,6 @@ def _check_qkv(query: object, key: object, value: object, enable_gqa: bool = Fal
     if not isinstance(enable_gqa, (bool, np.bool_)):  # torch: "must be bool, not int"
         raise TypeError(f"enable_gqa must be a bool, got {enable_gqa!r}")
     return sdpa_shapes(q, k, v, bool(enable_gqa))
-
-
-def _sdpa_bias(attn_mask: object, is_causal: bool, q: np.ndarray, S: int) -> np.ndarray | None:
-    """SDPA's mask as an additive bias: bool True = attend (0), False = blocked (−inf)."""
-    L = q.shape[-2]
-    if is_causal:
-        if attn_mask is not None:
-            raise ValueError("attn_mask must be None when is_causal=True (torch's rule)")
-        attn_mask = np.tril(np.ones((L, S), dtype=bool))  # torch.ones(L, S).tril(diagonal=0)
-    if attn_mask is None:
-        return None
-    mask = _check_mask_dtype(attn_mask, "attn_mask")
-    scores = q.shape[:-2] + (L, S)
-    try:  # torch adds the mask into the scores in place: it may not add batch dims of its own
-        ok = np.broadcast_shapes(mask.shape, scores) == scores
-    except ValueError:
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"attn_mask of shape {mask.shape} does not broadcast to (..., L, S) = {scores}"
-        )
-    if mask.dtype == np.bool_:
-        return np.where(mask, 0.0, -np.inf).astype(q.dtype)
-    return mask.astype(q.dtype, copy=False)
 
 
 def _softmax_(S: np.ndarray, safe: bool) -> np.ndarray:
@@ -166,7 +141,7 @@ def scaled_dot_product_attention_forward(
     """
     q, k, v, undo = _check_qkv(query, key, value, enable_gqa)
     dropout_p = check_probability(dropout_p, "dropout_p")
-    bias = _sdpa_bias(attn_mask, bool(is_causal), q, k.shape[-2])
+    bias = sdpa_bias(attn_mask, bool(is_causal), q, k.shape[-2])
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     out, cache = _attend(q, k, v, bias, scale, dropout_p, generator, safe=True)
     return out, (*cache, undo)
@@ -201,7 +176,7 @@ def scaled_dot_product_attention(
 
 def _mha_mask(mask: object, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """MHA's mask as an additive bias: bool True = *blocked* (−inf), float added."""
-    mask = _check_mask_dtype(mask, name)
+    mask = check_mask_dtype(mask, name)
     if mask.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {mask.shape}")
     if mask.dtype == np.bool_:
@@ -236,10 +211,12 @@ class MultiheadAttention(Module):
         vdim: int | None = None,
         batch_first: bool = False,
         *,
+        device: object = None,
         dtype: type = np.float32,
         generator: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        dtype = factory_dtype(device, dtype)
         E = self.embed_dim = check_positive_int(embed_dim, "embed_dim")
         self.num_heads = check_positive_int(num_heads, "num_heads")
         if E % num_heads:
