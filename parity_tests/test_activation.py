@@ -142,7 +142,8 @@ def test_a_zero_length_dimension_gives_torchs_empty_result(shape, dim):
 
 
 CASTS = [("float32", np.float64, torch.float64), ("float64", np.float32, torch.float32),
-         ("int64", "float64", torch.float64), ("float32", np.dtype("float32"), torch.float32)]  # fmt: skip
+         ("int64", "float64", torch.float64), ("float32", np.dtype("float32"), torch.float32),
+         ("float32", torch.float64, torch.float64)]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])

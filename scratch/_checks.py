@@ -73,6 +73,8 @@ def factory_dtype(device: object, dtype: object) -> type:
                          f"CPU), got {device!r}")  # fmt: skip
     if dtype is None:
         return np.float32
+    if str(dtype) in ("torch.float32", "torch.float64"):  # torch's own dtype, named
+        dtype = str(dtype).removeprefix("torch.")
     if np.dtype(dtype) not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
     return np.dtype(dtype).type

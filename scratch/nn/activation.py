@@ -143,9 +143,12 @@ def _check_dim(z: np.ndarray, dim: int | None, name: str = "softmax") -> int:
 
 def _as_dtype(z: np.ndarray, dtype: object) -> np.ndarray:
     """torch's ``dtype=`` of softmax and log_softmax: the input is cast to it before the op
-    (so an integer input is taken too). float32 and float64 only, as everywhere in scratch."""
+    (so an integer input is taken too). float32 and float64 only, as everywhere in scratch;
+    torch.float32/torch.float64 are taken by name (scratch never imports torch)."""
     if dtype is None:
         return z
+    if str(dtype) in ("torch.float32", "torch.float64"):  # torch's own dtype, named
+        dtype = str(dtype).removeprefix("torch.")
     try:
         dtype = np.dtype(dtype)
     except TypeError:
