@@ -170,7 +170,8 @@ def softmax(z: np.ndarray, dim: int | None = None, _stacklevel: int = 3,
     dim = _check_dim(z, dim)
     if z.size == 0:
         return z.copy()
-    e = np.exp(z - z.max(axis=dim, keepdims=True))
+    with np.errstate(invalid="ignore"):  # a row of all -inf: -inf - (-inf) = NaN, as torch's
+        e = np.exp(z - z.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
 
 
@@ -184,7 +185,8 @@ def log_softmax(z: np.ndarray, dim: int | None = None, _stacklevel: int = 3,
     dim = _check_dim(z, dim, "log_softmax")
     if z.size == 0:
         return z.copy()
-    shifted = z - z.max(axis=dim, keepdims=True)
+    with np.errstate(invalid="ignore"):  # a row of all -inf: NaN, as torch's
+        shifted = z - z.max(axis=dim, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
 
