@@ -126,7 +126,74 @@ def test_implicit_dim_warns_and_picks_torchs_axis(name, shape):
     assert_close(ours, theirs, component=f"{name}(dim=None)", tensor=f"output {shape}", dtype="float64")  # fmt: skip
 
 
+EMPTY = [((5, 0, 0), -1), ((3, 0), 0), ((3, 0), 1), ((0,), 0), ((4, 0, 2), 1), ((4, 0, 2), 2)]
+
+
+@pytest.mark.parametrize("shape,dim", EMPTY, ids=str)
+def test_a_zero_length_dimension_gives_torchs_empty_result(shape, dim):
+    """torch returns an empty result; NumPy's max of nothing must never surface."""
+    x = np.empty(shape)
+    for name in ("softmax", "log_softmax"):
+        check_function(name, lambda z, n=name: getattr(sf, n)(z, dim),
+                       lambda z, n=name: getattr(F, n)(z, dim), x, dtype="float64")  # fmt: skip
+    for make, make_torch in ((snn.Softmax, tnn.Softmax), (snn.LogSoftmax, tnn.LogSoftmax)):
+        out = check_module(f"{make.__name__}(empty)", make(dim), make_torch(dim), x, dtype="float64")  # fmt: skip
+        assert out.shape == shape
+
+
+CASTS = [("float32", np.float64, torch.float64), ("float64", np.float32, torch.float32),
+         ("int64", "float64", torch.float64), ("float32", np.dtype("float32"), torch.float32),
+         ("float32", torch.float64, torch.float64)]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("source,dtype,torch_dtype", CASTS, ids=str)
+def test_dtype_casts_the_input_first_as_torch(name, source, dtype, torch_dtype):
+    """F.softmax(x, dim, dtype=...) casts x to dtype, then computes (an int input included)."""
+    x = (randn((3, 5), "float64", scale=3) * 4).astype(source)
+    ours = getattr(sf, name)(x, 1, dtype=dtype)
+    theirs = getattr(F, name)(torch.from_numpy(x), 1, dtype=torch_dtype)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    assert_close(ours, theirs, component=f"{name}(dtype={dtype})", tensor="output",
+                 dtype=str(ours.dtype))  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.int64, "float16", "bogus"], ids=str)
+def test_dtype_other_than_float32_or_64_is_refused(dtype):
+    with pytest.raises(TypeError, match="dtype must be"):
+        sf.softmax(np.ones((2, 3)), 1, dtype=dtype)
+    with pytest.raises(RuntimeError, match="not implemented for 'Long'"):  # torch: no int softmax
+        F.log_softmax(torch.ones(2, 3), 1, dtype=torch.long)
+
+
 @pytest.mark.parametrize("call,error,match", BAD_INPUT)
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+INPLACE = [  # scratch, torch: functional with inplace=True, or a Module built with it
+    ("relu", lambda z: sf.relu(z, inplace=True), lambda z: F.relu(z, inplace=True)),
+    ("leaky_relu", lambda z: sf.leaky_relu(z, 0.2, inplace=True), lambda z: F.leaky_relu(z, 0.2, inplace=True)),
+    ("silu", lambda z: sf.silu(z, inplace=True), lambda z: F.silu(z, inplace=True)),
+    ("LeakyReLU", snn.LeakyReLU(0.2, inplace=True), tnn.LeakyReLU(0.2, inplace=True)),
+    ("SiLU", snn.SiLU(inplace=True), tnn.SiLU(inplace=True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,f,tf", INPLACE, ids=[c[0] for c in INPLACE])
+def test_inplace_overwrites_the_input_as_torch(name, f, tf, dtype):
+    """torch's inplace=True: the result is the input, overwritten; a Module's backward is
+    still d(out)/d(original input) (torch's autograd: a clone of a leaf is what gets written)."""
+    x = randn((3, 4), dtype, scale=3)
+    leaf = torch.tensor(x, requires_grad=True)
+    z, z_t = x.copy(), leaf.clone()
+    out, out_t = f(z), tf(z_t)
+    assert out is z and out_t is z_t
+    assert_close(out, out_t, component=f"{name}(inplace=True)", tensor="output", dtype=dtype)
+    if isinstance(f, snn.Module):
+        g = randn((3, 4), dtype, seed=5)
+        out_t.backward(torch.from_numpy(g))
+        assert_close(f.backward(g), leaf.grad, component=f"{name}(inplace=True)",
+                     tensor="grad of input", dtype=dtype)  # fmt: skip

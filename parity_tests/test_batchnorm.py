@@ -231,3 +231,10 @@ def test_batch_of_one_is_fine_in_eval_mode():
     assert_close(bn(x), t_bn(torch.from_numpy(x)), component="BatchNorm1d", tensor="eval batch of one", dtype="float32")  # fmt: skip
     with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
         t_bn.train()(torch.from_numpy(x))  # the message scratch copies is torch's own
+
+
+@pytest.mark.parametrize("make", [snn.BatchNorm1d, snn.BatchNorm2d])
+def test_device_cpu_is_taken_and_others_refused(make):
+    assert make(3, device="cpu", dtype=None).running_mean.dtype == np.float32
+    with pytest.raises(ValueError, match="device must be None or 'cpu'"):
+        make(3, device="mps")

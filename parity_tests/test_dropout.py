@@ -126,3 +126,22 @@ def test_torch_rejects_the_same_probabilities():
     for p in (-0.1, 1.5):
         with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
             tdo.dropout(torch.ones(3), p)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p", [0.3, 1.0])
+def test_inplace_overwrites_the_input_as_torch(p, dtype):
+    """Dropout(p, inplace=True) and dropout(x, p, True, True): torch's mask, written into x."""
+    x = randn((4, 6), dtype, seed=3, margin=1e-2)
+    out_t, grad_t, mask, g = torch_dropout_with_mask(x, p, seed=7)
+    module, z = snn.Dropout(p, inplace=True), x.copy()
+    out = module(z, mask=mask)
+    assert out is z
+    assert_close(out, out_t, component=f"Dropout({p}, inplace=True)", tensor="output", dtype=dtype)
+    assert_close(module.backward(g), grad_t, component=f"Dropout({p}, inplace=True)",
+                 tensor="grad of input", dtype=dtype)  # fmt: skip
+    z = x.copy()
+    t = torch.tensor(x)
+    assert tdo.dropout(t, p, True, True) is t  # torch's functional form returns its input
+    assert sf.dropout(z, p, True, True, mask=mask) is z
+    assert_close(z, out_t, component=f"dropout({p}, inplace=True)", tensor="output", dtype=dtype)

@@ -132,6 +132,31 @@ def test_calculate_gain(nonlinearity, param):
     assert gain == t_gain, f"calculate_gain({nonlinearity!r}, {param}): {gain} != {t_gain}"
 
 
+# torch takes only a Python int (not a bool) or float as leaky_relu's slope: np.float64 is a
+# float; np.float32, np.int64 and NumPy's bool are not
+SLOPES = [np.float32(0.2), np.int64(1), np.bool_(True), True, "0.2", np.float64(0.2), 1, 0.2]
+
+
+@pytest.mark.parametrize("param", SLOPES, ids=repr)
+def test_leaky_relu_slope_types_as_torch(param):
+    """calculate_gain and kaiming_*_'s ``a`` take and refuse exactly the slopes torch does."""
+    calls = [(si.calculate_gain, ti.calculate_gain, ("leaky_relu", param))]
+    for f in ("kaiming_uniform_", "kaiming_normal_"):
+        calls.append((lambda a, f=f: getattr(si, f)(np.empty((3, 4)), a=a),
+                      lambda a, f=f: getattr(ti, f)(torch.empty(3, 4), a=a), (param,)))  # fmt: skip
+    for ours, theirs, args in calls:
+        try:
+            expected = theirs(*args)
+        except ValueError as error:
+            assert "not a valid number" in str(error)
+            with pytest.raises(ValueError, match="not a valid number"):
+                ours(*args)
+        else:
+            got = ours(*args)
+            if isinstance(expected, float):
+                assert got == expected
+
+
 @pytest.mark.parametrize(
     "shape", [(3, 5), (5, 3), LINEAR, CONV1D, CONV2D, (4, 2, 3, 3, 3), (7, 1, 1, 1)]
 )

@@ -117,3 +117,12 @@ def test_module_list_registers_children_under_torch_keys():
     assert list(s.state_dict()) == list(t.state_dict()) and len(s) == 3
     with pytest.raises(TypeError, match="ModuleList items must be Modules"):
         s.append(np.ones(3))
+
+
+def test_device_cpu_is_taken_and_others_refused():
+    """torch's device=: 'cpu' (or None) only, as NumPy computes on the CPU; dtype=None is
+    torch's default, float32."""
+    assert snn.Linear(3, 2, device="cpu", dtype=None).weight.dtype == np.float32
+    assert snn.Linear(3, 2, device=torch.device("cpu"), dtype=np.float64).weight.dtype == np.float64
+    with pytest.raises(ValueError, match="device must be None or 'cpu'"):
+        snn.Linear(3, 2, device="cuda:0")

@@ -214,3 +214,32 @@ BAD_INPUT = [
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+LEGACY = [(None, False), (False, None), (False, True), (True, True), (True, False), (None, True)]
+
+
+@pytest.mark.parametrize("size_average,reduce", LEGACY, ids=str)
+@pytest.mark.parametrize("name", ["MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss"])
+def test_deprecated_size_average_and_reduce_as_torch(name, size_average, reduce):
+    """torch still takes them (with its deprecation warning) and they override reduction."""
+    kw = dict(size_average=size_average, reduce=reduce, reduction="sum")
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated") as ours:
+        s = getattr(snn, name)(**kw)
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated") as theirs:  # fmt: skip
+        t = getattr(tnn, name)(**kw)
+    assert s.reduction == t.reduction and str(ours[0].message) == str(theirs[0].message)
+    x, y = probs((4, 3), "float64"), binary((4, 3), "float64")
+    y = labels((4,), 3) if name == "CrossEntropyLoss" else y
+    check_loss(f"{name}({size_average=}, {reduce=})", s, t, x, y, dtype="float64")
+
+
+def test_loss_arguments_in_torchs_positional_order():
+    """CrossEntropyLoss(weight, size_average, ignore_index, reduce, reduction, smoothing)."""
+    s, t = snn.CrossEntropyLoss(None, None, 2, None, "sum"), tnn.CrossEntropyLoss(None, None, 2, None, "sum")  # fmt: skip
+    assert (s.ignore_index, s.reduction) == (t.ignore_index, t.reduction) == (2, "sum")
+    w = np.linspace(0.5, 2.0, 3)
+    s = snn.BCEWithLogitsLoss(w, None, None, "none", w)
+    t = tnn.BCEWithLogitsLoss(torch.from_numpy(w), None, None, "none", torch.from_numpy(w))
+    check_loss("BCEWithLogitsLoss(positional)", s, t, randn((4, 3), "float64"),
+               binary((4, 3), "float64"), dtype="float64")  # fmt: skip

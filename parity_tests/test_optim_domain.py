@@ -128,3 +128,45 @@ def test_duplicate_parameters_warn_and_match_torch(name, cls, kwargs):
             trajectories[lib].append(flat(optimizer)[:5])  # p, q (p again last)
     assert_same_trajectory(trajectories["scratch"], trajectories["torch"], component=name,
                            tensor="[p, q, p] parameters")  # fmt: skip
+
+
+# torch's kernel choices (foreach, fused): taken, and the trajectory is torch's
+KERNEL_FLAGS = [
+    ("SGD(foreach=True)", "SGD", dict(lr=0.1, momentum=0.9, foreach=True)),
+    ("Adam(foreach=False)", "Adam", dict(lr=0.1, foreach=False)),
+    ("Adam(fused=True)", "Adam", dict(lr=0.1, fused=True)),
+    ("AdamW(foreach=True, amsgrad)", "AdamW", dict(lr=0.1, foreach=True, amsgrad=True)),
+    ("RMSprop(foreach=True)", "RMSprop", dict(lr=0.01, foreach=True, centered=True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,cls,kwargs", KERNEL_FLAGS, ids=[c[0] for c in KERNEL_FLAGS])
+def test_kernel_choices_are_taken_and_change_nothing(name, cls, kwargs):
+    groups_s, groups_t = twin_groups("float64")
+    grads = random_grads("float64", steps=4)
+    traj_s, traj_t = race(cls, kwargs, groups_s, groups_t, feeder(groups_s, grads, False),
+                          feeder(groups_t, grads, True), len(grads))  # fmt: skip
+    assert_same_trajectory(traj_s, traj_t, component=name, tensor="parameters")
+
+
+def test_rmsprop_takes_torchs_positional_order():
+    """RMSprop(params, lr, alpha, eps, weight_decay, momentum, centered, capturable, foreach,
+    maximize, differentiable): no keyword-only marker in torch's signature."""
+    s = so.RMSprop([_one_param("scratch")], 0.01, 0.9, 1e-8, 0, 0, False, False, None, True)
+    t = to.RMSprop([_one_param("torch")], 0.01, 0.9, 1e-8, 0, 0, False, False, None, True)
+    assert s.param_groups[0]["maximize"] is t.param_groups[0]["maximize"] is True
+
+
+@pytest.mark.parametrize("cls", ["SGD", "Adam", "AdamW", "RMSprop"])
+@pytest.mark.parametrize("flag", ["capturable", "differentiable"])
+def test_gpu_and_autograd_flags_are_refused_where_torch_fails_on_cpu(cls, flag):
+    """capturable=True needs a GPU and differentiable=True autograd: torch fails at the step
+    with a CPU leaf parameter; scratch refuses at once, naming the flag."""
+    if flag == "capturable" and cls == "SGD":
+        pytest.skip("torch's SGD has no capturable")
+    p = _one_param("torch")
+    p.grad = torch.ones(3, dtype=torch.float64)
+    with pytest.raises((AssertionError, RuntimeError)):
+        getattr(to, cls)([p], lr=0.1, **{flag: True}).step()
+    with pytest.raises(ValueError, match=f"{flag}=True"):
+        getattr(so, cls)([_one_param("scratch")], lr=0.1, **{flag: True})

@@ -222,6 +222,49 @@ def test_adaptive_avg_pool2d_configuration_space(size, out, lead):
                      tnn.AdaptiveAvgPool2d(out), distinct((*lead, *size), dtype), dtype=dtype)  # fmt: skip
 
 
+# torch's _pair keeps a sequence as it is; its kernels take one int for both axes, and an
+# empty stride for the kernel size. Module kwargs, and the functional call with the same sizes.
+SIZE_TUPLES = [
+    ("MaxPool2d(3, 1, (1,))", snn.MaxPool2d, tnn.MaxPool2d, dict(kernel_size=3, stride=1, padding=(1,))),
+    ("MaxPool2d(3, ())", snn.MaxPool2d, tnn.MaxPool2d, dict(kernel_size=3, stride=())),
+    ("MaxPool2d((3,), [2], dilation=(2,))", snn.MaxPool2d, tnn.MaxPool2d, dict(kernel_size=(3,), stride=[2], dilation=(2,))),
+    ("AvgPool2d(3, 1, (1,))", snn.AvgPool2d, tnn.AvgPool2d, dict(kernel_size=3, stride=1, padding=(1,))),
+    ("AvgPool2d(2, ())", snn.AvgPool2d, tnn.AvgPool2d, dict(kernel_size=2, stride=())),
+    ("AvgPool2d((3,), (2,), ceil_mode)", snn.AvgPool2d, tnn.AvgPool2d, dict(kernel_size=(3,), stride=(2,), ceil_mode=True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "name,make,make_torch,kwargs", SIZE_TUPLES, ids=[c[0] for c in SIZE_TUPLES]
+)
+def test_one_element_and_empty_size_tuples_as_torch(name, make, make_torch, kwargs, dtype):
+    x = distinct((2, 3, 7, 8), dtype)
+    check_module(name, make(**kwargs), make_torch(**kwargs), x, dtype=dtype)
+    f, tf = (sf.max_pool2d, tnn.max_pool2d) if make is snn.MaxPool2d else (sf.avg_pool2d, tnn.avg_pool2d)  # fmt: skip
+    assert_close(f(x, **kwargs), tf(torch.from_numpy(x), **kwargs), component=f"functional {name}",
+                 tensor="output", dtype=dtype)  # fmt: skip
+
+
+REFUSED_SIZES = [  # torch refuses each (RuntimeError); scratch with a ValueError
+    (lambda m, x: m.avg_pool2d(x, ()), "kernel_size"),
+    (lambda m, x: m.avg_pool2d(x, 3, 1, ()), "padding"),
+    (lambda m, x: m.avg_pool2d(x, (3, 3, 3)), "kernel_size"),
+    (lambda m, x: m.max_pool2d(x, 3, 1, 0, ()), "dilation"),
+    (lambda m, x: m.max_pool2d(x, 3, (1, 1, 1)), "stride"),
+    (lambda m, x: m.adaptive_avg_pool2d(x, (3,)), "output_size"),
+]
+
+
+@pytest.mark.parametrize("call,name", REFUSED_SIZES)
+def test_size_tuples_torch_refuses_are_refused(call, name):
+    x = distinct((1, 2, 7, 7), "float64")
+    with pytest.raises(RuntimeError, match=name):
+        call(tnn, torch.from_numpy(x))
+    with pytest.raises(ValueError, match=name):
+        call(sf, x)
+
+
 x4 = np.ones((1, 2, 4, 4))
 BAD_INPUT = [
     (lambda: snn.MaxPool2d(2)(np.ones((0, 2, 4, 4))), ValueError, "must not be empty"),
@@ -238,6 +281,7 @@ BAD_INPUT = [
     (lambda: snn.MaxPool2d(2)(np.ones((2, 4), dtype=np.float32)), ValueError, "or 4-D"),
     (lambda: snn.MaxPool2d(2)(np.ones((1, 1, 4, 4), dtype=int)), TypeError, "dtype float32 or float64"),
     (lambda: snn.MaxPool2d(2, return_indices=True), ValueError, "return_indices"),
+    (lambda: sf.max_pool2d(x4, 2, return_indices=True), ValueError, "return_indices=True is not implemented"),
     (lambda: snn.AvgPool2d(2, divisor_override=0)(x4), ValueError, "divisor_override must be a non-zero int"),
     (lambda: snn.AdaptiveAvgPool2d(-1)(x4), ValueError, "output_size must be"),
     (lambda: snn.AdaptiveAvgPool2d(None)(x4), TypeError, "output_size must be an int or a pair"),

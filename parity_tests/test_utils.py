@@ -250,3 +250,33 @@ def test_identity_passes_input_and_gradient_through():
     assert identity(x) is x and identity.backward(x) is x
     assert list(identity.named_parameters()) == [] and identity.state_dict() == {}
     assert torch.equal(torch.nn.Identity(54)(torch.from_numpy(x)), torch.from_numpy(x))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 0.0, 0.5, inf, -inf, -1.0])
+def test_an_empty_gradient_as_torch(norm_type):
+    """torch sums an empty gradient into the norm as 0, but refuses the ±inf and negative
+    norms of it (a max or min of nothing)."""
+    p, q = snn.Parameter(np.ones(0)), snn.Parameter(np.ones(2))
+    p.grad, q.grad = np.zeros(0), np.array([3.0, -4.0])
+    tp, tq = torch.nn.Parameter(torch.ones(0, dtype=torch.float64)), torch.nn.Parameter(torch.ones(2, dtype=torch.float64))  # fmt: skip
+    tp.grad, tq.grad = torch.zeros(0, dtype=torch.float64), torch.tensor([3.0, -4.0], dtype=torch.float64)  # fmt: skip
+    try:
+        t_total = tu.clip_grad_norm_([tp, tq], 1.0, norm_type)
+    except RuntimeError as error:
+        assert "on an empty tensor" in str(error)
+        with pytest.raises(ValueError, match="norm of an empty gradient is undefined"):
+            su.clip_grad_norm_([p, q], 1.0, norm_type)
+    else:
+        total = su.clip_grad_norm_([p, q], 1.0, norm_type)
+        assert_close(total, t_total, component="clip_grad_norm_(empty)", tensor="total", dtype="float64")  # fmt: skip
+        assert_close(q.grad, tq.grad, component="clip_grad_norm_(empty)", tensor="grad", dtype="float64")  # fmt: skip
+
+
+@pytest.mark.parametrize("foreach", [None, True, False])
+def test_foreach_is_taken_and_changes_nothing(foreach):
+    params, tensors = twin_params("float64", 3.0)
+    total = su.clip_grad_norm_(params, 0.5, foreach=foreach)
+    assert_close(total, tu.clip_grad_norm_(tensors, 0.5, foreach=foreach), component="clip_grad_norm_(foreach)", tensor="total", dtype="float64")  # fmt: skip
+    su.clip_grad_value_(params, 0.1, foreach=foreach)
+    tu.clip_grad_value_(tensors, 0.1, foreach=foreach)
+    compare_grads("clip_grad_value_(foreach)", params, tensors, "float64")

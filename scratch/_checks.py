@@ -62,3 +62,19 @@ def check_probability(value: object, name: str, *, inclusive_high: bool = True) 
         interval = "[0, 1]" if inclusive_high else "[0, 1)"
         raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
     return float(value)
+
+
+def factory_dtype(device: object, dtype: object) -> type:
+    """torch's ``device=``/``dtype=`` of a module's constructor. NumPy computes on the CPU:
+    ``device`` must be None or the CPU ('cpu', or torch.device('cpu'), whose str is 'cpu').
+    ``dtype`` None is torch's default, float32; else float32 or float64 (TypeError)."""
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"device must be None or 'cpu' (scratch computes with NumPy on the "
+                         f"CPU), got {device!r}")  # fmt: skip
+    if dtype is None:
+        return np.float32
+    if str(dtype) in ("torch.float32", "torch.float64"):  # torch's own dtype, named
+        dtype = str(dtype).removeprefix("torch.")
+    if np.dtype(dtype) not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
+    return np.dtype(dtype).type

@@ -27,15 +27,29 @@ Size2 = int | tuple[int, int]  # what the public API accepts: 3 or (3, 2), as to
 Padding4 = tuple[int, int, int, int]  # (top, bottom, left, right), like the rows/cols of F.pad
 
 
-def pair(value: object, name: str, *, minimum: int = 1) -> Pair:
-    """``3`` → ``(3, 3)``; ``(2, 3)`` stays; anything else (or a value below ``minimum``) fails."""
-    items = value if isinstance(value, (tuple, list)) else (value, value)
+def pair(value: object, name: str, *, minimum: int = 1, single: bool = True,
+         empty: Pair | None = None) -> Pair:  # fmt: skip
+    """torch's 2-D size argument as a checked pair: ``3`` → ``(3, 3)``, ``(2, 3)`` stays.
+
+    As torch's kernels read ``_pair``'s result (aten's pooling and convolution checks): a
+    sequence of one int counts for both axes (``(1,)`` → ``(1, 1)``) unless ``single`` is
+    False (a conv module's kernel_size, where torch's weight would come out 3-D and fail);
+    an empty one only where torch takes it, a pool's stride, which gives ``empty`` (the
+    kernel size). Anything else, or a value below ``minimum``, raises ValueError.
+    """
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) == 0 and empty is not None:
+        return empty
+    if len(items) == 1 and single:
+        items = items * 2
     ok = len(items) == 2 and all(
         isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum for v in items
     )
     if not ok:
         kind = "positive" if minimum == 1 else f"≥ {minimum}"
-        raise ValueError(f"{name} must be an int or a pair of ints, each {kind}, got {value!r}")
+        ones = "a tuple of one or two ints" if single else "a pair of ints"
+        ones += ", or an empty tuple" if empty is not None else ""
+        raise ValueError(f"{name} must be an int or {ones}, each {kind}, got {value!r}")
     return int(items[0]), int(items[1])
 
 

@@ -22,14 +22,24 @@ import warnings
 
 import numpy as np
 
-from scratch._checks import as_float_array
+from scratch._checks import FLOAT_DTYPES, as_float_array
 from scratch.nn.module import Module
 
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 
-def relu(z: np.ndarray) -> np.ndarray:
-    return np.maximum(z, 0)
+def _in_place(z: np.ndarray, out: np.ndarray, inplace: bool) -> np.ndarray:
+    """torch's ``inplace=True``: the result is written into the input, which is returned."""
+    if not inplace:
+        return out
+    if not isinstance(z, np.ndarray) or not z.flags.writeable or z.dtype != out.dtype:
+        raise TypeError("inplace=True needs a writeable ndarray of the result's dtype")
+    z[...] = out
+    return z
+
+
+def relu(z: np.ndarray, inplace: bool = False) -> np.ndarray:
+    return _in_place(z, np.maximum(z, 0), inplace)
 
 
 def relu_derivative(z: np.ndarray) -> np.ndarray:
@@ -43,8 +53,8 @@ def relu_derivative(z: np.ndarray) -> np.ndarray:
     return (~(z <= 0)).astype(z.dtype)
 
 
-def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
-    return np.where(z > 0, z, z * negative_slope).astype(z.dtype)
+def leaky_relu(z: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> np.ndarray:
+    return _in_place(z, np.where(z > 0, z, z * negative_slope).astype(z.dtype), inplace)
 
 
 def leaky_relu_derivative(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
@@ -107,9 +117,9 @@ def gelu_derivative(z: np.ndarray, approximate: str = "none") -> np.ndarray:
     return (Phi + z * phi).astype(z.dtype)  # d/dz [z Φ(z)] = Φ(z) + z φ(z)
 
 
-def silu(z: np.ndarray) -> np.ndarray:
+def silu(z: np.ndarray, inplace: bool = False) -> np.ndarray:
     """SiLU, the seed's *swish*: z σ(z)."""
-    return z * sigmoid(z)
+    return _in_place(z, z * sigmoid(z), inplace)
 
 
 def silu_derivative(z: np.ndarray) -> np.ndarray:
@@ -131,17 +141,52 @@ def _check_dim(z: np.ndarray, dim: int | None, name: str = "softmax") -> int:
     return int(dim) if z.ndim else None  # a 0-d array: NumPy reduces over all (no) axes
 
 
-def softmax(z: np.ndarray, dim: int | None = None) -> np.ndarray:
-    """e^(z - max) / Σ e^(z - max): subtracting the max keeps every exponent ≤ 0."""
+def _as_dtype(z: np.ndarray, dtype: object) -> np.ndarray:
+    """torch's ``dtype=`` of softmax and log_softmax: the input is cast to it before the op
+    (so an integer input is taken too). float32 and float64 only, as everywhere in scratch;
+    torch.float32/torch.float64 are taken by name (scratch never imports torch)."""
+    if dtype is None:
+        return z
+    if str(dtype) in ("torch.float32", "torch.float64"):  # torch's own dtype, named
+        dtype = str(dtype).removeprefix("torch.")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a NumPy float dtype (np.float32 or np.float64), "
+                        f"got {dtype!r}") from None  # fmt: skip
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    return np.asarray(z).astype(dtype, copy=False)
+
+
+def softmax(z: np.ndarray, dim: int | None = None, _stacklevel: int = 3,
+            dtype: object = None) -> np.ndarray:  # fmt: skip
+    """e^(z - max) / Σ e^(z - max): subtracting the max keeps every exponent ≤ 0.
+
+    torch's signature (``_stacklevel`` is taken and unused). ``dtype``: cast first. A
+    zero-length dimension gives an empty result, as torch's (NumPy has no max of nothing).
+    """
+    z = _as_dtype(z, dtype)
     dim = _check_dim(z, dim)
-    e = np.exp(z - z.max(axis=dim, keepdims=True))
+    if z.size == 0:
+        return z.copy()
+    with np.errstate(invalid="ignore"):  # a row of all -inf: -inf - (-inf) = NaN, as torch's
+        e = np.exp(z - z.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
 
 
-def log_softmax(z: np.ndarray, dim: int | None = None) -> np.ndarray:
-    """z - logsumexp(z), with the max shifted out so it is exact for logits of ±1e4."""
+def log_softmax(z: np.ndarray, dim: int | None = None, _stacklevel: int = 3,
+                dtype: object = None) -> np.ndarray:  # fmt: skip
+    """z - logsumexp(z), with the max shifted out so it is exact for logits of ±1e4.
+
+    ``_stacklevel``, ``dtype`` and an empty dimension: as ``softmax``.
+    """
+    z = _as_dtype(z, dtype)
     dim = _check_dim(z, dim, "log_softmax")
-    shifted = z - z.max(axis=dim, keepdims=True)
+    if z.size == 0:
+        return z.copy()
+    with np.errstate(invalid="ignore"):  # a row of all -inf: NaN, as torch's
+        shifted = z - z.max(axis=dim, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
 
@@ -154,8 +199,13 @@ class _Elementwise(Module):
     def _df(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    inplace = False  # LeakyReLU and SiLU take torch's inplace=True (ReLU has its own)
+
     def forward(self, z: np.ndarray) -> np.ndarray:
         z = as_float_array(z, "input")
+        if self.inplace:  # the input is overwritten: the backward reads a copy of it
+            self._cache = z.copy()
+            return _in_place(z, self._f(self._cache), True)
         self._cache = z
         return self._f(z)
 
@@ -197,13 +247,18 @@ class Tanh(_Elementwise):
 class SiLU(_Elementwise):
     _f, _df = staticmethod(silu), staticmethod(silu_derivative)
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
+
 
 class LeakyReLU(_Elementwise):
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         if not isinstance(negative_slope, numbers.Real):  # torch: "must be Number", at forward
             raise TypeError(f"negative_slope must be a number, got {negative_slope!r}")
         self.negative_slope = negative_slope
+        self.inplace = bool(inplace)
 
     def _f(self, z):
         return leaky_relu(z, self.negative_slope)

@@ -35,16 +35,16 @@ import numbers
 
 import numpy as np
 
-from scratch._checks import as_float_array, check_positive_int, check_probability, check_same_dtype
+from scratch._checks import (
+    as_float_array,
+    check_positive_int,
+    check_probability,
+    check_same_dtype,
+    factory_dtype,
+)
+from scratch.nn._broadcast import check_mask_dtype, sdpa_bias, sdpa_shapes, sdpa_unbroadcast
 from scratch.nn.linear import Linear
 from scratch.nn.module import Module, Parameter
-
-
-def _check_mask_dtype(mask: object, name: str) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.dtype != np.bool_ and mask.dtype.kind != "f":
-        raise TypeError(f"{name} must be a bool or float array, got dtype {mask.dtype}")
-    return mask
 
 
 def _as_arrays(query: object, key: object, value: object) -> tuple[np.ndarray, ...]:
@@ -53,52 +53,22 @@ def _as_arrays(query: object, key: object, value: object) -> tuple[np.ndarray, .
     )
 
 
-def _check_qkv(query: object, key: object, value: object) -> tuple[np.ndarray, ...]:
-    """SDPA's shapes: (..., L, E), (..., S, E), (..., S, Ev) with the same batch dims."""
+def _check_qkv(query: object, key: object, value: object, enable_gqa: bool = False):
+    """SDPA's inputs: float arrays of one dtype, ``enable_gqa`` a bool; shapes as
+    ``_broadcast.sdpa_shapes`` (broadcast batch dims) checks and broadcasts them."""
     q, k, v = _as_arrays(query, key, value)
-    if not q.ndim == k.ndim == v.ndim >= 2:
-        raise ValueError(
-            f"query, key and value must have the same rank >= 2, got shapes {q.shape}, "
-            f"{k.shape}, {v.shape}"
-        )
-    if not q.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
-        raise ValueError(
-            f"query, key and value must share batch dims, got {q.shape}, {k.shape}, {v.shape}"
-        )
-    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"need query (..., L, E), key (..., S, E), value (..., S, Ev); got {q.shape}, "
-            f"{k.shape}, {v.shape}"
-        )
     if not q.dtype == k.dtype == v.dtype:
         raise TypeError(f"query, key, value dtypes differ: {q.dtype}, {k.dtype}, {v.dtype}")
-    return q, k, v
-
-
-def _sdpa_bias(attn_mask: object, is_causal: bool, q: np.ndarray, S: int) -> np.ndarray | None:
-    """SDPA's mask as an additive bias: bool True = attend (0), False = blocked (−inf)."""
-    L = q.shape[-2]
-    if is_causal:
-        if attn_mask is not None:
-            raise ValueError("attn_mask must be None when is_causal=True (torch's rule)")
-        attn_mask = np.tril(np.ones((L, S), dtype=bool))  # torch.ones(L, S).tril(diagonal=0)
-    if attn_mask is None:
-        return None
-    mask = _check_mask_dtype(attn_mask, "attn_mask")
-    try:
-        np.broadcast_shapes(mask.shape, q.shape[:-2] + (L, S))
-    except ValueError:
-        raise ValueError(
-            f"attn_mask of shape {mask.shape} does not broadcast to (..., L, S) = "
-            f"{q.shape[:-2] + (L, S)}"
-        ) from None
-    if mask.dtype == np.bool_:
-        return np.where(mask, 0.0, -np.inf).astype(q.dtype)
-    return mask.astype(q.dtype, copy=False)
+    if not isinstance(enable_gqa, (bool, np.bool_)):  # torch: "must be bool, not int"
+        raise TypeError(f"enable_gqa must be a bool, got {enable_gqa!r}")
+    return sdpa_shapes(q, k, v, bool(enable_gqa))
 
 
 def _softmax_(S: np.ndarray, safe: bool) -> np.ndarray:
-    """Softmax along the last axis, in place. ``safe``: a row of all −inf gives 0, not NaN."""
+    """Softmax along the last axis, in place. ``safe``: a row of all −inf gives 0, not NaN.
+    No key at all (S = 0) gives empty weights, and so a zero output, as torch's."""
+    if S.shape[-1] == 0:
+        return S
     m = S.max(axis=-1, keepdims=True)
     if safe:
         m[np.isneginf(m)] = 0  # exp(−inf − 0) = 0 rather than exp(NaN)
@@ -153,6 +123,7 @@ def scaled_dot_product_attention_forward(
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
+    enable_gqa: bool = False,
     *,
     generator: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, tuple]:
@@ -162,19 +133,27 @@ def scaled_dot_product_attention_forward(
     to (..., L, S). ``is_causal``: the mask ``tril(ones(L, S))``; then ``attn_mask`` must be
     None. ``scale`` defaults to 1/√E. ``dropout_p`` > 0 drops attention weights with
     ``generator`` (always, as torch does: pass 0 in eval). Rows with no allowed key give 0.
+    The batch dims of query, key and value broadcast, as torch's. ``enable_gqa``
+    (grouped-query attention): key and value may have fewer heads (axis -3) than query, a
+    divisor of its count; each is repeated (``repeat_interleave``) to query's.
+    The cache's first nine entries are the attention's (``cache[3]`` is the weights P); the
+    last says how to sum the gradients back to the inputs' shapes.
     """
-    q, k, v = _check_qkv(query, key, value)
+    q, k, v, undo = _check_qkv(query, key, value, enable_gqa)
     dropout_p = check_probability(dropout_p, "dropout_p")
-    bias = _sdpa_bias(attn_mask, bool(is_causal), q, k.shape[-2])
+    bias = sdpa_bias(attn_mask, bool(is_causal), q, k.shape[-2])
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    return _attend(q, k, v, bias, scale, dropout_p, generator, safe=True)
+    out, cache = _attend(q, k, v, bias, scale, dropout_p, generator, safe=True)
+    return out, (*cache, undo)
 
 
 def scaled_dot_product_attention_backward(
     dout: np.ndarray, cache: tuple
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dQ, dK, dV) from d(loss)/d(out) and the cache of ``scaled_dot_product_attention_forward``."""
-    return _attend_backward(dout, cache)
+    """(dQ, dK, dV) from d(loss)/d(out) and the cache of ``scaled_dot_product_attention_forward``;
+    each summed over the batch dims (and repeated heads) its input was broadcast along."""
+    *attention, undo = cache
+    return sdpa_unbroadcast(_attend_backward(dout, attention), undo)
 
 
 def scaled_dot_product_attention(
@@ -185,18 +164,19 @@ def scaled_dot_product_attention(
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
+    enable_gqa: bool = False,
     *,
     generator: np.random.Generator | None = None,
 ) -> np.ndarray:
     """``torch.nn.functional.scaled_dot_product_attention`` (see the ``_forward`` variant)."""
     return scaled_dot_product_attention_forward(
-        query, key, value, attn_mask, dropout_p, is_causal, scale, generator=generator
+        query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, generator=generator
     )[0]
 
 
 def _mha_mask(mask: object, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """MHA's mask as an additive bias: bool True = *blocked* (−inf), float added."""
-    mask = _check_mask_dtype(mask, name)
+    mask = check_mask_dtype(mask, name)
     if mask.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {mask.shape}")
     if mask.dtype == np.bool_:
@@ -231,10 +211,12 @@ class MultiheadAttention(Module):
         vdim: int | None = None,
         batch_first: bool = False,
         *,
+        device: object = None,
         dtype: type = np.float32,
         generator: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        dtype = factory_dtype(device, dtype)
         E = self.embed_dim = check_positive_int(embed_dim, "embed_dim")
         self.num_heads = check_positive_int(num_heads, "num_heads")
         if E % num_heads:
@@ -344,7 +326,8 @@ class MultiheadAttention(Module):
                 b_q, b_k, b_v = np.split(b.data, 3)
                 q, k, v = q + b_q, k + b_k, v + b_v
         # (N, L, E) -> (N, H, L, D): heads become a batch axis for np.matmul
-        q, k, v = (x.reshape(N, -1, H, D).transpose(0, 2, 1, 3) for x in (q, k, v))
+        # (lengths spelled out, not -1: an empty batch leaves -1 undetermined)
+        q, k, v = (x.reshape(N, n, H, D).transpose(0, 2, 1, 3) for x, n in ((q, L), (k, S), (v, S)))
         p = self._dropout_p(need_weights)
         heads, attn_cache = _attend(q, k, v, bias, 1.0 / math.sqrt(D), p, self.generator,
                                     safe=not need_weights)  # fmt: skip
@@ -379,7 +362,7 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             self.in_proj_bias.accumulate(np.concatenate([d.sum(axis=0) for d in (dq, dk, dv)]))
         W_q, W_k, W_v = np.split(self.in_proj_weight.data, 3)
-        grads = tuple((d @ w).reshape(N, -1, E) for d, w in ((dq, W_q), (dk, W_k), (dv, W_v)))
+        grads = tuple((d @ w).reshape(x.shape) for d, w, x in ((dq, W_q, q_in), (dk, W_k, k_in), (dv, W_v, v_in)))  # fmt: skip
         if not batched:
             return tuple(g[0] for g in grads)
         if not self.batch_first:

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scratch._checks import as_float_array, check_positive_int, check_same_dtype
+from scratch._checks import as_float_array, check_positive_int, check_same_dtype, factory_dtype
 from scratch.nn.module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "batch_norm"]
@@ -178,9 +178,11 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         *,
         bias: bool = True,
+        device: object = None,
         dtype: type = np.float32,
     ) -> None:
         super().__init__()
+        dtype = factory_dtype(device, dtype)
         self.num_features = check_positive_int(num_features, "num_features")
         _check_number(eps, "eps")
         if momentum is not None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch._checks import as_float_array, check_positive_int, check_same_dtype
+from scratch._checks import as_float_array, check_positive_int, check_same_dtype, factory_dtype
 from scratch.nn import _flat_conv as flat
 from scratch.nn._im2col import (
     Padding4,
@@ -203,7 +203,7 @@ class _ConvNd(Module):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
-        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.kernel_size = pair(kernel_size, "kernel_size", single=False)  # torch: 3-D weight
         self.stride, self.dilation, self.groups = _geometry(stride, dilation, groups)
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if value % self.groups:
@@ -260,11 +260,12 @@ class Conv2d(_ConvNd):
         bias: bool = True,
         padding_mode: str = "zeros",
         *,
+        device: object = None,
         dtype: type = np.float32,
         generator: np.random.Generator | None = None,
     ) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype, generator)  # fmt: skip
+                         groups, bias, padding_mode, factory_dtype(device, dtype), generator)  # fmt: skip
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_x(x)
@@ -305,22 +306,42 @@ class ConvTranspose2d(_ConvNd):
         dilation: Size2 = 1,
         padding_mode: str = "zeros",
         *,
+        device: object = None,
         dtype: type = np.float32,
         generator: np.random.Generator | None = None,
     ) -> None:
         if isinstance(padding, str):
             raise ValueError(f"padding must be an int or a pair for ConvTranspose2d, got {padding!r}")  # fmt: skip
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype, generator)  # fmt: skip
+                         groups, bias, padding_mode, factory_dtype(device, dtype), generator)  # fmt: skip
         self.padding = pair(padding, "padding", minimum=0)
         self.output_padding = _output_padding(output_padding, self.stride, self.dilation)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray, output_size: tuple[int, ...] | None = None) -> np.ndarray:
+        """``output_size`` (torch's): the (H, W) wanted, optionally with the batch and channel
+        dims before it; it picks the output_padding, in place of the module's."""
         x = self._check_x(x)
+        op = self.output_padding if output_size is None else self._padding_for(x, output_size)
         out = conv_transpose2d(x, self.weight.data, self._bias(), self.stride, self.padding,
-                               self.output_padding, self.groups, self.dilation)  # fmt: skip
+                               op, self.groups, self.dilation)  # fmt: skip
         self._cache = x
         return out
+
+    def _padding_for(self, x: np.ndarray, output_size: object) -> Pair:
+        """torch's _ConvTransposeNd._output_padding: each size must lie in [the size with no
+        output_padding, that + stride - 1]; the output_padding is the difference."""
+        lead = 1 if getattr(self, "_unbatched", False) else 2  # (C,) or (N, C) before (H, W)
+        size = tuple(output_size)
+        size = size[lead:] if len(size) == lead + 2 else size
+        if len(size) != 2:
+            raise ValueError(f"output_size must have 2 or {lead + 2} elements, got {output_size!r}")  # fmt: skip
+        low = [(x.shape[2 + d] - 1) * self.stride[d] - 2 * self.padding[d]
+               + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in (0, 1)]  # fmt: skip
+        high = [low[d] + self.stride[d] - 1 for d in (0, 1)]
+        if not all(low[d] <= size[d] <= high[d] for d in (0, 1)):
+            raise ValueError(f"requested an output size of {list(size)}, but valid sizes range "
+                             f"from {low} to {high} (for an input of {list(x.shape[2:])})")  # fmt: skip
+        return size[0] - low[0], size[1] - low[1]
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         """dx is a plain convolution of dZ; dW pairs dZ's windows with x (roles swapped)."""

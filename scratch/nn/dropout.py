@@ -41,16 +41,28 @@ def dropout(
     x: np.ndarray,
     p: float = 0.5,
     training: bool = True,
+    inplace: bool = False,
     *,
     mask: np.ndarray | None = None,
     generator: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """``torch.nn.functional.dropout``: ``x * mask / (1-p)`` in training, ``x`` in eval."""
+    """``torch.nn.functional.dropout``: ``x * mask / (1-p)`` in training, ``x`` in eval.
+    ``inplace=True`` writes the result into ``x`` (a writeable array) and returns it."""
     x = as_float_array(x, "input")
     p = check_probability(p, "p")
     if not training or p == 0.0:
         return x
-    return x * _scaled_mask(_check_mask(mask, x.shape, p, generator), p, x.dtype)
+    scale = _scaled_mask(_check_mask(mask, x.shape, p, generator), p, x.dtype)
+    return _times(x, scale, inplace)
+
+
+def _times(x: np.ndarray, scale: np.ndarray, inplace: bool) -> np.ndarray:
+    """x · scale, into x when ``inplace`` (torch's ``input.mul_(noise)``)."""
+    if not inplace:
+        return x * scale
+    if not x.flags.writeable:
+        raise TypeError("inplace=True needs a writeable input array")
+    return np.multiply(x, scale, out=x)
 
 
 def _check_mask(
@@ -67,11 +79,13 @@ def _check_mask(
 
 
 class Dropout(Module):
-    """``torch.nn.Dropout(p)``; ``generator=`` makes the masks reproducible."""
+    """``torch.nn.Dropout(p, inplace)``; ``generator=`` makes the masks reproducible."""
 
-    def __init__(self, p: float = 0.5, *, generator: np.random.Generator | None = None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, *,
+                 generator: np.random.Generator | None = None) -> None:  # fmt: skip
         super().__init__()
         self.p = check_probability(p, "p")
+        self.inplace = bool(inplace)
         self.generator = generator if generator is not None else np.random.default_rng()
 
     def forward(self, x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -83,7 +97,7 @@ class Dropout(Module):
         keep = _check_mask(mask, x.shape, self.p, self.generator)
         scale = _scaled_mask(keep, self.p, x.dtype)
         self._cache = (scale,)
-        return x * scale
+        return _times(x, scale, self.inplace)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         (scale,) = self.saved()

@@ -47,7 +47,12 @@ FAN_MODES = ("fan_in", "fan_out")
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The gain torch recommends for ``nonlinearity`` (``param`` = leaky_relu's slope)."""
+    """The gain torch recommends for ``nonlinearity`` (``param`` = leaky_relu's slope).
+
+    leaky_relu's ``param`` must be None, a Python int (not a bool) or a Python float, as in
+    torch (``isinstance(param, int) or isinstance(param, float)``): ``np.float64`` passes (it
+    subclasses float), ``np.float32`` and ``np.int64`` raise ValueError, as torch's do.
+    """
     if nonlinearity in LINEAR_FNS or nonlinearity == "sigmoid":
         return 1
     if nonlinearity == "tanh":
@@ -57,7 +62,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             negative_slope = 0.01
-        elif isinstance(param, numbers.Real) and not isinstance(param, bool):
+        elif isinstance(param, float) or isinstance(param, int) and not isinstance(param, bool):
             negative_slope = param
         else:
             raise ValueError(f"negative_slope {param!r} not a valid number")

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from scratch._checks import as_float_array, check_positive_int, check_same_dtype
+from scratch._checks import as_float_array, check_positive_int, check_same_dtype, factory_dtype
 from scratch.nn.module import Module, Parameter
 
 
@@ -25,10 +25,12 @@ class Linear(Module):
         out_features: int,
         bias: bool = True,
         *,
+        device: object = None,
         dtype: type = np.float32,
         generator: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        dtype = factory_dtype(device, dtype)
         # 0 works in torch: no inputs gives the bias alone, no outputs an empty (N, 0) output
         self.in_features = check_positive_int(in_features, "in_features", minimum=0)
         self.out_features = check_positive_int(out_features, "out_features", minimum=0)

@@ -34,7 +34,7 @@ def _geometry(x: np.ndarray, kernel, stride, padding, dilation, ceil_mode: bool,
     a little more there (with the pool's neutral value) so every window is a full view.
     """
     kernel = pair(kernel, "kernel_size")
-    stride = kernel if stride is None else pair(stride, "stride")
+    stride = kernel if stride is None else pair(stride, "stride", empty=kernel)  # () as None
     padding, dilation = pair(padding, "padding", minimum=0), pair(dilation, "dilation")
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"padding {padding} must be at most half of kernel_size {kernel}")
@@ -162,8 +162,15 @@ def max_pool2d(
     padding: Size2 = 0,
     dilation: Size2 = 1,
     ceil_mode: bool = False,
+    return_indices: bool = False,
 ) -> np.ndarray:
-    """``torch.nn.functional.max_pool2d``: the largest value of each window."""
+    """``torch.nn.functional.max_pool2d``: the largest value of each window.
+
+    ``return_indices=True`` (torch's flat argmax indices, for ``max_unpool2d``) is refused, as
+    by ``MaxPool2d``: a deliberate difference listed in the README.
+    """
+    if return_indices:
+        raise ValueError("return_indices=True is not implemented in scratch's max_pool2d")
     return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
@@ -235,7 +242,7 @@ def _adaptive_size(output_size, x: np.ndarray) -> Pair:
     if len(items) != 2:
         raise ValueError(f"output_size must be an int or a pair, got {output_size!r}")
     size = tuple(x.shape[2 + i] if v is None else v for i, v in enumerate(items))
-    return pair(size, "output_size", minimum=0)
+    return pair(size, "output_size", minimum=0, single=False)  # torch: "must be 2"
 
 
 @unbatched_ok

@@ -62,11 +62,15 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float | str = 2.0,
     error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
 ) -> np.ndarray:
     """Scale all gradients in place so their joint ``norm_type``-norm is at most ``max_norm``.
 
     Returns the total norm *before* clipping (0-d array in the gradients' dtype), as torch does.
+    ``foreach`` (torch's choice of kernel) changes no number here. The ±inf and negative
+    norms of an empty gradient are refused, as torch refuses them (no max or min of nothing).
     """
+    _check_foreach(foreach)
     if isinstance(parameters, types.GeneratorType):
         parameters = list(parameters)
         if not parameters:
@@ -79,6 +83,10 @@ def clip_grad_norm_(
         return np.asarray(0.0, np.float32)  # torch returns tensor(0.) when nothing has a grad
     dtype = grads[0].dtype
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # |0|^p for p < 0
+        if (p == math.inf or p < 0) and any(g.size == 0 for g in grads):
+            # torch's vector_norm: "cannot compute the {p} norm on an empty tensor"
+            raise ValueError(f"the {p} norm of an empty gradient is undefined (torch refuses "
+                             "it too): give that parameter no .grad")  # fmt: skip
         if p == math.inf:
             norms = np.array([np.abs(g).max(initial=0) for g in grads], dtype)
             total = norms.max()
@@ -98,8 +106,16 @@ def clip_grad_norm_(
     return total
 
 
-def clip_grad_value_(parameters: Parameter | Iterable[Parameter], clip_value: float) -> None:
-    """Clamp every gradient component in place to ``[-clip_value, clip_value]``."""
+def _check_foreach(foreach: object) -> None:
+    if foreach is not None and not isinstance(foreach, (bool, np.bool_)):
+        raise TypeError(f"foreach must be None or a bool, got {foreach!r}")
+
+
+def clip_grad_value_(parameters: Parameter | Iterable[Parameter], clip_value: float,
+                     foreach: bool | None = None) -> None:  # fmt: skip
+    """Clamp every gradient component in place to ``[-clip_value, clip_value]``; ``foreach``
+    as in ``clip_grad_norm_``."""
+    _check_foreach(foreach)
     clip_value = _float(clip_value, "clip_value")
     for g in _grads(parameters):
         np.maximum(g, -clip_value, out=g)  # torch's order: clamp_min(-c), then clamp_max(c)

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from scratch.nn.module import Parameter
-from scratch.optim.optimizer import Optimizer, check_hyper, lerp
+from scratch.optim.optimizer import Optimizer, check_hyper, check_implementation, lerp
 
 __all__ = ["Adam", "AdamW"]
 
@@ -41,9 +41,15 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        check_implementation(foreach=foreach, capturable=capturable,
+                             differentiable=differentiable, fused=fused)  # fmt: skip
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)  # fmt: skip
         super().__init__(params, defaults)
@@ -104,6 +110,11 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)  # fmt: skip
+                         foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)  # fmt: skip

@@ -47,6 +47,28 @@ def check_hyper(value: object, name: str, *, high: float | None = None,
     return value
 
 
+def check_implementation(
+    *,
+    foreach: object = None,
+    capturable: object = False,
+    differentiable: object = False,
+    fused: object = None,
+) -> None:
+    """torch's flags that choose how a step is computed, not what it computes. ``foreach`` and
+    ``fused`` (None or a bool) change no number here: the update is one NumPy expression per
+    array either way. ``capturable=True`` (CUDA graphs) and ``differentiable=True`` (autograd
+    through the step) fail on CPU leaf parameters in torch and mean nothing without a GPU or
+    autograd: ValueError."""
+    for name, value in (("foreach", foreach), ("fused", fused)):
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be None or a bool, got {value!r}")
+    if capturable:
+        raise ValueError("capturable=True (CUDA graphs) needs a GPU; scratch runs on NumPy")
+    if differentiable:
+        raise ValueError("differentiable=True (autograd through the step) has no meaning in "
+                         "scratch, which has no autograd")  # fmt: skip
+
+
 def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
     """torch's ``start.lerp_(end, weight)``, rounding as torch does.
 

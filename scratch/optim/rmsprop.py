@@ -33,7 +33,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from scratch.nn.module import Parameter
-from scratch.optim.optimizer import Optimizer, check_hyper, lerp
+from scratch.optim.optimizer import Optimizer, check_hyper, check_implementation, lerp
 
 __all__ = ["RMSprop"]
 
@@ -50,9 +50,12 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
-        *,
+        capturable: bool = False,  # torch's positional order (no * in RMSprop's signature)
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        check_implementation(foreach=foreach, capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)  # fmt: skip
         super().__init__(params, defaults)

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from scratch.nn.module import Parameter
-from scratch.optim.optimizer import Optimizer, check_hyper
+from scratch.optim.optimizer import Optimizer, check_hyper, check_implementation
 
 __all__ = ["SGD"]
 
@@ -43,7 +43,11 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        check_implementation(foreach=foreach, differentiable=differentiable, fused=fused)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)  # fmt: skip
         super().__init__(params, defaults)

@@ -26,8 +26,10 @@ def sdpa_reference(
     is_causal: bool = False,
     scale: float | None = None,
     keep: torch.Tensor | None = None,
+    enable_gqa: bool = False,
 ) -> torch.Tensor:
-    """torch's documented SDPA formula; ``keep`` (bool, shape of the weights) replaces its RNG."""
+    """torch's documented SDPA formula; ``keep`` (bool, shape of the weights) replaces its RNG.
+    ``enable_gqa``: key and value heads repeated to query's, as the docstring's formula does."""
     L, S = query.size(-2), key.size(-2)
     scale_factor = 1 / math.sqrt(query.size(-1)) if scale is None else scale
     attn_bias = torch.zeros(L, S, dtype=query.dtype)
@@ -40,6 +42,9 @@ def sdpa_reference(
             attn_bias = attn_bias.masked_fill(attn_mask.logical_not(), float("-inf"))
         else:
             attn_bias = attn_mask + attn_bias
+    if enable_gqa:
+        key = key.repeat_interleave(query.size(-3) // key.size(-3), -3)
+        value = value.repeat_interleave(query.size(-3) // value.size(-3), -3)
     attn_weight = query @ key.transpose(-2, -1) * scale_factor
     attn_weight = torch.softmax(attn_weight + attn_bias, dim=-1)
     if keep is not None:

@@ -90,8 +90,8 @@ class BCEWithLogitsViaSigmoid(snn.BCEWithLogitsLoss):
 
 # -- cross-entropy --------------------------------------------------------------------------------
 class CrossEntropyMeanCountsIgnored(snn.CrossEntropyLoss):
-    def _reduce(self, l, dl, count=None):
-        return super()._reduce(l, dl)  # the mean over every target, ignored ones too
+    def _mean_denominator(self, kept_weight, targets):
+        return targets  # the mean over every target, ignored ones too
 
 
 def _smoothing_variant(name: str, delta):
