@@ -38,9 +38,11 @@ def required_positional(fn) -> list[str]:
 
 def translate(name: str, value: Any, accepted: set[str], var_kw: bool, claimed: set[str],
               extra: dict[str, tuple[str, ...]]) -> dict[str, Any] | None:  # fmt: skip
-    """``adapters.translate`` with ``extra`` aliases tried first (``FUNCTION_ALIASES``)."""
-    if name == "betas" and {"beta1", "beta2"} <= accepted - claimed:
-        return {"beta1": value[0], "beta2": value[1]}
+    """``adapters.translate`` with ``extra`` aliases tried first (``FUNCTION_ALIASES``), and
+    ``betas`` as ``beta1``/``beta2`` or nnfs's ``beta_1``/``beta_2``."""
+    for b1, b2 in (("beta1", "beta2"), ("beta_1", "beta_2")):
+        if name == "betas" and {b1, b2} <= accepted - claimed:
+            return {b1: value[0], b2: value[1]}
     for alias in (name, *extra.get(name, ()), *adapters.ALIASES.get(name, ())):
         if alias in accepted and alias not in claimed:
             return {alias: value}

@@ -81,7 +81,7 @@ def stepper(target: Target, spec, full: dict, np_dtype):
     _, probe = _call(target, fn, cfg_name, w0.copy(), objective_grad(w0), {})
     known = set(probe) | _strings(fn.__code__) if hasattr(fn, "__code__") else set(probe)
     known -= set(STATE_KEYS)  # state is never a setting
-    defaults = ", ".join(f"{k}={v!r}" for k, v in probe.items() if adapters._plain(v))
+    defaults = ", ".join(f"{k}={v!r}" for k, v in probe.items() if adapters._plain(v) and k not in STATE_KEYS)  # fmt: skip
     kwargs, missing, passed = nm.resolve(target, full, known)
     used = adapters.settle(target, None, full, missing, spec.hyper, f"{spec.name}'s hyperparameters")  # fmt: skip
     lr_key = passed.get("lr", (None,))[0]

@@ -5,9 +5,10 @@ A class with ``step()`` or ``step(params, grads)`` is torch's or the course's pr
 ``step``:
 
 1. ``optim_book``: a class with ``update(params, grads)`` (the "from Scratch" book);
-2. ``optim_rule``: a function with a ``config`` argument (CS231n's ``rule(w, dw, config)``);
-3. ``optim_dlai``: a function over ``(parameters, grads, ...)`` (deeplearning.ai);
-4. ``optim_step``: any other function, a step ``f(w, state..., g, lr, ...)``.
+2. ``optim_nnfs``: a class with ``update_params(layer)`` (nnfs);
+3. ``optim_rule``: a function with a ``config`` argument (CS231n's ``rule(w, dw, config)``);
+4. ``optim_dlai``: a function over ``(parameters, grads, ...)`` (deeplearning.ai);
+5. ``optim_step``: any other function, a step ``f(w, state..., g, lr, ...)``.
 
 Each module has ``NAME``, ``matches(obj)`` and ``stepper(target, spec, full, np_dtype) ->
 (step, used)``: ``step(w, g, lr, t)`` takes the flat parameters, their gradient, the step's
@@ -17,9 +18,15 @@ must run with (it may still change at the first step, when a setting is read bac
 
 from __future__ import annotations
 
-from parity_tests.check.protocols import optim_book, optim_dlai, optim_rule, optim_step
+from parity_tests.check.protocols import (
+    optim_book,
+    optim_dlai,
+    optim_nnfs,
+    optim_rule,
+    optim_step,
+)
 
-STYLES = (optim_book, optim_rule, optim_dlai, optim_step)
+STYLES = (optim_book, optim_nnfs, optim_rule, optim_dlai, optim_step)
 
 
 def find(obj):
