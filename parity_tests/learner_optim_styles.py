@@ -177,6 +177,14 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     return parameters
 
 
+def update_parameters(parameters, grads, learning_rate=1.2):
+    # the two-layer course's form: each array by name, a new dict returned
+    W1, b1, W2, b2 = (parameters[k] for k in ("W1", "b1", "W2", "b2"))
+    dW1, db1, dW2, db2 = (grads[k] for k in ("dW1", "db1", "dW2", "db2"))
+    return {"W1": W1 - learning_rate * dW1, "b1": b1 - learning_rate * db1,
+            "W2": W2 - learning_rate * dW2, "b2": b2 - learning_rate * db2}
+
+
 def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
     for l in range(1, len(parameters) // 2 + 1):
         for p in ("W", "b"):

@@ -166,6 +166,8 @@ def test_dlai_gd_and_momentum(write):
     path = write("dlai", DLAI)
     gd = check("SGD", f"{path}:update_parameters_with_gd")
     assert gd.passed and not_supported(gd) == 4
+    two_layers = check("SGD", f"{path}:update_parameters")  # W1, b1, W2, b2 by name
+    assert two_layers.passed and "W1, b1, W2, b2" in protocol(two_layers)
     momentum = check("SGD", f"{path}:update_parameters_with_momentum")
     assert "from initialize_velocity(parameters)" in protocol(momentum)
     assert "momentum passed as beta" in momentum.notes

@@ -1,8 +1,9 @@
 """deeplearning.ai's updates: ``update_parameters_with_adam(parameters, grads, v, s, t,
 learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8) -> (parameters, v, s[, ...])``.
 
-``parameters`` holds ``W1``/``b1`` (a (3, 4) weight and a (5, 1) bias, the course's column
-bias), ``grads`` holds ``dW1``/``db1``. The state arguments (``v``, ``s``: dicts) come from the
+``parameters`` holds two layers, ``W1`` (2, 3), ``b1`` (2, 1), ``W2`` (3, 2), ``b2`` (3, 1)
+(the spec's 17 numbers; the course's column biases), for code that names both layers as well
+as code that loops over ``len(parameters) // 2``; ``grads`` holds ``dW1``, ``db1``, ... The state arguments (``v``, ``s``: dicts) come from the
 initialiser found beside the update in the same module, by name: ``initialize_adam`` for
 ``update_parameters_with_adam``, ``initialize_velocity`` for a momentum update whose only
 state is ``v`` (either spelling, initialise_); without one, each state starts at zeros keyed
@@ -25,8 +26,8 @@ from parity_tests.check.protocols import optim_names as nm
 from parity_tests.check.specs.base import Target
 
 NAME = "update_parameters(parameters, grads, ...)"
-KEYS = ("W1", "b1")
-SHAPES = ((3, 4), (5, 1))  # the optimizer spec's (3, 4) and (5,), with a column bias
+KEYS = ("W1", "b1", "W2", "b2")
+SHAPES = ((2, 3), (2, 1), (3, 2), (3, 1))  # the optimizer spec's 17 numbers as two layers
 PREFIX = "update_parameters"
 
 
@@ -57,9 +58,9 @@ def _initialiser(fn, states: list[str]):
 
 
 def _dicts(flat: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
-    from parity_tests.check.specs.optim_spec import split
-
-    return {prefix + k: a.reshape(s).copy() for k, a, s in zip(KEYS, split(flat), SHAPES, strict=True)}  # fmt: skip
+    """The flat parameters as deeplearning.ai's dict (elementwise rules: any split will do)."""
+    chunks = np.split(flat, np.cumsum([int(np.prod(s)) for s in SHAPES])[:-1])
+    return {prefix + k: c.reshape(s).copy() for k, c, s in zip(KEYS, chunks, SHAPES, strict=True)}  # fmt: skip
 
 
 def stepper(target: Target, spec, full: dict, np_dtype):
@@ -80,7 +81,7 @@ def stepper(target: Target, spec, full: dict, np_dtype):
     used["lr"] = full["lr"]
     init = _initialiser(fn, states) if states else None
     where = f"from {init.__name__}({params_name})" if init else "from zeros keyed like grads (no initialize_... found beside it)"  # fmt: skip
-    target.note(f"protocol: deeplearning.ai's {fn.__name__}({', '.join(positional)}) over {params_name}[W1/b1], {grads_name}[dW1/db1]; lr={lr_name}{', step=' + step_name + ' from 1' if step_name else ''}{'; state ' + ', '.join(states) + ' ' + where if states else ''}")  # fmt: skip
+    target.note(f"protocol: deeplearning.ai's {fn.__name__}({', '.join(positional)}) over {params_name}[W1, b1, W2, b2], {grads_name}[dW1, ...]; lr={lr_name}{', step=' + step_name + ' from 1' if step_name else ''}{'; state ' + ', '.join(states) + ' ' + where if states else ''}")  # fmt: skip
     state: dict[str, dict] = {}
 
     def step(w: np.ndarray, g: np.ndarray, lr: float, t: int) -> np.ndarray:
