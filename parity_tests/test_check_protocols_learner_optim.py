@@ -143,6 +143,12 @@ def test_book_optimizers_update_the_dicts_in_place(write):
     assert momentum.diagnosis.mistake == "momentum-lr-inside-velocity"
 
 
+def test_book_rmsprop_with_its_hard_coded_eps_fails_and_says_the_constant(write):
+    verdict = check("RMSprop", f"{write('book', BOOK.replace('+ 1e-8)', '+ 1e-7)'))}:RMSprop")
+    assert "RMSprop(lr=0.01)" in failing_cases(verdict)
+    assert any("the constant(s) 1e-07 where torch's eps=1e-08 is assumed" in n for n in verdict.notes)  # fmt: skip
+
+
 def test_book_efficient_adam_fails_and_its_numbers_reach_the_diagnosis(write):
     target = f"{write('book', BOOK)}:AdamEfficient"
     verdict = check("Adam", target)

@@ -34,11 +34,34 @@ def matches(obj) -> bool:
     return len([n for n in nm.required_positional(update) if n != "self"]) == 2
 
 
+def _floats(code) -> set[float]:
+    """The float constants of ``code`` and of the functions defined inside it."""
+    if code is None:
+        return set()
+    found = {c for c in code.co_consts if isinstance(c, float)}
+    for c in code.co_consts:
+        if hasattr(c, "co_consts"):
+            found |= _floats(c)
+    return found
+
+
+def _eps_assumed(obj, used: dict, full: dict) -> bool:
+    """Is eps neither taken by the constructor nor held by the object (so assumed)?"""
+    return adapters.read_back(obj, "eps") is None and used.get("eps") == full["eps"]
+
+
 def stepper(target: Target, spec, full: dict, np_dtype):
     """``(step(w, g, lr, t) -> new w, used)``: one ``update(params, grads)`` per step."""
     from parity_tests.check.specs.optim_spec import SHAPES, _lr_setter, split
 
     obj, used = adapters.build(target, (), full, spec.hyper, f"{spec.name}'s hyperparameters")
+    if "eps" in full and _eps_assumed(obj, used, full):
+        small = sorted(
+            c for c in _floats(getattr(target.obj.update, "__code__", None)) if 0 < c <= 1e-3
+        )
+        if small and full["eps"] not in small:
+            shown = ", ".join(repr(c) for c in small)
+            target.note(f"your update() holds the constant(s) {shown} where torch's eps={full['eps']!r} is assumed (the book hard-codes 1e-7)")  # fmt: skip
     target.note(f"protocol: the book's: {target.name}(**hyper), update(params, grads) on the dicts' arrays in place (keys {', '.join(KEYS)})")  # fmt: skip
     current = {"lr": used["lr"], "set": None}
 
