@@ -143,6 +143,19 @@ def test_book_optimizers_update_the_dicts_in_place(write):
     assert momentum.diagnosis.mistake == "momentum-lr-inside-velocity"
 
 
+def test_update_of_one_array_under_other_names(write):
+    source = """
+    class GD:
+        def __init__(self, learning_rate=0.1):
+            self.learning_rate = learning_rate
+
+        def update(self, w, dw):
+            return w - self.learning_rate * dw
+    """
+    verdict = check("SGD", f"{write('gd', source)}:GD")
+    assert verdict.passed and "update(w, grad) on one flat array" in protocol(verdict)
+
+
 def test_book_rmsprop_with_its_hard_coded_eps_fails_and_says_the_constant(write):
     verdict = check("RMSprop", f"{write('book', BOOK.replace('+ 1e-8)', '+ 1e-7)'))}:RMSprop")
     assert "RMSprop(lr=0.01)" in failing_cases(verdict)

@@ -5,7 +5,9 @@
 (5,) bias); the state lives on the object, keyed like ``params``. The constructor takes torch's
 settings in the book's names (``lr``, ``momentum``, ``decay_rate`` for RMSprop's alpha,
 ``beta1``/``beta2``); one it does not take is read back from the object or assumed at torch's
-default (the verdict says which). The lr is changed between steps through the ``lr``
+default (the verdict says which). ``update(w, dw)`` whose first argument is not named
+``params``/``parameters`` is given one flat array and returns the new one (or changes it in
+place), as the course's ``step(params, grads)`` does. The lr is changed between steps through the ``lr``
 attribute, so a schedule runs too. A class that rebinds ``params[key]`` instead of changing
 the array is read back just as well.
 """
@@ -24,6 +26,7 @@ from parity_tests.check.specs.base import Target
 
 NAME = "update(params, grads)"
 KEYS = ("W1", "b1")  # the book's names for a layer's weight and bias
+DICT_NAMES = ("params", "parameters")  # update(w, dw) under other names takes one array
 
 
 def matches(obj) -> bool:
@@ -45,6 +48,12 @@ def _floats(code) -> set[float]:
     return found
 
 
+def w_size() -> int:
+    from parity_tests.check.specs.optim_spec import SIZES
+
+    return sum(SIZES)
+
+
 def _eps_assumed(obj, used: dict, full: dict) -> bool:
     """Is eps neither taken by the constructor nor held by the object (so assumed)?"""
     return adapters.read_back(obj, "eps") is None and used.get("eps") == full["eps"]
@@ -62,7 +71,11 @@ def stepper(target: Target, spec, full: dict, np_dtype):
         if small and full["eps"] not in small:
             shown = ", ".join(repr(c) for c in small)
             target.note(f"your update() holds the constant(s) {shown} where torch's eps={full['eps']!r} is assumed (the book hard-codes 1e-7)")  # fmt: skip
-    target.note(f"protocol: the book's: {target.name}(**hyper), update(params, grads) on the dicts' arrays in place (keys {', '.join(KEYS)})")  # fmt: skip
+    first = [n for n in nm.required_positional(target.obj.update) if n != "self"][0]
+    if first not in DICT_NAMES:
+        target.note(f"protocol: {target.name}(**hyper), update({first}, grad) on one flat array of {w_size()}, the new one returned (or changed in place)")  # fmt: skip
+    else:
+        target.note(f"protocol: the book's: {target.name}(**hyper), update(params, grads) on the dicts' arrays in place (keys {', '.join(KEYS)})")  # fmt: skip
     current = {"lr": used["lr"], "set": None}
 
     def step(w: np.ndarray, g: np.ndarray, lr: float, t: int) -> np.ndarray:
@@ -70,6 +83,11 @@ def stepper(target: Target, spec, full: dict, np_dtype):
             current["set"] = current["set"] or _lr_setter(target, obj, True, groups=False)
             current["set"](lr)
             current["lr"] = lr
+        if first not in DICT_NAMES:
+            w_in = w.copy()
+            out = call_user(f"calling update({first}, grad)", obj.update, w_in, g.copy())
+            new = w_in if out is None else out
+            return adapters.check_array(new, "update's new parameters", w.shape, np_dtype).copy()
         params = {k: a.copy() for k, a in zip(KEYS, split(w), strict=True)}
         grads = {k: a.copy() for k, a in zip(KEYS, split(g), strict=True)}
         call_user("calling update(params, grads)", obj.update, params, grads)

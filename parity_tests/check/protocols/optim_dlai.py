@@ -72,7 +72,7 @@ def stepper(target: Target, spec, full: dict, np_dtype):
     lr_name = nm.first(nm.LR_NAMES, names)
     if lr_name is None:
         raise UsageError(f"{target.name}: an update over {params_name} must take the lr ({', '.join(nm.LR_NAMES[:4])}, ...)")  # fmt: skip
-    step_name = nm.first(nm.STEP_NAMES, positional)
+    step_name = nm.first(nm.STEP_NAMES, names)
     roles = {params_name, grads_name, lr_name, step_name} - {None}
     hyper = {k: v for k, v in full.items() if k != "lr"}
     kwargs, missing, _ = nm.resolve(target, hyper, names - roles, var_kw=var_kw)

@@ -45,7 +45,7 @@ def stepper(target: Target, spec, full: dict, np_dtype):
     lr_name = nm.first(nm.LR_NAMES, names)
     if lr_name is None:
         raise UsageError(f"{target.name}: a step function must take the lr ({', '.join(nm.LR_NAMES[:4])}, ...)")  # fmt: skip
-    step_name = nm.first(nm.STEP_NAMES, positional)
+    step_name = nm.first(nm.STEP_NAMES, names)
     var_name = nm.first(nm.VAR_NAMES, [n for n in positional if n not in (grad_name, lr_name)])
     roles = {n for n in (grad_name, lr_name, step_name, var_name) if n}
     hyper = {k: v for k, v in full.items() if k != "lr"}
