@@ -247,6 +247,33 @@ def test_nnfs_optimizers_on_one_layer(write):
     assert not stuck.passed and "Adam(lr=0.02)" in failing_cases(stuck)
 
 
+def test_a_layer_update_named_update_and_a_step_that_hands_back_t(write):
+    source = """
+    import numpy as np
+
+
+    class GD:
+        def __init__(self, learning_rate=0.1):
+            self.learning_rate = learning_rate
+
+        def update(self, layer):
+            layer.weights -= self.learning_rate * layer.dweights
+            layer.biases -= self.learning_rate * layer.dbiases
+
+
+    def adam_step(w, dw, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * dw
+        v = beta2 * v + (1 - beta2) * dw * dw
+        w = w - lr * m / (1 - beta1**t) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        return w, m, v, t + 1
+    """
+    path = write("layer_update", source)
+    gd = check("SGD", f"{path}:GD")
+    assert gd.passed and "update(layer)" in protocol(gd)
+    adam = check("Adam", f"{path}:adam_step")
+    assert adam.passed and any("1 more values" in n for n in adam.notes)
+
+
 # -- 6: schedules named initAlpha / factor / dropEvery -------------------------------------------
 def test_blog_step_decay_is_one_step_early(write):
     path = write("schedules", SCHEDULES)

@@ -87,13 +87,13 @@ def stepper(target: Target, spec, full: dict, np_dtype):
             w_in = w.copy()
             out = call_user(f"calling update({first}, grad)", obj.update, w_in, g.copy())
             new = w_in if out is None else out
-            return adapters.check_array(new, "update's new parameters", w.shape, np_dtype).copy()
+            return nm.new_params(new, "update's new parameters", w.shape, np_dtype).copy()
         params = {k: a.copy() for k, a in zip(KEYS, split(w), strict=True)}
         grads = {k: a.copy() for k, a in zip(KEYS, split(g), strict=True)}
         call_user("calling update(params, grads)", obj.update, params, grads)
         if not isinstance(params, Mapping) or set(params) != set(KEYS):
             raise UsageError(f"after update(params, grads) the params dict has keys {sorted(params)}; expected {list(KEYS)}")  # fmt: skip
-        got = [adapters.check_array(params[k], f"params[{k!r}] after update()", s, np_dtype)
+        got = [nm.new_params(params[k], f"params[{k!r}] after update()", s, np_dtype)
                for k, s in zip(KEYS, SHAPES, strict=True)]  # fmt: skip
         return np.concatenate([a.reshape(-1) for a in got])
 

@@ -108,7 +108,7 @@ def stepper(target: Target, spec, full: dict, np_dtype):
         new = out[0]
         if not set(KEYS) <= set(new):
             raise UsageError(f"the {params_name} {fn.__name__} returned has keys {sorted(new)}; expected {list(KEYS)}")  # fmt: skip
-        got = [adapters.check_array(new[k], f"{params_name}[{k!r}]", s, np_dtype)
+        got = [nm.new_params(new[k], f"{params_name}[{k!r}]", s, np_dtype)
                for k, s in zip(KEYS, SHAPES, strict=True)]  # fmt: skip
         return np.concatenate([a.reshape(-1) for a in got])
 

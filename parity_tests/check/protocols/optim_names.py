@@ -14,6 +14,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import numpy as np
+
 from parity_tests.check import adapters
 from parity_tests.check.specs.base import Target
 
@@ -73,3 +75,9 @@ def resolve(target: Target, config: dict, accepted: set[str], *, var_kw: bool = 
 def first(names, among) -> str | None:
     """The first of ``names`` that is in ``among``."""
     return next((n for n in names if n in among), None)
+
+
+def new_params(value: Any, what: str, shape: tuple, dtype) -> np.ndarray:
+    """The learner's new parameters, checked (``adapters.check_array``): the next step is
+    computed from them, so a wrong shape cannot be carried on and stops the case."""
+    return adapters.check_array(value, what, shape, dtype)

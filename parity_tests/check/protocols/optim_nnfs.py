@@ -1,5 +1,6 @@
 """nnfs's optimizers: ``Optimizer_Adam(learning_rate, decay, epsilon, beta_1, beta_2)`` with
-``pre_update_params()``, ``update_params(layer)`` and ``post_update_params()``.
+``pre_update_params()``, ``update_params(layer)`` and ``post_update_params()`` (or a class
+of the same kind whose method is ``update(layer)``).
 
 ``update_params`` reads ``layer.weights``/``layer.dweights`` and ``layer.biases``/
 ``layer.dbiases`` (a (3, 4) weight and a (1, 5) bias, nnfs's row bias) and keeps its state on
@@ -27,12 +28,20 @@ SHAPES = ((3, 4), (1, 5))  # the spec's (3, 4) and (5,), with nnfs's row bias
 LR_ATTRS = ("learning_rate", "current_learning_rate", "lr")
 
 
+def _method(obj) -> str | None:
+    """``update_params``, else ``update``, if it takes one argument (the layer)."""
+    for name in ("update_params", "update"):
+        method = getattr(obj, name, None)
+        if callable(method):
+            return name if len([n for n in nm.required_positional(method) if n != "self"]) == 1 else None  # fmt: skip
+    return None
+
+
 def matches(obj) -> bool:
-    """A class with ``update_params(layer)`` and no ``step``."""
-    update = getattr(obj, "update_params", None)
-    if not inspect.isclass(obj) or callable(getattr(obj, "step", None)) or not callable(update):
+    """A class with ``update_params(layer)`` (or ``update(layer)``) and no ``step``."""
+    if not inspect.isclass(obj) or callable(getattr(obj, "step", None)):
         return False
-    return len([n for n in nm.required_positional(update) if n != "self"]) == 1
+    return _method(obj) is not None
 
 
 class Layer:
@@ -55,13 +64,14 @@ def stepper(target: Target, spec, full: dict, np_dtype):
     from parity_tests.check.specs.optim_spec import split
 
     cls = target.obj
+    method = _method(cls)
     accepted, var_kw = adapters.accepted_names(cls)
     kwargs, missing, _ = nm.resolve(target, full, accepted, var_kw=var_kw, extra={})
     call = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     obj = call_user(f"constructing {target.name}({call})", cls, **kwargs)
     what = f"{spec.name}'s hyperparameters"
     used = adapters.settle(target, obj, full, missing, spec.hyper, what, set(kwargs))
-    target.note(f"protocol: nnfs's: {target.name}(**hyper), pre_update_params(), update_params(layer) on layer.weights/dweights and biases/dbiases, post_update_params()")  # fmt: skip
+    target.note(f"protocol: nnfs's: {target.name}(**hyper), pre_update_params(), {method}(layer) on layer.weights/dweights and biases/dbiases, post_update_params()")  # fmt: skip
     layer, current = Layer(), {"lr": used["lr"]}
 
     def step(w: np.ndarray, g: np.ndarray, lr: float, t: int) -> np.ndarray:
@@ -77,9 +87,9 @@ def stepper(target: Target, spec, full: dict, np_dtype):
             [a.reshape(s).copy() for a, s in zip(split(x), SHAPES, strict=True)] for x in (w, g)
         )
         _hook(obj, "pre_update_params")
-        call_user("calling update_params(layer)", obj.update_params, layer)
+        call_user(f"calling {method}(layer)", getattr(obj, method), layer)
         _hook(obj, "post_update_params")
-        got = [adapters.check_array(getattr(layer, n, None), f"layer.{n} after update_params", s, np_dtype)  # fmt: skip
+        got = [nm.new_params(getattr(layer, n, None), f"layer.{n} after {method}", s, np_dtype)  # fmt: skip
                for n, s in zip(("weights", "biases"), SHAPES, strict=True)]  # fmt: skip
         return np.concatenate([a.reshape(-1) for a in got])
 

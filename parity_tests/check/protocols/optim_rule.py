@@ -98,7 +98,7 @@ def stepper(target: Target, spec, full: dict, np_dtype):
         holder["config"] = config = dict(config)
         if first:
             _read_back(target, config, kwargs, passed, used)
-        new = adapters.check_array(new, f"{fn.__name__}'s next_w", w.shape, np_dtype)
+        new = nm.new_params(new, f"{fn.__name__}'s next_w", w.shape, np_dtype)
         return new.copy()
 
     return step, used

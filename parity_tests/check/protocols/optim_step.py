@@ -6,7 +6,7 @@ the first update), the variable (``w``, ``var``, ``param``, ``x``, ..., else the
 argument left), torch's settings under their names or the course's (``beta1`` as SGD's
 momentum, ``beta2`` as RMSprop's alpha, ``epsilon``); every other argument without a default is
 state (``v``, ``s``, ``m``, ...), which starts at zeros and is returned after the variable, in
-the order the arguments are written. The seed's ``seed_momentum_step(w, v, g, lr, beta)`` and
+the order the arguments are written (values returned after them, such as ``t``, are ignored). The seed's ``seed_momentum_step(w, v, g, lr, beta)`` and
 Holberton's ``update_variables_Adam(alpha, beta1, beta2, epsilon, var, grad, v, s, t)`` are
 both this protocol.
 """
@@ -70,10 +70,13 @@ def stepper(target: Target, spec, full: dict, np_dtype):
             call[step_name] = t
         out = call_user(f"calling {fn.__name__}", fn, **call)
         out = out if isinstance(out, tuple) else (out,)
-        if len(out) != 1 + len(states):
+        if len(out) < 1 + len(states):
             raise UsageError(f"{target.name} returned {len(out)} values; expected ({', '.join([var_name, *states])})")  # fmt: skip
+        if len(out) > 1 + len(states):  # the step count handed back, or a corrected moment
+            target.note(f"{fn.__name__} returned {len(out) - 1 - len(states)} more values after ({', '.join([var_name, *states])}): not compared")  # fmt: skip
+            out = out[: 1 + len(states)]
         state.update(zip(states, out[1:], strict=True))
-        new = adapters.check_array(out[0], f"{fn.__name__}'s new {var_name}", w.shape, np_dtype)  # fmt: skip
+        new = nm.new_params(out[0], f"{fn.__name__}'s new {var_name}", w.shape, np_dtype)  # fmt: skip
         return new.copy()
 
     return step, used
