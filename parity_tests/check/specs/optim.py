@@ -11,7 +11,9 @@ Schedules: the lr of every step over N steps, torch's convention (the lr before 
   which OneCycleLR cycles: that is compared too), and SequentialLR's children are scratch's
   schedulers on that optimizer (torch's for torch);
 - a function of the epoch ``f(epoch, **settings) -> lr`` (the base lr under ``lr`` or an
-  alias: ``lr0``, ``base_lr``, ``initial_lr``, ``eta_max``, ``max_lr``, ...);
+  alias: ``lr0``, ``base_lr``, ``initial_lr``, ``initAlpha``, ``eta_max``, ``max_lr``, ...;
+  StepLR's ``gamma`` as ``factor``, its ``step_size`` as ``dropEvery``; torch's defaults
+  given too: ``protocols/schedule_settings.py``);
 - a scheduler class without an optimizer, ``Cls(**settings)``: ``step()``, the lr read from
   ``get_last_lr()``, an attribute (``lr``, ``current_lr``, ``last_lr``), or ``obj(epoch)``.
 """
@@ -28,6 +30,7 @@ import torch
 import scratch.optim.lr_scheduler as sl
 from parity_tests.check import adapters
 from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
+from parity_tests.check.protocols import schedule_settings
 from parity_tests.check.specs.base import Case, Result, Spec, Target, basic
 from parity_tests.check.specs.module_spec import torch_defaults
 from parity_tests.check.specs.optim_spec import (
@@ -193,7 +196,7 @@ class SchedulerSpec(Spec):
         positional = required_positional(fn)
         if not positional:
             raise UsageError(f"{target.name} takes no epoch: a schedule function is f(epoch, **settings) -> lr")  # fmt: skip
-        config = _lr_last(case.config)
+        config = schedule_settings.settings(target, fn, case.config, self.defaults, (positional[0],))  # fmt: skip
         kwargs, missing, _ = adapters.resolve(target, fn, config, skip=(positional[0],))
         used = adapters.settle(
             target, None, config, missing, self.defaults, f"{self.name}'s settings"
@@ -205,7 +208,7 @@ class SchedulerSpec(Spec):
 
     def _standalone(self, target: Target, case: Case, steps: int) -> Result:
         self._unsupported_children(case, target)
-        config = _lr_last(case.config)
+        config = schedule_settings.settings(target, target.obj, case.config, self.defaults)
         obj, used = adapters.build(target, (), config, self.defaults, f"{self.name}'s settings")
         target.used = adapters.changed(used, config)
         if not callable(getattr(obj, "step", None)):
@@ -228,11 +231,6 @@ class SchedulerSpec(Spec):
             call_user("calling step()", obj.step)
             lrs.append(read())
         return self._result(lrs)
-
-
-def _lr_last(config: dict) -> dict:
-    """The settings, then the base lr: a function's ``max_lr`` is OneCycleLR's, not the lr."""
-    return {**{k: v for k, v in config.items() if k != "lr"}, **({"lr": config["lr"]} if "lr" in config else {})}  # fmt: skip
 
 
 def _first(value, target: Target) -> float:

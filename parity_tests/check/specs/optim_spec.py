@@ -9,14 +9,16 @@ The verdict compares the parameters after every step and reports the first step 
 tolerance. A case may set the lr between steps (``setup["schedule"]``, a factor of the base
 lr per step): that is where momentum with lr inside the velocity parts from torch's.
 
-Three protocols, detected from the target:
+Three protocols of its own, detected from the target (and the learner styles of
+``protocols/optim_styles.py``, tried first: the book's ``update(params, grads)``, nnfs's
+``update_params(layer)``, CS231n's ``rule(w, dw, config)``, deeplearning.ai's
+``update_parameters_with_*`` and step functions):
 - torch's: ``Cls(params, **hyper)``, ``step()`` updates each ``scratch.nn.Parameter``'s
   ``.data`` from its ``.grad``; lr set through ``param_groups[i]["lr"]`` (or an ``lr``
   attribute);
 - the course's: ``Cls(**hyper)`` and ``step(params, grads) -> new params`` on one flat
   array (the rules are elementwise, so flattening changes nothing); lr set as an attribute;
-- a step function ``f(w, state..., g, lr, **hyper) -> (w, state...)`` (the seed's rules in
-  scratch.optim.seed_rules): each state array starts at zeros, ``t``/``step`` is the step.
+- a learner style's adapter, which steps one flat array ``step(w, g, lr, t) -> new w``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import torch
 
 from parity_tests.check import adapters
 from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
+from parity_tests.check.protocols import optim_styles
+from parity_tests.check.protocols.optim_names import required_positional
 from parity_tests.check.specs.base import Case, Result, Spec, Target
 from parity_tests.harness import PROFILES
 from scratch.nn import Parameter
@@ -63,17 +67,7 @@ SCHEDULES: dict[str, Callable[[int, int], float]] = {
 }  # fmt: skip
 
 
-def required_positional(fn) -> list[str]:
-    sig = adapters._signature(fn)
-    if sig is None:
-        return []
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return [n for n, p in sig.parameters.items() if p.kind in kinds and p.default is p.empty]
-
-
 # -- the spec ------------------------------------------------------------------------------
-GRAD_NAMES = ("g", "grad", "grads", "gradient", "gradients", "dw", "dW", "grad_w", "dtheta")
-STEP_NAMES = ("t", "step", "timestep", "iteration", "step_count")
 LR_ATTRS = ("lr", "learning_rate", "eta")  # the current lr (not base_lr, initial_lr, max_lr)
 
 
@@ -128,8 +122,8 @@ class OptimizerSpec(Spec):
         np_dtype = PROFILES[dtype].np_dtype
         full = {**self.hyper, **case.config}
         protocol = detect(target)
-        if protocol == "function":
-            return self._function(target, case, full, np_dtype)
+        if not isinstance(protocol, str):
+            return self._learner(protocol, target, case, full, np_dtype)
         params = [Parameter(p.astype(np_dtype)) for p in split(START)]
         args = (params,) if protocol == "torch" else ()
         obj, used = adapters.build(target, args, full, self.hyper, f"{self.name}'s hyperparameters")
@@ -164,51 +158,25 @@ class OptimizerSpec(Spec):
             steps.append(w)
         return self._result(steps)
 
-    def _function(self, target: Target, case: Case, full: dict, np_dtype) -> Result:
-        """A step function ``f(w, state..., g, lr, **hyper) -> (w, state...)``."""
-        fn = target.obj
-        positional = required_positional(fn)
-        if len(positional) < 2:
-            raise UsageError(f"{target.name} is a function, but not a step f(w, state..., g, lr, ...) -> (w, state...): it takes {positional}")  # fmt: skip
-        grad_name = next((n for n in positional if n in GRAD_NAMES), None)
-        if grad_name is None:
-            raise UsageError(f"{target.name}: none of its arguments {positional} is named like a gradient ({', '.join(GRAD_NAMES[:6])}, ...)")  # fmt: skip
-        lr_name = next((n for n in ("lr", *adapters.ALIASES["lr"]) if n in adapters.accepted_names(fn)[0]), None)  # fmt: skip
-        if lr_name is None:
-            raise UsageError(f"{target.name}: a step function must take the lr (lr, learning_rate, eta, ...)")  # fmt: skip
-        step_name = next((n for n in positional if n in STEP_NAMES), None)
-        roles = {positional[0], grad_name, lr_name, step_name}
-        hyper = {k: v for k, v in full.items() if k != "lr"}
-        kwargs, missing, claimed = adapters.resolve(target, fn, hyper, skip=tuple(roles))
-        states = [n for n in positional if n not in roles and n not in claimed]
-        used = adapters.settle(
-            target, None, hyper, missing, self.hyper, f"{self.name}'s hyperparameters"
-        )
-        target.used = adapters.changed(used, hyper)
-        target.note(f"protocol: a step function {fn.__name__}({', '.join(positional)}) -> (w, {', '.join(states)}); state from zeros")  # fmt: skip
+    def _learner(self, style, target: Target, case: Case, full: dict, np_dtype) -> Result:
+        """A learner style's adapter (``protocols/optim_*.py``) steps one flat array."""
+        step, used = style.stepper(target, self, full, np_dtype)
         maximize = bool(used.get("maximize", False))
         w = START.astype(np_dtype)
-        state = {n: np.zeros_like(w) for n in states}
         steps = []
-        for t, lr in enumerate(self.lrs(case, full["lr"]), start=1):
-            call = {positional[0]: w, grad_name: objective_grad(w, maximize), lr_name: lr, **state, **kwargs}  # fmt: skip
-            if step_name:
-                call[step_name] = t
-            out = call_user(f"calling {fn.__name__}", fn, **call)
-            out = out if isinstance(out, tuple) else (out,)
-            if len(out) != 1 + len(states):
-                raise UsageError(f"{target.name} returned {len(out)} values; expected (w, {', '.join(states)})")  # fmt: skip
-            w = adapters.check_array(out[0], f"{fn.__name__}'s new parameters", w.shape, np_dtype, exact=True).copy()  # fmt: skip
-            state = dict(zip(states, out[1:], strict=True))
+        for t, lr in enumerate(self.lrs(case, used["lr"]), start=1):
+            w = step(w, objective_grad(w, maximize), lr, t)
             steps.append(w)
+        target.used = adapters.changed(used, full)  # after the first step: values read back
         return self._result(steps)
 
 
-def detect(target: Target) -> str:
-    """ "torch", "course" or "function": which protocol ``target.obj`` follows."""
+def detect(target: Target):
+    """ "torch", "course", or the learner style's adapter module (``optim_styles.find``)."""
     obj = target.obj
-    if inspect.isfunction(obj) or (callable(obj) and not inspect.isclass(obj) and not hasattr(obj, "step")):  # fmt: skip
-        return "function"
+    style = optim_styles.find(obj)
+    if style is not None:
+        return style
     if not inspect.isclass(obj):
         raise UsageError(f"{target.name} is a {type(obj).__name__}: give the optimizer's class (or a step function)")  # fmt: skip
     step = getattr(obj, "step", None)
