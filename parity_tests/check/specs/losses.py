@@ -58,6 +58,8 @@ def fixed(values, integer=False):
 
 
 WEIGHT = np.linspace(0.5, 2.0, 3)  # one weight per column of a (6, 3) input
+# tied maxima, one row's target among them: softmax shares the mass evenly between them
+TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
 EXTREME = [[-1e4, 5.0, 1e4], [1e4, -1e4, 3.0]]  # exp(1e4) overflows even in float64
 # p ∈ {0, 1} with both labels: torch's log clamp gives 100 where -log(0) = inf (and 0, not
 # 0·log(0) = NaN, where the label makes that term vanish)
@@ -94,6 +96,7 @@ CROSS_ENTROPY = LossSpec("CrossEntropyLoss", tnn.CrossEntropyLoss, "scratch.nn.C
     C("label_smoothing=0.3, probabilities", normal((5, 6)), class_probs((5, 6)), label_smoothing=0.3),
     C("ignore_index=2 (3 of 9 ignored), mean", normal((9, 4)), labels((9,), 4), ignore_index=2),
     C("logits ±1e4", fixed(EXTREME), fixed([0, 1], integer=True)),
+    C("tied logits", fixed(TIED_LOGITS), fixed([1, 2, 3], integer=True)),
 ], thorough=[
     C("ignore_index=2, label_smoothing=0.2", normal((9, 4)), labels((9,), 4), ignore_index=2, label_smoothing=0.2),
     C("ignore_index=2, sum", normal((9, 4)), labels((9,), 4), ignore_index=2, reduction="sum"),
