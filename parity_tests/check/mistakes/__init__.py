@@ -10,6 +10,7 @@ from parity_tests.check.mistakes import (
     attention,
     batchnorm,
     conv,
+    cross_entropy,
     dropout,
     functions,
     init,
@@ -20,7 +21,7 @@ from parity_tests.check.mistakes import (
 )
 from parity_tests.check.mistakes.base import Mistake
 
-FAMILIES = (layers, batchnorm, functions, kinks, losses, optim, conv, dropout, attention, init)
+FAMILIES = (layers, batchnorm, functions, kinks, losses, cross_entropy, optim, conv, dropout, attention, init)
 MISTAKES: list[Mistake] = [m for family in FAMILIES for m in family.MISTAKES]
 
 

@@ -8,6 +8,7 @@ rest of the update is scratch's own, torch-exact rule.
 from __future__ import annotations
 
 import functools
+import math
 from unittest import mock
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 import scratch.optim as so
 import scratch.optim.lr_scheduler as sl
 from parity_tests.check.mistakes.base import Mistake
+from scratch.optim.optimizer import lerp
 
 SECTION = "Optimizers and schedules"
 
@@ -39,6 +41,21 @@ class SGDNesterovIgnored(so.SGD):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, *, maximize=False):  # fmt: skip
         super().__init__(params, lr, momentum, dampening, weight_decay, False, maximize=maximize)
+
+
+class SGDMomentumAsEMA(so.SGD):
+    """Momentum as an exponential moving average from v = 0: v = βv + (1 - β)g; θ -= lr·v.
+    That is torch's buffer with dampening = β, started at 0 instead of at g."""
+
+    def _update(self, p, grad, state, group):
+        mu, dampening = group["momentum"], group["dampening"]
+        if mu != 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = np.zeros_like(p.data)  # torch's first buffer is g
+        group["dampening"] = mu
+        try:
+            super()._update(p, grad, state, group)
+        finally:
+            group["dampening"] = dampening
 
 
 # -- ε inside the square root (RMSprop, Adam, AdamW) --------------------------------------------
@@ -103,6 +120,47 @@ def _each_adam(first: float, name: str) -> dict:
             "AdamW": _adam_counting_from(so.AdamW, first, name)}  # fmt: skip
 
 
+def _adam_with_denominator(cls: type, denominator, name: str) -> type:
+    """``cls`` (Adam or AdamW) whose step is lr/(1 - β₁ᵗ)·m/d with d = ``denominator(v, t,
+    β₂, ε)``; torch's d is √v/√(1 - β₂ᵗ) + ε. The rest is scratch's rule, step by step."""
+
+    def _update(self, p, grad, state, group):
+        if not state:
+            state.update(step=0.0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))  # fmt: skip
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        t, lr, (beta1, beta2), wd = state["step"], group["lr"], group["betas"], group["weight_decay"]  # fmt: skip
+        g = -grad if group["maximize"] else grad
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                p.data *= 1 - lr * wd
+            else:
+                g = g + wd * p.data
+        m = state["exp_avg"] = lerp(state["exp_avg"], g, 1 - beta1)
+        v = state["exp_avg_sq"]
+        v *= beta2
+        v += (1 - beta2) * g * g
+        if group["amsgrad"]:
+            v = state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
+        p.data -= lr / (1 - beta1**t) * (m / denominator(v, t, beta2, group["eps"]))
+
+    return type(f"{cls.__name__}{name}", (cls,), {"_update": _update})
+
+
+def _eps_hat(v, t, beta2, eps):
+    # Kingma & Ba's "efficient version": lr_t = lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ), θ -= lr_t·m/(√v + ε̂)
+    return (np.sqrt(v) + eps) / math.sqrt(1 - beta2**t)
+
+
+def _beta2_squared(v, t, beta2, eps):
+    return np.sqrt(v) / math.sqrt(1 - beta2**2) + eps  # 1 - β₂**2 where 1 - β₂**t belongs
+
+
+def _each_adam_denominator(denominator, name: str) -> dict:
+    return {cls.__name__: _adam_with_denominator(cls, denominator, name) for cls in (so.Adam, so.AdamW)}  # fmt: skip
+
+
 class AdamWAsL2(so.Adam):
     """AdamW's signature and default λ = 1e-2, with the decay added to the gradient (Adam's L2)."""
 
@@ -151,6 +209,13 @@ def _late(cls: type) -> type:
         cls.step(self)
 
     return type(f"{cls.__name__}OneStepLate", (cls,), {"__init__": __init__, "step": step})
+
+
+class CosineTMaxMinusOne(sl.CosineAnnealingLR):
+    """Cosine annealing over T_max - 1 steps: cos(π t/(T_max - 1)), eta_min reached at T_max - 1."""
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        super().__init__(optimizer, T_max - 1, eta_min, last_epoch)
 
 
 class CosineToZero(sl.CosineAnnealingLR):
@@ -202,4 +267,23 @@ MISTAKES = [
             "your cosine matches annealing down to 0: torch anneals to eta_min, "
             "η = η_min + (η_max - η_min)(1 + cos(π t / T_max)) / 2",
             CosineToZero),
+    Mistake("momentum-as-moving-average", ("SGD",), SECTION,
+            "your momentum matches an exponential moving average, v = βv + (1 - β)g from v = 0: "
+            "torch's buffer is b = μb + (1 - dampening)g with dampening 0 by default, and b = g "
+            "at the first step; yours is torch's with dampening = μ, its first step also (1 - μ) "
+            "times too short",
+            SGDMomentumAsEMA),
+    Mistake("adam-eps-hat", ("Adam", "AdamW"), SECTION,
+            "your steps match Adam's \"efficient version\" (lr_t = lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ), then "
+            "m/(√v + ε)): ε is added before the bias correction, so it is √(1 - β₂ᵗ) times "
+            "torch's; torch divides by √v̂ + ε, v̂ = v/(1 - β₂ᵗ), ε after the correction",
+            _each_adam_denominator(_eps_hat, "EpsHat")),
+    Mistake("adam-beta2-squared", ("Adam", "AdamW"), SECTION,
+            "your second-moment correction matches v/(1 - β₂²) (β₂ squared, as in "
+            "1 - beta2**2): it is v/(1 - β₂ᵗ), with t the step count, so it fades as t grows",
+            _each_adam_denominator(_beta2_squared, "Beta2Squared")),
+    Mistake("cosine-t-max-minus-one", ("CosineAnnealingLR",), SECTION,
+            "your cosine matches cos(π t/(T_max - 1)), reaching eta_min one step early: torch's "
+            "is η = η_min + (η_max - η_min)(1 + cos(π t / T_max)) / 2, eta_min at t = T_max",
+            CosineTMaxMinusOne),
 ]  # fmt: skip
