@@ -32,7 +32,7 @@ def _with_log_probs(name: str, log_probs):
     rows zero); the gradient stays scratch's softmax(x) - t."""
 
     def forward(self, input, target):
-        out = snn.CrossEntropyLoss.forward(self, input, target)  # checks, gradient, reduction
+        snn.CrossEntropyLoss.forward(self, input, target)  # checks, the gradient, the count
         x, target = np.asarray(input), np.asarray(target)
         cd, eps = self._class_dim, max(self.label_smoothing, 0.0)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
