@@ -21,7 +21,19 @@ from parity_tests.check.mistakes import (
 )
 from parity_tests.check.mistakes.base import Mistake
 
-FAMILIES = (layers, batchnorm, functions, kinks, losses, cross_entropy, optim, conv, dropout, attention, init)
+FAMILIES = (
+    layers,
+    batchnorm,
+    functions,
+    kinks,
+    losses,
+    cross_entropy,
+    optim,
+    conv,
+    dropout,
+    attention,
+    init,
+)
 MISTAKES: list[Mistake] = [m for family in FAMILIES for m in family.MISTAKES]
 
 
