@@ -140,7 +140,7 @@ MISTAKES = [
             LinearGradWeightTransposed),
     Mistake("softmax-over-axis-0", ("Softmax", "softmax", "LogSoftmax", "log_softmax"), "Activations",
             "your softmax normalises over axis 0 (each column sums to 1, as if the samples were "
-            "columns): torch normalises over dim, here each row of classes (the last axis)",
+            "columns): torch normalises along dim (dim=-1: each row sums to 1)",
             _softmax_variants(0, "OverAxis0")),
     Mistake("softmax-over-everything", ("Softmax", "softmax", "LogSoftmax", "log_softmax"), "Activations",
             "your softmax normalises over the whole array (a sum without axis=, so all of it "

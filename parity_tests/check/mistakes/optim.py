@@ -275,12 +275,13 @@ MISTAKES = [
             SGDMomentumAsEMA),
     Mistake("adam-eps-hat", ("Adam", "AdamW"), SECTION,
             "your steps match Adam's \"efficient version\" (lr_t = lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ), then "
-            "m/(√v + ε)): ε is added before the bias correction, so it is √(1 - β₂ᵗ) times "
-            "torch's; torch divides by √v̂ + ε, v̂ = v/(1 - β₂ᵗ), ε after the correction",
+            "m/(√v + ε)): ε is added before the bias correction, which makes it ε/√(1 - β₂ᵗ) "
+            "in torch's terms (32ε at the first step with β₂ = 0.999); torch divides by "
+            "√v̂ + ε, v̂ = v/(1 - β₂ᵗ), ε after the correction",
             _each_adam_denominator(_eps_hat, "EpsHat")),
     Mistake("adam-beta2-squared", ("Adam", "AdamW"), SECTION,
-            "your second-moment correction matches v/(1 - β₂²) (β₂ squared, as in "
-            "1 - beta2**2): it is v/(1 - β₂ᵗ), with t the step count, so it fades as t grows",
+            "your second-moment correction matches v/(1 - β₂²) at every step (1 - beta2**2): "
+            "torch's is v/(1 - β₂ᵗ), t the step count (1 at the first step), so it fades as t grows",
             _each_adam_denominator(_beta2_squared, "Beta2Squared")),
     Mistake("cosine-t-max-minus-one", ("CosineAnnealingLR",), SECTION,
             "your cosine matches cos(π t/(T_max - 1)), reaching eta_min one step early: torch's "
