@@ -3,7 +3,8 @@ AdaptiveAvgPool2d, and their functional forms (forward only).
 
 The ``ci`` cases are the configurations of parity_tests/test_conv.py and test_pooling.py that
 the catalogued mistakes need: a stride without dilation and a dilation without stride (to
-tell the two input-gradient mistakes apart), padding counted and not counted by the average.
+tell the two input-gradient mistakes apart), padding counted and not counted by the average,
+and two max-pool cases whose windows tie, as they do after a ReLU (``conv_cases.tied``).
 ``--thorough`` adds the rest of those tables and configurations drawn from the same spaces
 (``conv_cases``). Convolution parameter gradients sum N·OH·OW terms: ``sum_params``.
 """

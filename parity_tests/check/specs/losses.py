@@ -2,7 +2,7 @@
 
 The cases are ``test_loss.py``'s: each reduction, class-index and probability targets, label
 smoothing, ignored targets, per-element weights, probabilities of exactly 0 and 1 (torch clamps
-BCE's log at -100) and logits of ±1e4. Each catalogued mistake changes the numbers of at least
+BCE's log at -100), logits of ±1e4 and tied logits. Each catalogued mistake changes the numbers of at least
 one ci case, and no two mistakes of a loss change them alike.
 """
 
