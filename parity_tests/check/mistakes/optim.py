@@ -16,7 +16,6 @@ import numpy as np
 import scratch.optim as so
 import scratch.optim.lr_scheduler as sl
 from parity_tests.check.mistakes.base import Mistake
-from scratch.optim.optimizer import lerp
 
 SECTION = "Optimizers and schedules"
 
@@ -120,45 +119,42 @@ def _each_adam(first: float, name: str) -> dict:
             "AdamW": _adam_counting_from(so.AdamW, first, name)}  # fmt: skip
 
 
-def _adam_with_denominator(cls: type, denominator, name: str) -> type:
-    """``cls`` (Adam or AdamW) whose step is lr/(1 - β₁ᵗ)·m/d with d = ``denominator(v, t,
-    β₂, ε)``; torch's d is √v/√(1 - β₂ᵗ) + ε. The rest is scratch's rule, step by step."""
+class _SqrtScaled(_SqrtShifted):
+    """numpy, except ``sqrt(x)`` is ``sqrt(x)·scale``."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def sqrt(self, x):
+        return np.sqrt(x) * self.scale
+
+
+def _adam_eps_hat(cls: type) -> type:
+    """Kingma & Ba's "efficient version", lr_t = lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ), θ -= lr_t·m/(√v + ε),
+    is torch's step with ε/√(1 - β₂ᵗ) for ε: (√v + ε)/√(1 - β₂ᵗ) = √v̂ + ε/√(1 - β₂ᵗ)."""
 
     def _update(self, p, grad, state, group):
-        if not state:
-            state.update(step=0.0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))  # fmt: skip
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
-        state["step"] += 1
-        t, lr, (beta1, beta2), wd = state["step"], group["lr"], group["betas"], group["weight_decay"]  # fmt: skip
-        g = -grad if group["maximize"] else grad
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
-        m = state["exp_avg"] = lerp(state["exp_avg"], g, 1 - beta1)
-        v = state["exp_avg_sq"]
-        v *= beta2
-        v += (1 - beta2) * g * g
-        if group["amsgrad"]:
-            v = state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
-        p.data -= lr / (1 - beta1**t) * (m / denominator(v, t, beta2, group["eps"]))
+        eps, t = group["eps"], state.get("step", 0.0) + 1
+        group["eps"] = eps / math.sqrt(1 - group["betas"][1] ** t)
+        try:
+            cls._update(self, p, grad, state, group)
+        finally:
+            group["eps"] = eps
 
-    return type(f"{cls.__name__}{name}", (cls,), {"_update": _update})
+    return type(f"{cls.__name__}EpsHat", (cls,), {"_update": _update})
 
 
-def _eps_hat(v, t, beta2, eps):
-    # Kingma & Ba's "efficient version": lr_t = lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ), θ -= lr_t·m/(√v + ε̂)
-    return (np.sqrt(v) + eps) / math.sqrt(1 - beta2**t)
+def _adam_beta2_squared(cls: type) -> type:
+    """v corrected by 1 - β₂² at every step: torch's √v/√(1 - β₂ᵗ) with √v scaled by
+    √((1 - β₂ᵗ)/(1 - β₂²)), the rest of the step scratch's own."""
 
+    def _update(self, p, grad, state, group):
+        beta2, t = group["betas"][1], state.get("step", 0.0) + 1
+        scale = math.sqrt((1 - beta2**t) / (1 - beta2**2))
+        with mock.patch("scratch.optim.adam.np", _SqrtScaled(scale)):
+            cls._update(self, p, grad, state, group)
 
-def _beta2_squared(v, t, beta2, eps):
-    return np.sqrt(v) / math.sqrt(1 - beta2**2) + eps  # 1 - β₂**2 where 1 - β₂**t belongs
-
-
-def _each_adam_denominator(denominator, name: str) -> dict:
-    return {cls.__name__: _adam_with_denominator(cls, denominator, name) for cls in (so.Adam, so.AdamW)}  # fmt: skip
+    return type(f"{cls.__name__}Beta2Squared", (cls,), {"_update": _update})
 
 
 class AdamWAsL2(so.Adam):
@@ -278,11 +274,11 @@ MISTAKES = [
             "m/(√v + ε)): ε is added before the bias correction, which makes it ε/√(1 - β₂ᵗ) "
             "in torch's terms (32ε at the first step with β₂ = 0.999); torch divides by "
             "√v̂ + ε, v̂ = v/(1 - β₂ᵗ), ε after the correction",
-            _each_adam_denominator(_eps_hat, "EpsHat")),
+            {cls.__name__: _adam_eps_hat(cls) for cls in (so.Adam, so.AdamW)}),
     Mistake("adam-beta2-squared", ("Adam", "AdamW"), SECTION,
             "your second-moment correction matches v/(1 - β₂²) at every step (1 - beta2**2): "
             "torch's is v/(1 - β₂ᵗ), t the step count (1 at the first step), so it fades as t grows",
-            _each_adam_denominator(_beta2_squared, "Beta2Squared")),
+            {cls.__name__: _adam_beta2_squared(cls) for cls in (so.Adam, so.AdamW)}),
     Mistake("cosine-t-max-minus-one", ("CosineAnnealingLR",), SECTION,
             "your cosine matches cos(π t/(T_max - 1)), reaching eta_min one step early: torch's "
             "is η = η_min + (η_max - η_min)(1 + cos(π t / T_max)) / 2, eta_min at t = T_max",
