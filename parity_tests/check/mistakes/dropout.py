@@ -14,6 +14,8 @@ from parity_tests.check.mistakes.base import Mistake
 from parity_tests.check.mistakes.conv import patched_function
 from parity_tests.check.mistakes.inject import patched
 
+SCALE = "scratch.nn.dropout._scaled_mask"  # scratch's mask / (1 - p)
+
 
 def _unscaled_mask(mask: np.ndarray, p: float, dtype: np.dtype) -> np.ndarray:
     return mask.astype(dtype)  # the keep-mask itself: no 1/(1 - p)
@@ -50,8 +52,9 @@ class DropoutNotInverted(snn.Dropout):
         if self.training:
             with mock.patch(SCALE, _unscaled_mask):
                 return super().forward(x, mask)
-        self._cache = (np.asarray(1 - self.p, np.asarray(x).dtype),)
-        return (np.asarray(x) * self._cache[0]).astype(np.asarray(x).dtype)
+        x = np.asarray(x)
+        self._cache = (np.asarray(1 - self.p, x.dtype),)  # backward: grad_output × (1 - p)
+        return x * self._cache[0]
 
 
 @functools.wraps(sf.dropout)
@@ -60,10 +63,8 @@ def dropout_not_inverted(x, p=0.5, training=True, **kwargs):
         with mock.patch(SCALE, _unscaled_mask):
             return sf.dropout(x, p, True, **kwargs)
     x = np.asarray(x)
-    return (x * np.asarray(1 - p, x.dtype)).astype(x.dtype)
+    return x * np.asarray(1 - p, x.dtype)
 
-
-SCALE = "scratch.nn.dropout._scaled_mask"
 
 MISTAKES = [
     Mistake("dropout-without-scaling", ("Dropout", "dropout"), "Regularisation",
