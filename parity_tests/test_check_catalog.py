@@ -11,6 +11,7 @@ diagnosis says it is a convention.
 from __future__ import annotations
 
 import importlib
+import math
 import re
 import textwrap
 from pathlib import Path
@@ -37,6 +38,11 @@ def test_scratch_passes_its_check(name):
 
 CASES = [(m, c) for m in MISTAKES for c in m.components]
 AT_KINK, AT_TIE = re.compile(r"exactly (at )?0"), re.compile(r"ties after a ReLU")
+NON_FINITE = {
+    "cross-entropy-log-of-softmax",
+    "bce-without-log-clamp",
+    "bce-with-logits-via-sigmoid",
+}
 CONVENTIONS = {"relu-derivative-one-at-zero": AT_KINK, "leaky-relu-derivative-one-at-zero": AT_KINK,
                "maxpool-tie-grad-to-every-max": AT_TIE, "maxpool-tie-grad-to-last-max": AT_TIE}  # fmt: skip
 
@@ -50,6 +56,8 @@ def test_mistake_fails_and_is_diagnosed(mistake, component):
     assert verdict.diagnosis is not None and verdict.diagnosis.mistake == mistake.key, (
         f"{mistake.key} on {component} diagnosed as: {verdict.diagnosis}"
     )
+    if mistake.key in NON_FINITE:  # equal infs/NaNs in the same places count as a match
+        assert any(r.yours is not None and not math.isfinite(r.yours) for r in verdict.failures())
     if mistake.key in CONVENTIONS:  # wrong only where torch makes a choice, and said so
         cases = {r.case for r in verdict.failures()}
         assert cases and all(CONVENTIONS[mistake.key].search(c) for c in cases), cases
