@@ -28,9 +28,10 @@ def _channel(v: np.ndarray, ndim: int) -> np.ndarray:
 
 class _Variant:
     """A BatchNorm whose ``flip_momentum`` weights the old running value by momentum,
-    ``unbiased`` normalises with the unbiased batch variance, ``per_element`` takes the batch
-    statistics over N alone (one mean and variance per (c, h, w)); mixed into scratch's
-    BatchNorm1d/2d for their constructor, parameters, buffers and input checks."""
+    ``unbiased`` normalises with the unbiased batch variance, ``per_element`` normalises with
+    batch statistics over N alone (one mean and variance per (c, h, w)) while its running
+    statistics stay per channel, as torch's; mixed into scratch's BatchNorm1d/2d for their
+    constructor, parameters, buffers and input checks."""
 
     flip_momentum = unbiased = per_element = False
 
@@ -49,12 +50,13 @@ class _Variant:
             m = math.prod(x.shape[a] for a in axes)
             mu = x.mean(axis=axes, keepdims=True)
             var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
-            unbiased = var * (m / (m - 1))
-            inv_std = 1 / np.sqrt((unbiased if self.unbiased else var) + self.eps)
-            if self.training and self.track_running_stats:
-                spatial = tuple(range(2, x.ndim))  # per element: their average per channel
-                self.running_mean[...] = factor * mu.mean(axis=spatial).reshape(-1) + (1 - factor) * self.running_mean  # fmt: skip
-                self.running_var[...] = factor * unbiased.mean(axis=spatial).reshape(-1) + (1 - factor) * self.running_var  # fmt: skip
+            inv_std = 1 / np.sqrt((var * (m / (m - 1)) if self.unbiased else var) + self.eps)
+            if self.training and self.track_running_stats:  # per channel, whatever the above
+                channels = (0, *range(2, x.ndim))
+                n = math.prod(x.shape[a] for a in channels)
+                batch_var = x.var(axis=channels) * (n / (n - 1))
+                self.running_mean[...] = factor * x.mean(axis=channels) + (1 - factor) * self.running_mean  # fmt: skip
+                self.running_var[...] = factor * batch_var + (1 - factor) * self.running_var
             self._cache = ((x - mu) * inv_std, inv_std, axes, m - 1 if self.unbiased else m)
         else:
             inv_std = _channel(1 / np.sqrt(self.running_var + self.eps), x.ndim)
@@ -110,7 +112,7 @@ MISTAKES = [
             _variants("unbiased")),
     Mistake("batchnorm2d-statistics-per-element", ("BatchNorm2d",), SECTION,
             "your BatchNorm2d takes a mean and variance for every (c, h, w) over the batch "
-            "alone (x.mean(axis=0), BatchNorm1d's rule): BatchNorm2d takes one per channel, over "
-            "(N, H, W), x.mean(axis=(0, 2, 3))",
+            "alone (x.mean(axis=0), BatchNorm1d's rule) to normalise in training: BatchNorm2d "
+            "takes one per channel, over (N, H, W), x.mean(axis=(0, 2, 3))",
             _variants("per_element", ("BatchNorm2d",))),
 ]  # fmt: skip
