@@ -155,17 +155,26 @@ def assert_trajectory_close(actual: Sequence, expected: Sequence, *, component: 
 
 
 def randn(shape, dtype: str, seed: int = 0, *, kinks: Iterable[float] = (0.0,),
-          margin: float = 1e-3, scale: float = 1.0) -> np.ndarray:  # fmt: skip
-    """Standard normal values (× scale) kept at least ``margin`` away from each kink.
+          margin: float = 1e-3, scale: float = 1.0, at_kinks: int = 0) -> np.ndarray:  # fmt: skip
+    """Standard normal values (× scale) kept at least ``margin`` away from each kink, then
+    ``at_kinks`` of them (at random places) set exactly on the kinks, in turn.
 
     ReLU's derivative jumps at 0; a value within a rounding error of a kink may take
-    different branches in the two twins, so the parity inputs avoid them on purpose.
+    different branches in the two twins, so the values near a kink are moved off it. A value
+    exactly on it is another matter: there torch makes a choice (ReLU'(0) = 0, LeakyReLU'(0)
+    = negative_slope) that a from-scratch derivative must make too, so the checker's cases
+    put some there on purpose (``at_kinks``; 0 keeps every value off, as the parity tests do).
     """
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape) * scale
+    kinks = tuple(kinks)
     for kink in kinks:
         near = np.abs(x - kink) < margin
         x[near] = kink + np.where(x[near] >= kink, margin, -margin) * 2
+    if at_kinks and kinks:
+        flat = x.reshape(-1)  # a view: x's own memory
+        places = rng.choice(flat.size, size=min(at_kinks, flat.size), replace=False)
+        flat[places] = np.resize(np.array(kinks, dtype=float), places.size)
     return x.astype(PROFILES[dtype].np_dtype)
 
 

@@ -307,7 +307,15 @@ def map_parameters(target: Target, obj: Any, shapes: dict[str, tuple], buffers: 
         if not is_buffer:
             have = _shape(param) if param is not None else _shape(getattr(obj, user))
             transposed = len(shape) == 2 and shape[0] != shape[1] and have == shape[::-1]
-            if transposed:  # the course keeps W as (n_in, n_out) and computes x @ W
+            if len(shape) == 2 and shape[0] == shape[1] and have == shape:
+                # a square matrix shows no layout: take the one the target's other cases showed
+                if target.layouts.get(name, False):
+                    transposed = True
+                    target.note(f"your {user} is square: compared as {user}.T, the (in, out) layout your other cases showed")  # fmt: skip
+            elif len(shape) == 2 and have in (shape, shape[::-1]):
+                target.layouts[name] = transposed
+            # the course keeps W as (n_in, n_out) and computes x @ W
+            if transposed and shape[0] != shape[1]:
                 target.note(f"your {user} is {have}, torch's {name} transposed: compared as {user}.T")  # fmt: skip
             elif have != shape:
                 raise UsageError(f"your {user} has shape {have}, torch's {name} has {shape}")

@@ -8,17 +8,32 @@ from __future__ import annotations
 
 from parity_tests.check.mistakes import (
     attention,
+    batchnorm,
     conv,
+    cross_entropy,
     dropout,
     functions,
     init,
+    kinks,
     layers,
     losses,
     optim,
 )
 from parity_tests.check.mistakes.base import Mistake
 
-FAMILIES = (layers, functions, losses, optim, conv, dropout, attention, init)
+FAMILIES = (
+    layers,
+    batchnorm,
+    functions,
+    kinks,
+    losses,
+    cross_entropy,
+    optim,
+    conv,
+    dropout,
+    attention,
+    init,
+)
 MISTAKES: list[Mistake] = [m for family in FAMILIES for m in family.MISTAKES]
 
 

@@ -11,7 +11,8 @@ from unittest import mock
 
 
 def patched(cls: type, name: str, **replacements) -> type:
-    """``cls`` with ``module.attr`` replaced (keys are dotted paths) during forward/backward."""
+    """``cls`` with each ``module.attr`` replaced (keys are dotted paths, all in one module)
+    during forward/backward."""
 
     def run(method):
         def wrapper(self, *args, **kwargs):
@@ -28,8 +29,9 @@ def patched(cls: type, name: str, **replacements) -> type:
 
 
 def _split(replacements: dict):
-    (path, value), *rest = replacements.items()
-    if rest:
-        raise ValueError("patched() takes one replacement per mistake")
-    module, attr = path.rsplit(".", 1)
-    return module, {attr: value}
+    """The one module the dotted paths share, and ``{attribute: replacement}`` in it (a
+    mistake may swap a forward helper and its backward, but stays in one module)."""
+    modules = {path.rsplit(".", 1)[0] for path in replacements}
+    if len(modules) != 1:
+        raise ValueError(f"patched() replaces names in one module, got {sorted(modules)}")
+    return modules.pop(), {path.rsplit(".", 1)[1]: value for path, value in replacements.items()}

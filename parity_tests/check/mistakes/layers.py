@@ -32,6 +32,50 @@ def naive_log_softmax(z, dim):
         return z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
 
 
+# -- softmax over another axis: axis 0 (samples as columns), or the whole array -------------------
+def _softmax_over(axis, log: bool):
+    """softmax (or log-softmax) over ``axis`` (None: every element), whatever dim says."""
+
+    def fn(z, dim=-1):
+        z = np.asarray(z)
+        shifted = z - z.max(axis=axis, keepdims=True)
+        logs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        return (logs if log else np.exp(logs)).astype(z.dtype)
+
+    fn.__name__ = f"{'log_' if log else ''}softmax_over_{'everything' if axis is None else f'axis_{axis}'}"  # fmt: skip
+    return fn
+
+
+def _softmax_module_over(cls: type, axis, name: str) -> type:
+    """``cls`` (Softmax or LogSoftmax) computing over ``axis``; scratch's backward, which reads
+    the axis from the cache, then differentiates that same softmax."""
+    fn = _softmax_over(axis, cls is snn.LogSoftmax)
+
+    def forward(self, z):
+        y = fn(np.asarray(z))
+        self._cache = (y, axis)
+        return y
+
+    return type(name, (cls,), {"forward": forward, "__qualname__": name})
+
+
+def _softmax_variants(axis, title: str) -> dict:
+    return {"softmax": _softmax_over(axis, False), "log_softmax": _softmax_over(axis, True),
+            "Softmax": _softmax_module_over(snn.Softmax, axis, f"Softmax{title}"),
+            "LogSoftmax": _softmax_module_over(snn.LogSoftmax, axis, f"LogSoftmax{title}")}  # fmt: skip
+
+
+# -- Linear: the weight gradient transposed ---------------------------------------------------------
+class LinearGradWeightTransposed(snn.Linear):
+    """dW = xᵀ·grad_output, (in, out), where torch's is grad_outputᵀ·x, (out, in): on a square
+    layer only the numbers differ, elsewhere the shape too (a FAIL row that keeps the array)."""
+
+    def backward(self, grad_output):
+        dx = super().backward(grad_output)
+        self.weight.grad = np.ascontiguousarray(self.weight.grad.T)
+        return dx
+
+
 # -- BatchNorm ------------------------------------------------------------------------------------
 def _normalise_with(var_scale_unbiased: bool, eps_inside: bool):
     """scratch's _normalise, with the running variance's estimator and eps's place as given."""
@@ -88,6 +132,19 @@ MISTAKES = [
             "your bias gradient matches the mean over the batch: torch sums it (the loss "
             "already averaged, if it is a mean), so db = sum of grad_output over every row",
             LinearBiasGradAveraged),
+    Mistake("linear-grad-weight-transposed", ("Linear",), "MLP and backprop",
+            "your weight gradient is the transpose of torch's on a square layer (in_features == "
+            "out_features, where both have the same shape): for weight (out, in) and y = x·Wᵀ, "
+            "dW = grad_outputᵀ·x; xᵀ·grad_output is the gradient of the (in, out) layout",
+            LinearGradWeightTransposed),
+    Mistake("softmax-over-axis-0", ("Softmax", "softmax", "LogSoftmax", "log_softmax"), "Activations",
+            "your softmax normalises over axis 0 (each column sums to 1, as if the samples were "
+            "columns): torch normalises along dim (dim=-1: each row sums to 1)",
+            _softmax_variants(0, "OverAxis0")),
+    Mistake("softmax-over-everything", ("Softmax", "softmax", "LogSoftmax", "log_softmax"), "Activations",
+            "your softmax normalises over the whole array (a sum without axis=, so all of it "
+            "sums to 1): torch normalises each slice along dim separately",
+            _softmax_variants(None, "OverEverything")),
     Mistake("softmax-without-max-shift", ("Softmax", "softmax"), "Activations",
             "your softmax overflows on large logits: subtract each row's max before exp "
             "(softmax(z) = softmax(z - max z), and every exponent is then ≤ 0)",

@@ -8,6 +8,7 @@ rest of the update is scratch's own, torch-exact rule.
 from __future__ import annotations
 
 import functools
+import math
 from unittest import mock
 
 import numpy as np
@@ -39,6 +40,21 @@ class SGDNesterovIgnored(so.SGD):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, *, maximize=False):  # fmt: skip
         super().__init__(params, lr, momentum, dampening, weight_decay, False, maximize=maximize)
+
+
+class SGDMomentumAsEMA(so.SGD):
+    """Momentum as an exponential moving average from v = 0: v = βv + (1 - β)g; θ -= lr·v.
+    That is torch's buffer with dampening = β, started at 0 instead of at g."""
+
+    def _update(self, p, grad, state, group):
+        mu, dampening = group["momentum"], group["dampening"]
+        if mu != 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = np.zeros_like(p.data)  # torch's first buffer is g
+        group["dampening"] = mu
+        try:
+            super()._update(p, grad, state, group)
+        finally:
+            group["dampening"] = dampening
 
 
 # -- ε inside the square root (RMSprop, Adam, AdamW) --------------------------------------------
@@ -103,6 +119,44 @@ def _each_adam(first: float, name: str) -> dict:
             "AdamW": _adam_counting_from(so.AdamW, first, name)}  # fmt: skip
 
 
+class _SqrtScaled(_SqrtShifted):
+    """numpy, except ``sqrt(x)`` is ``sqrt(x)·scale``."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def sqrt(self, x):
+        return np.sqrt(x) * self.scale
+
+
+def _adam_eps_hat(cls: type) -> type:
+    """Kingma & Ba's "efficient version", lr_t = lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ), θ -= lr_t·m/(√v + ε),
+    is torch's step with ε/√(1 - β₂ᵗ) for ε: (√v + ε)/√(1 - β₂ᵗ) = √v̂ + ε/√(1 - β₂ᵗ)."""
+
+    def _update(self, p, grad, state, group):
+        eps, t = group["eps"], state.get("step", 0.0) + 1
+        group["eps"] = eps / math.sqrt(1 - group["betas"][1] ** t)
+        try:
+            cls._update(self, p, grad, state, group)
+        finally:
+            group["eps"] = eps
+
+    return type(f"{cls.__name__}EpsHat", (cls,), {"_update": _update})
+
+
+def _adam_beta2_squared(cls: type) -> type:
+    """v corrected by 1 - β₂² at every step: torch's √v/√(1 - β₂ᵗ) with √v scaled by
+    √((1 - β₂ᵗ)/(1 - β₂²)), the rest of the step scratch's own."""
+
+    def _update(self, p, grad, state, group):
+        beta2, t = group["betas"][1], state.get("step", 0.0) + 1
+        scale = math.sqrt((1 - beta2**t) / (1 - beta2**2))
+        with mock.patch("scratch.optim.adam.np", _SqrtScaled(scale)):
+            cls._update(self, p, grad, state, group)
+
+    return type(f"{cls.__name__}Beta2Squared", (cls,), {"_update": _update})
+
+
 class AdamWAsL2(so.Adam):
     """AdamW's signature and default λ = 1e-2, with the decay added to the gradient (Adam's L2)."""
 
@@ -151,6 +205,13 @@ def _late(cls: type) -> type:
         cls.step(self)
 
     return type(f"{cls.__name__}OneStepLate", (cls,), {"__init__": __init__, "step": step})
+
+
+class CosineTMaxMinusOne(sl.CosineAnnealingLR):
+    """Cosine annealing over T_max - 1 steps: cos(π t/(T_max - 1)), eta_min reached at T_max - 1."""
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        super().__init__(optimizer, T_max - 1, eta_min, last_epoch)
 
 
 class CosineToZero(sl.CosineAnnealingLR):
@@ -202,4 +263,24 @@ MISTAKES = [
             "your cosine matches annealing down to 0: torch anneals to eta_min, "
             "η = η_min + (η_max - η_min)(1 + cos(π t / T_max)) / 2",
             CosineToZero),
+    Mistake("momentum-as-moving-average", ("SGD",), SECTION,
+            "your momentum matches an exponential moving average, v = βv + (1 - β)g from v = 0: "
+            "torch's buffer is b = μb + (1 - dampening)g with dampening 0 by default, and b = g "
+            "at the first step; yours is torch's with dampening = μ, its first step also (1 - μ) "
+            "times too short",
+            SGDMomentumAsEMA),
+    Mistake("adam-eps-hat", ("Adam", "AdamW"), SECTION,
+            "your steps match Adam's \"efficient version\" (lr_t = lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ), then "
+            "m/(√v + ε)): ε is added before the bias correction, which makes it ε/√(1 - β₂ᵗ) "
+            "in torch's terms (32ε at the first step with β₂ = 0.999); torch divides by "
+            "√v̂ + ε, v̂ = v/(1 - β₂ᵗ), ε after the correction",
+            {cls.__name__: _adam_eps_hat(cls) for cls in (so.Adam, so.AdamW)}),
+    Mistake("adam-beta2-squared", ("Adam", "AdamW"), SECTION,
+            "your second-moment correction matches v/(1 - β₂²) at every step (1 - beta2**2): "
+            "torch's is v/(1 - β₂ᵗ), t the step count (1 at the first step), so it fades as t grows",
+            {cls.__name__: _adam_beta2_squared(cls) for cls in (so.Adam, so.AdamW)}),
+    Mistake("cosine-t-max-minus-one", ("CosineAnnealingLR",), SECTION,
+            "your cosine matches cos(π t/(T_max - 1)), reaching eta_min one step early: torch's "
+            "is η = η_min + (η_max - η_min)(1 + cos(π t / T_max)) / 2, eta_min at t = T_max",
+            CosineTMaxMinusOne),
 ]  # fmt: skip

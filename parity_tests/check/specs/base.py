@@ -86,6 +86,9 @@ class Target:
     target_first: bool | None = None  # a loss called loss(target, input); None = detect
     notes: list[str] = field(default_factory=list)  # what the adapters chose, for the verdict
     used: dict[str, Any] = field(default_factory=dict)  # hyperparameters actually used
+    # torch's matrix name -> whether the target keeps it transposed, (in, out): read from a
+    # non-square case, and used where the matrix is square and its shape cannot tell
+    layouts: dict[str, bool] = field(default_factory=dict)
 
     def note(self, text: str) -> None:
         if text not in self.notes:

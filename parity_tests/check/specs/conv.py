@@ -3,7 +3,8 @@ AdaptiveAvgPool2d, and their functional forms (forward only).
 
 The ``ci`` cases are the configurations of parity_tests/test_conv.py and test_pooling.py that
 the catalogued mistakes need: a stride without dilation and a dilation without stride (to
-tell the two input-gradient mistakes apart), padding counted and not counted by the average.
+tell the two input-gradient mistakes apart), padding counted and not counted by the average,
+and two max-pool cases whose windows tie, as they do after a ReLU (``conv_cases.tied``).
 ``--thorough`` adds the rest of those tables and configurations drawn from the same spaces
 (``conv_cases``). Convolution parameter gradients sum N·OH·OW terms: ``sum_params``.
 """
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 
 from parity_tests.check.errors import UnsupportedSetting, UserCodeError
 from parity_tests.check.specs.base import Case, Result, Target, basic
-from parity_tests.check.specs.conv_cases import conv_draws, conv_terms, distinct, pool_draws
+from parity_tests.check.specs.conv_cases import conv_draws, conv_terms, distinct, pool_draws, tied
 from parity_tests.check.specs.functional_spec import FunctionalSpec
 from parity_tests.check.specs.module_spec import ModuleSpec
 
@@ -59,10 +60,12 @@ class ConvFunctionalSpec(FunctionalSpec):
 
 
 class PoolSpec(ModuleSpec):
-    """A pool: inputs with no ties (``distinct``), where the max's argmax is unambiguous."""
+    """A pool: inputs with no ties (``distinct``), where the max's argmax is unambiguous, or,
+    in a case with ``setup["ties"]``, full of them (``tied``: torch's first-max rule)."""
 
     def inputs(self, case: Case, dtype: str, step: int):
-        return distinct(case.setup["shape"], dtype, seed=step)
+        make = tied if case.setup.get("ties") else distinct
+        return make(case.setup["shape"], dtype, seed=step)
 
 
 def conv(label: str, shape: tuple, transposed: bool = False, **config) -> Case:
@@ -73,8 +76,8 @@ def tconv(label: str, shape: tuple, **config) -> Case:
     return conv(label, shape, True, **config)
 
 
-def pool(label: str, shape: tuple = (2, 3, 9, 10), **config) -> Case:
-    return Case(label, config, dict(shape=shape))
+def pool(label: str, shape: tuple = (2, 3, 9, 10), ties: bool = False, **config) -> Case:
+    return Case(label, config, dict(shape=shape, ties=True) if ties else dict(shape=shape))
 
 
 CONV = ("in_channels", "out_channels", "kernel_size")
@@ -115,6 +118,8 @@ MAX = [
     pool("ceil_mode, padding 1", kernel_size=3, stride=2, padding=1, ceil_mode=True),
     pool("dilation 2", kernel_size=3, stride=1, dilation=2),
     pool("rectangular", kernel_size=(3, 2), stride=(2, 3), padding=(1, 0)),
+    pool("2x2, ties after a ReLU", (2, 2, 6, 6), ties=True, kernel_size=2),
+    pool("3x3/2, padding 1, ties after a ReLU", (2, 2, 7, 7), ties=True, kernel_size=3, stride=2, padding=1),
 ]  # fmt: skip
 AVG = [
     basic(pool("2x2", kernel_size=2)),

@@ -25,6 +25,17 @@ def distinct(shape: tuple, dtype: str, seed: int = 0) -> np.ndarray:
     return ((ramp - n / 2) / max(n, 1000)).astype(PROFILES[dtype].np_dtype)
 
 
+def tied(shape: tuple, dtype: str, seed: int = 0) -> np.ndarray:
+    """Integers 0, 1 and 2 as a ReLU leaves them: zero three times in five, so many windows
+    hold several zeros as their max, and others tie at 1 or 2 (exact in both dtypes).
+
+    Ties are common after a ReLU, and torch has a rule for them: max-pooling sends a tied
+    window's gradient to its first max in row-major order, and to no other.
+    """
+    values = np.random.default_rng(seed).integers(-2, 3, shape)
+    return np.maximum(values, 0).astype(PROFILES[dtype].np_dtype)
+
+
 def _pairs(value) -> tuple[int, int]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 

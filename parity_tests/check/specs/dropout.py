@@ -12,7 +12,8 @@ diagnosed against catalogued mistakes that draw masks of their own:
 - ``keep rate``: the fraction kept must be plausible for 1 - p: within
   Z·sqrt(n·p·(1 - p)) + 1 elements of n·(1 - p), Z = 6 (a correct sampler falls outside
   about twice in a billion draws). A plausible rate is shown as 1 - p itself, so two correct
-  draws compare equal; an implausible one is shown as it is;
+  draws compare equal; one plausible for keeping with probability p instead (p taken as the
+  keep probability) is shown as p; any other as it is;
 - ``grad of input ÷ grad_output where kept (min, max)``: torch's g · mask / (1 - p), so
   1/(1 - p) at every kept element, and ``grad of input where dropped (max |·|)``: 0 (the
   backward must reuse the forward's mask);
@@ -53,8 +54,7 @@ def summaries(x, out, g, dx, p: float, training: bool) -> dict[str, np.ndarray]:
     rows = {f"output ÷ input{where} (min, max)": span(out[kept] / x[kept])}
     if training:
         n, k = x.size, int(kept.sum())
-        plausible = abs(k - n * (1 - p)) <= Z * math.sqrt(n * p * (1 - p)) + 1
-        rows["keep rate"] = np.array(1 - p if plausible else k / n)
+        rows["keep rate"] = np.array(_shown_rate(k, n, p))
     if dx is not None:
         g, dx = np.asarray(g, np.float64), np.asarray(dx, np.float64)
         rows[f"grad of input ÷ grad_output{where} (min, max)"] = span(dx[kept] / g[kept])
@@ -62,6 +62,20 @@ def summaries(x, out, g, dx, p: float, training: bool) -> dict[str, np.ndarray]:
             dropped = np.abs(dx[~kept])
             rows["grad of input where dropped (max |·|)"] = np.array(dropped.max() if dropped.size else 0.0)  # fmt: skip
     return rows
+
+
+def _plausible(k: int, n: int, q: float) -> bool:
+    """Whether ``k`` kept of ``n`` is a plausible draw for keep probability ``q``."""
+    return abs(k - n * q) <= Z * math.sqrt(n * q * (1 - q)) + 1
+
+
+def _shown_rate(k: int, n: int, p: float) -> float:
+    """1 - p for a plausible keep rate; p where the draw is plausible for keeping with
+    probability p instead (CS231n's convention: its p is the keep probability), so that two
+    such draws compare equal too and the diagnosis can name that mistake; else k / n."""
+    if _plausible(k, n, 1 - p):
+        return 1 - p
+    return p if _plausible(k, n, p) else k / n
 
 
 def _result(rows: dict) -> Result:

@@ -80,12 +80,13 @@ def callable_or_error(obj: Any, what: str) -> Callable:
 
 
 def array_input(case: Case, dtype: str, seed: int = 0) -> np.ndarray:
-    """The case's input: ``setup["values"]`` as given, else ``randn`` off the kinks."""
+    """The case's input: ``setup["values"]`` as given, else ``randn`` off the kinks but for
+    ``setup["at_kinks"]`` values exactly on them."""
     setup = case.setup
     if "values" in setup:
         return np.array(setup["values"], dtype=PROFILES[dtype].np_dtype)
     x = randn(setup["shape"], dtype, seed=seed, kinks=setup.get("kinks", (0.0,)),
-              scale=setup.get("scale", 1.0))  # fmt: skip
+              scale=setup.get("scale", 1.0), at_kinks=setup.get("at_kinks", 0))  # fmt: skip
     return (x + setup.get("shift", 0.0)).astype(x.dtype)
 
 

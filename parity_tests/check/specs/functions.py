@@ -3,8 +3,10 @@ the weight penalties and gradient clipping.
 
 Each activation has two specs: ``relu`` (the function, and its derivative when the user gives
 one) and ``relu_derivative`` (the user's function is the derivative). The ci cases are the
-activation tests' (inputs of scale 3 kept off the kinks) plus saturating logits of ±1e4 where
-the function has an exponential in it; ``--thorough`` adds the other shapes of
+activation tests' (inputs of scale 3 kept off the kinks) plus, for the ReLU family, inputs
+exactly at the kink 0 (where torch's derivative is a choice: relu'(0) = 0, leaky_relu'(0) =
+negative_slope), tied maxima for the softmaxes, and saturating logits of ±1e4 where the
+function has an exponential in it; ``--thorough`` adds the other shapes of
 ``test_activation.py``.
 """
 
@@ -26,13 +28,18 @@ def C(label: str, setup: dict, **config) -> Case:
 
 PLAIN = dict(shape=(4, 7), scale=3.0)
 SATURATED = dict(values=[[-1e4, -30.0, -2.5, 0.7], [1.5, 30.0, 1e4, -0.3]])  # exp(1e4) overflows
+# six inputs exactly at 0, the kink: torch's relu'(0) = 0 and leaky_relu'(0) = negative_slope
+AT_KINK = dict(PLAIN, at_kinks=6)
+# rows whose maximum is tied (two, four or three equal logits): torch shares the mass evenly
+TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
 MORE = [C("(7,)", dict(shape=(7,), scale=3.0)), C("(2, 3, 4, 5)", dict(shape=(2, 3, 4, 5), scale=3.0))]  # fmt: skip
 
 # name, torch twin, ci cases, settings a function without the argument is taken to hard-wire
 ELEMENTWISE = [
-    ("relu", F.relu, [basic(C("relu(x)", PLAIN))], {}),
+    ("relu", F.relu, [basic(C("relu(x)", PLAIN)), C("relu(x), x exactly 0 in places", AT_KINK)], {}),
     ("leaky_relu", F.leaky_relu, [basic(C("leaky_relu(x)", PLAIN)),
-                                  C("leaky_relu(x, 0.2)", PLAIN, negative_slope=0.2)], {"negative_slope": 0.01}),
+                                  C("leaky_relu(x, 0.2)", PLAIN, negative_slope=0.2),
+                                  C("leaky_relu(x, 0.2), x exactly 0 in places", AT_KINK, negative_slope=0.2)], {"negative_slope": 0.01}),
     ("sigmoid", torch.sigmoid, [basic(C("sigmoid(x)", PLAIN)), C("sigmoid(±1e4)", SATURATED)], {}),
     ("tanh", torch.tanh, [basic(C("tanh(x)", PLAIN)), C("tanh(±1e4)", SATURATED)], {}),
     ("gelu", F.gelu, [basic(C("gelu(x)", PLAIN, approximate="none")),
@@ -59,6 +66,7 @@ SOFTMAX_CASES = [
     basic(C("dim=-1", PLAIN, dim=-1)),
     C("dim=-1, logits near 800", dict(shape=(3, 4), scale=3.0, shift=800.0), dim=-1),
     C("dim=1, (3, 4, 2)", dict(shape=(3, 4, 2), scale=3.0), dim=1),
+    C("dim=-1, tied maxima", dict(values=TIED_LOGITS), dim=-1),
 ]
 SOFTMAX_MORE = [C("dim=0, (3, 4, 5)", dict(shape=(3, 4, 5), scale=4.0), dim=0)]
 

@@ -1,8 +1,8 @@
 """Specs of the losses: MSE, BCE, BCE with logits, cross-entropy and torchvision's focal loss.
 
 The cases are ``test_loss.py``'s: each reduction, class-index and probability targets, label
-smoothing, ignored targets, per-element weights, cross-entropy's per-class weights, probabilities of exactly 0 and 1 (torch clamps
-BCE's log at -100) and logits of ±1e4. Each catalogued mistake changes the numbers of at least
+smoothing, ignored targets, per-element weights, cross-entropy's per-class weights, probabilities of
+exactly 0 and 1 (torch clamps BCE's log at -100), logits of ±1e4 and tied logits. Each catalogued mistake changes the numbers of at least
 one ci case, and no two mistakes of a loss change them alike.
 """
 
@@ -59,6 +59,8 @@ def fixed(values, integer=False):
 
 WEIGHT = np.linspace(0.5, 2.0, 3)  # one weight per column of a (6, 3) input
 CLASS_WEIGHT = np.array([0.2, 1.0, 3.0, 0.6])  # CrossEntropyLoss(weight=): one per class of 4
+# tied maxima, one row's target among them: softmax shares the mass evenly between them
+TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
 EXTREME = [[-1e4, 5.0, 1e4], [1e4, -1e4, 3.0]]  # exp(1e4) overflows even in float64
 # p ∈ {0, 1} with both labels: torch's log clamp gives 100 where -log(0) = inf (and 0, not
 # 0·log(0) = NaN, where the label makes that term vanish)
@@ -97,6 +99,7 @@ CROSS_ENTROPY = LossSpec("CrossEntropyLoss", tnn.CrossEntropyLoss, "scratch.nn.C
     C("logits ±1e4", fixed(EXTREME), fixed([0, 1], integer=True)),
     # class imbalance: the weighted mean divides by Σ weight[target], not by N
     C("weight (per class), mean", normal((7, 4), scale=2), labels((7,), 4), weight=CLASS_WEIGHT),
+    C("tied logits", fixed(TIED_LOGITS), fixed([1, 2, 3], integer=True)),
 ], thorough=[
     C("weight, ignore_index=2, label_smoothing=0.2", normal((9, 4)), labels((9,), 4), weight=CLASS_WEIGHT, ignore_index=2, label_smoothing=0.2),
     C("ignore_index=2, label_smoothing=0.2", normal((9, 4)), labels((9,), 4), ignore_index=2, label_smoothing=0.2),

@@ -2,7 +2,8 @@
 
 One run builds the module from the case's constructor arguments, gives it torch's initial
 weights, and takes ``setup["modes"]`` steps ("train" or "eval"): each a forward on a fresh
-input kept off the kinks, a backward of a random upstream gradient, and a reading of the
+input kept off the kinks (but for ``setup["at_kinks"]`` values exactly on them, or the fixed
+``setup["values"]``), a backward of a random upstream gradient, and a reading of the
 output, the input gradient, every parameter's gradient and the tracked buffers.
 """
 
@@ -67,8 +68,10 @@ class ModuleSpec(Spec):
 
     def inputs(self, case: Case, dtype: str, step: int) -> np.ndarray:
         setup = case.setup
+        if "values" in setup:  # fixed values (tied logits): the same at every step
+            return np.array(setup["values"], dtype=PROFILES[dtype].np_dtype)
         x = randn(setup["shape"], dtype, seed=step, kinks=self.kinks,
-                  scale=setup.get("scale", 1.0))  # fmt: skip
+                  scale=setup.get("scale", 1.0), at_kinks=setup.get("at_kinks", 0))  # fmt: skip
         return (x + setup.get("shift", 0.0)).astype(x.dtype)
 
     def modes(self, case: Case) -> tuple[str, ...]:

@@ -24,6 +24,10 @@ def _random_affine(module: torch.nn.Module) -> None:
 
 
 ACTIVATION_SETUP = dict(shape=(4, 7), scale=3.0)
+# six inputs exactly at 0, the kink: torch's ReLU'(0) = 0 and LeakyReLU'(0) = negative_slope
+AT_KINK = dict(ACTIVATION_SETUP, at_kinks=6)
+# rows whose maximum is tied (two, four or three equal logits): torch shares the mass evenly
+TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
 BN_STEPS = ("train", "train", "train", "eval")  # three updates of the running stats, then eval
 BN_SETUP = dict(modes=BN_STEPS, scale=2.0, shift=3.0)  # mean 3, std 2: normalising does work
 
@@ -38,13 +42,16 @@ SPECS = [
         basic(C("Linear(5, 3)", dict(shape=(4, 5)), in_features=5, out_features=3)),
         C("Linear(5, 3), 3-D input", dict(shape=(2, 3, 5)), in_features=5, out_features=3),
         C("Linear(4, 6, bias=False)", dict(shape=(3, 4)), in_features=4, out_features=6, bias=False),
+        # square: a weight gradient transposed keeps its shape, so only its numbers can tell
+        C("Linear(4, 4), square", dict(shape=(5, 4)), in_features=4, out_features=4),
     ], thorough=[
         C("Linear(1, 1)", dict(shape=(7, 1)), in_features=1, out_features=1),
         C("Linear(32, 17)", dict(shape=(16, 32)), in_features=32, out_features=17),
     ], positional=("in_features", "out_features")),
-    activation("ReLU"),
+    activation("ReLU", [basic(C("ReLU", ACTIVATION_SETUP)), C("ReLU, inputs exactly at 0", AT_KINK)]),
     activation("LeakyReLU", [basic(C("LeakyReLU()", ACTIVATION_SETUP)),
-                             C("LeakyReLU(0.2)", ACTIVATION_SETUP, negative_slope=0.2)]),
+                             C("LeakyReLU(0.2)", ACTIVATION_SETUP, negative_slope=0.2),
+                             C("LeakyReLU(0.2), inputs exactly at 0", AT_KINK, negative_slope=0.2)]),
     activation("Sigmoid"),
     activation("Tanh"),
     activation("GELU", [basic(C("GELU()", ACTIVATION_SETUP)),
@@ -54,6 +61,7 @@ SPECS = [
         basic(C(f"{name}(dim=-1)", ACTIVATION_SETUP, dim=-1)),
         C(f"{name}(dim=-1), logits near 800", dict(shape=(3, 2, 4), scale=3.0, shift=800.0), dim=-1),
         C(f"{name}(dim=1)", dict(shape=(3, 4, 2), scale=3.0), dim=1),
+        C(f"{name}(dim=-1), tied maxima", dict(values=TIED_LOGITS), dim=-1),
     ]) for name in ("Softmax", "LogSoftmax")),
     ModuleSpec("Flatten", torch.nn.Flatten, "scratch.nn.Flatten", [
         basic(C("Flatten()", dict(shape=(2, 3, 4, 5)))),
