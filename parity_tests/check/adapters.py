@@ -121,6 +121,7 @@ def resolve(target: Target, fn, config: dict, *, skip: tuple[str, ...] = ()):
         if passed is None:
             missing.append(name)
             continue
+        passed = names.one_number(fn, passed, name)
         kwargs.update(passed)
         if set(passed) & set(names.CONVERTED.get(name, {})):
             ((theirs, value),) = passed.items()

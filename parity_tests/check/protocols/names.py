@@ -46,6 +46,32 @@ def pair(value: Any) -> tuple:
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
+PAIRS = ("stride", "padding", "kernel_size", "dilation", "output_padding")  # torch's int or pair
+
+
+def one_number(fn: Any, passed: dict, torch_name: str) -> dict:
+    """torch's pair (2, 2) as the one number 2 for a parameter whose default is a number
+    (``stride=1``: the learner's code takes one number for both axes); an unequal pair such a
+    parameter has no way to take, so that case is not supported by the learner's code."""
+    if torch_name not in PAIRS:
+        return passed
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return passed
+    out = {}
+    for theirs, value in passed.items():
+        default = params[theirs].default if theirs in params else None
+        if isinstance(value, (tuple, list)) and isinstance(default, int) and not isinstance(default, bool):  # fmt: skip
+            if len(set(value)) != 1:
+                from parity_tests.check.errors import UnsupportedSetting
+
+                raise UnsupportedSetting(f"your {theirs} takes one number (its default is {default!r}): no way to give {torch_name}={tuple(value)!r}")  # fmt: skip
+            value = value[0]
+        out[theirs] = value
+    return out
+
+
 def split(name: str, value: Any, accepted: set[str], claimed: set[str]) -> dict | None:
     """``kernel_size=(3, 2)`` as ``{"pool_h": 3, "pool_w": 2}`` when the callable takes those."""
     for first, second in SPLITS.get(name, ()):

@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from parity_tests.check import adapters
-from parity_tests.check.errors import UsageError, call_user
+from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
 from parity_tests.check.specs.base import Target
 
 BUFFER_NAMES = {"running_mean", "running_var", *adapters.ALIASES["running_mean"], *adapters.ALIASES["running_var"]}  # fmt: skip
+FLAT_2D = ("Linear", "BatchNorm1d")  # the book's Affine and BatchNormalization flatten to (N, D)
 INPUT_GRAD_NAMES = ("dinputs", "dinput", "dx", "dX", "grad_input", "dx_")
 
 
@@ -113,6 +114,8 @@ class Adapted:
 
     # -- forward and backward: the styles' hooks ----------------------------------------------
     def forward(self, x: np.ndarray):
+        if self.construct is not None and self.spec.name in FLAT_2D and x.ndim != 2:
+            raise UnsupportedSetting(f"{self.target.name} is built from its arrays, the book's layer of a 2-D input (N, D) (it flattens the rest): not torch's {x.ndim}-D {self.spec.name} input")  # fmt: skip
         self._p["x"] = x
         for name in self._p["hidden"]:  # the zeros for bias=False, in the input's dtype
             setattr(self.learner, name, getattr(self.learner, name).astype(x.dtype))
