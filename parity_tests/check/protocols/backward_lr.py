@@ -20,7 +20,7 @@ import copy
 import numpy as np
 
 from parity_tests.check import adapters
-from parity_tests.check.errors import UsageError
+from parity_tests.check.errors import UnsupportedSetting, UsageError
 from parity_tests.check.specs.base import Target
 
 LR_NAMES = ("learning_rate", "lr", "alpha", "eta", "learningRate", "step_size")
@@ -106,11 +106,16 @@ def _call(wrapper, learner, grad, lr):
 
 
 def forward(wrapper, x: np.ndarray):
-    state = wrapper._p
+    state, cls = wrapper._p, type(wrapper)
     if state["layout"] is None:
-        state["layout"] = _layout(wrapper, x)
-        if state["layout"] != "rows":
-            wrapper.target.note(TOLD[state["layout"]])
+        found = cls.__dict__.get("layout_found")  # the first case's (the basic, 2-D one)
+        if found not in (None, "rows") and x.ndim != 2:
+            raise UnsupportedSetting(f"your layer takes 2-D input {TOLD[found].split(':')[0][len('your layer takes '):]}: not torch's {x.ndim}-D input")  # fmt: skip
+        state["layout"] = found if found is not None and x.ndim == 2 else _layout(wrapper, x)
+        if found is None and x.ndim == 2:
+            cls.layout_found = state["layout"]
+            if state["layout"] != "rows":
+                wrapper.target.note(TOLD[state["layout"]])
     layout = state["layout"]
     outs = [wrapper.call_forward(part) for part in _as(layout, x)]
     return _back(layout, [np.asarray(o) for o in outs], len(x))

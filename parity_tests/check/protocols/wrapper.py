@@ -26,6 +26,7 @@ from parity_tests.check.specs.base import Target
 
 BUFFER_NAMES = {"running_mean", "running_var", *adapters.ALIASES["running_mean"], *adapters.ALIASES["running_var"]}  # fmt: skip
 FLAT_2D = ("Linear", "BatchNorm1d")  # the book's Affine and BatchNormalization flatten to (N, D)
+NNFS_2D = ("Linear", "Softmax", "LogSoftmax", "BatchNorm1d")  # nnfs's (batch, features) layers
 INPUT_GRAD_NAMES = ("dinputs", "dinput", "dx", "dX", "grad_input", "dx_")
 
 
@@ -116,6 +117,8 @@ class Adapted:
     def forward(self, x: np.ndarray):
         if self.construct is not None and self.spec.name in FLAT_2D and x.ndim != 2:
             raise UnsupportedSetting(f"{self.target.name} is built from its arrays, the book's layer of a 2-D input (N, D) (it flattens the rest): not torch's {x.ndim}-D {self.spec.name} input")  # fmt: skip
+        if self.stored and self.spec.name in NNFS_2D and x.ndim != 2:
+            raise UnsupportedSetting(f"{self.target.name} is an nnfs layer of (batch, features): not torch's {x.ndim}-D {self.spec.name} input")  # fmt: skip
         self._p["x"] = x
         for name in self._p["hidden"]:  # the zeros for bias=False, in the input's dtype
             setattr(self.learner, name, getattr(self.learner, name).astype(x.dtype))
