@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from parity_tests.check.mistakes import (
     attention,
+    backward_lr,
     conv,
     dropout,
     functions,
@@ -18,7 +19,7 @@ from parity_tests.check.mistakes import (
 )
 from parity_tests.check.mistakes.base import Mistake
 
-FAMILIES = (layers, functions, losses, optim, conv, dropout, attention, init)
+FAMILIES = (layers, functions, losses, optim, conv, dropout, attention, init, backward_lr)
 MISTAKES: list[Mistake] = [m for family in FAMILIES for m in family.MISTAKES]
 
 
