@@ -162,18 +162,22 @@ def changed(used: dict, config: dict) -> dict:
 
 
 def build(target: Target, args: tuple, config: dict, defaults: dict, what: str,
-          positional: tuple[str, ...] = ()):  # fmt: skip
+          positional: tuple[str, ...] = (), explicit: bool = False):  # fmt: skip
     """Construct ``target.obj(*args, **config)`` in whatever names its constructor takes.
 
     Returns ``(obj, used)``: ``used`` is the configuration torch must run with (``settle``).
     A constructor that cannot take ``args`` at all is a ``UsageError`` before it is called.
     ``positional``: torch's names of ``args``; one the constructor takes split in two
     (``kernel_size`` as ``pool_h``, ``pool_w``) is passed by those names instead.
+    ``explicit``: a setting the case leaves at torch's default is passed all the same where
+    the constructor's own default differs (the book's ``momentum=0.9``): never assumed.
     """
     cls = target.obj
     if not callable(cls):
         raise UsageError(f"{target.name} is a {type(cls).__name__}, not a class or function")
     args, config = _by_name(cls, args, config, positional, defaults)
+    if explicit:
+        config = _explicit_defaults(target, cls, config, defaults, set(positional))
     kwargs, missing, claimed = resolve(target, cls, config)
     call = ", ".join([*(repr(a) for a in args if isinstance(a, (int, float, str)))] + [f"{k}={v!r}" for k, v in kwargs.items()])  # fmt: skip
     sig = _signature(cls)
@@ -199,6 +203,24 @@ def _by_name(cls, args: tuple, config: dict, positional: tuple[str, ...], defaul
     if kernel is not None and "stride" in defaults and defaults["stride"] is None and config.get("stride") is None and "stride" in accepted:  # fmt: skip
         config = {**config, "stride": kernel}
     return args, config
+
+
+def _explicit_defaults(target: Target, cls, config: dict, defaults: dict, skip: set) -> dict:
+    """``config`` plus torch's default of each setting it leaves out whose default in the
+    constructor (under torch's name or an alias) is another plain value."""
+    sig = _signature(cls)
+    if sig is None:
+        return config
+    theirs = {n: p.default for n, p in sig.parameters.items() if p.default is not p.empty}
+    added = {}
+    for name, value in defaults.items():
+        if name in config or name in skip or value is None or not _plain(value):
+            continue
+        alias = next((a for a in (name, *ALIASES.get(name, ())) if a in theirs), None)
+        if alias is not None and _plain(theirs[alias]) and not _same(theirs[alias], value):
+            added[name] = value
+            target.note(f"{name}={value!r} passed (torch's default; your {alias} defaults to {theirs[alias]!r})")  # fmt: skip
+    return {**config, **added}
 
 
 def _same(a, b) -> bool:

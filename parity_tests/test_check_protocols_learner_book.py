@@ -1,0 +1,170 @@
+"""parity-check drives the layers of "Deep Learning from Scratch" (built from their weight
+arrays, ``forward(x, train_flg)``, ``dW``/``dgamma``), nnfs-style classes (``forward`` and
+``backward`` return None and store ``output``/``dinputs``; nnfs's losses) and the learners'
+other names (``dropout_ratio``, ``keep_prob``, ``pool_h``/``pool_w``, ``train_flg``). Each
+style is written here from its description; right ones pass, a wrong one per style fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from parity_tests.check.api import check
+from parity_tests.check.runner import Checker
+from parity_tests.check.specs import SPECS, Target
+from parity_tests.check.specs.loss_spec import LossSpec
+from parity_tests.test_check_protocols_learner import conv_input_grad, max_pool_grad, windows
+
+
+# -- the book: layers built from their arrays -----------------------------------------------------
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW, self.db = self.x.T @ dout, dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class Convolution:
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W, self.b, self.stride, self.pad = W, b, stride, pad
+
+    def forward(self, x):
+        p = self.pad
+        self.x, self.xp = x, np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        self.cols = windows(self.xp, *self.W.shape[2:], self.stride)
+        return np.einsum("nchwij,fcij->nfhw", self.cols, self.W) + self.b.reshape(1, -1, 1, 1)
+
+    def backward(self, dout):
+        self.dW = np.einsum("nchwij,nfhw->fcij", self.cols, dout)
+        self.db = dout.sum(axis=(0, 2, 3))
+        dxp = conv_input_grad(dout, self.W, self.xp.shape, self.stride)
+        p, (h, w) = self.pad, self.x.shape[2:]
+        return dxp[:, :, p : p + h, p : p + w]
+
+
+class BatchNormalization:
+    """The book's shape, torch's conventions: momentum weighs the new batch, eps 1e-5."""
+
+    def __init__(self, gamma, beta, momentum=0.1, running_mean=None, running_var=None):
+        self.gamma, self.beta, self.momentum = gamma, beta, momentum
+        self.running_mean, self.running_var = running_mean, running_var
+
+    def forward(self, x, train_flg=True):
+        if train_flg:
+            mu, var, n = x.mean(axis=0), x.var(axis=0), x.shape[0]
+            self.update(mu, var * n / (n - 1))
+        else:
+            mu, var = self.running_mean, self.running_var
+        self.train_flg, self.inv = train_flg, 1 / np.sqrt(var + 1e-5)
+        self.xh = (x - mu) * self.inv
+        return self.gamma * self.xh + self.beta
+
+    def update(self, mu, unbiased):
+        m = self.momentum
+        self.running_mean = (1 - m) * self.running_mean + m * mu
+        self.running_var = (1 - m) * self.running_var + m * unbiased
+
+    def backward(self, dout):
+        self.dgamma, self.dbeta = (dout * self.xh).sum(axis=0), dout.sum(axis=0)
+        dxh = dout * self.gamma
+        if not self.train_flg:
+            return dxh * self.inv
+        return self.inv * (dxh - dxh.mean(axis=0) - self.xh * (dxh * self.xh).mean(axis=0))
+
+
+class BatchNormalizationDecay(BatchNormalization):
+    """The book's momentum=0.9: the running statistics' decay, torch's 1 − momentum."""
+
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None):
+        super().__init__(gamma, beta, momentum, running_mean, running_var)
+
+    def update(self, mu, unbiased):
+        m = self.momentum
+        self.running_mean = m * self.running_mean + (1 - m) * mu
+        self.running_var = m * self.running_var + (1 - m) * unbiased
+
+
+class Pooling:
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        self.pool_h, self.pool_w, self.stride, self.pad = pool_h, pool_w, stride, pad
+
+    def forward(self, x):
+        p = self.pad
+        self.x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf)
+        return windows(self.x, self.pool_h, self.pool_w, self.stride).max(axis=(4, 5))
+
+    def backward(self, dout):
+        dx = max_pool_grad(self.x, dout, self.pool_h, self.pool_w, self.stride)
+        p = self.pad
+        return dx[:, :, p : dx.shape[2] - p, p : dx.shape[3] - p]
+
+
+class Dropout:
+    def __init__(self, dropout_ratio=0.5):
+        self.dropout_ratio = dropout_ratio
+
+    def forward(self, x, train_flg=True):
+        keep = 1 - self.dropout_ratio
+        self.mask = ((np.random.rand(*x.shape) < keep) / keep) if train_flg else np.ones(x.shape)
+        return x * self.mask.astype(x.dtype)
+
+    def backward(self, dout):
+        return dout * self.mask.astype(dout.dtype)
+
+
+class KeepDropout(Dropout):
+    """A name that states its meaning is converted: keep_prob = 1 − p."""
+
+    def __init__(self, keep_prob=0.5):
+        super().__init__(1 - keep_prob)
+
+
+BOOK = [("Linear", Affine, "W as (in, out)"), ("Conv2d", Convolution, "padding passed as pad"),
+        ("BatchNorm1d", BatchNormalization, "train_flg argument"),
+        ("MaxPool2d", Pooling, "kernel_size passed as pool_h, pool_w"),
+        ("Dropout", Dropout, "p passed as dropout_ratio"),
+        ("Dropout", KeepDropout, "p passed as keep_prob=0.8 (1 − p)")]  # fmt: skip
+
+
+@pytest.mark.parametrize("component,cls,said", BOOK, ids=[c.__name__ for _, c, _ in BOOK])
+def test_book_layers_pass_as_written(component, cls, said):
+    verdict = check(component, cls)
+    assert verdict.passed, verdict.failures()[:3]
+    assert said in " ".join(verdict.notes), verdict.notes
+
+
+def test_book_bias_false_is_a_bias_of_zeros_and_both_layouts_of_w_are_found():
+    verdict = check("Linear", Affine)
+    assert "Linear(4, 6, bias=False)" in {r.case for r in verdict.rows}
+    assert "your b given as 0s, not compared" in " ".join(verdict.notes)
+
+    class AffineOutIn(Affine):
+        def forward(self, x):
+            self.x = x
+            return x @ self.W.T + self.b
+
+        def backward(self, dout):
+            self.dW, self.db = dout.T @ self.x, dout.sum(axis=0)
+            return dout @ self.W
+
+    verdict = check("Linear", AffineOutIn)
+    assert verdict.passed and "W as (out, in)" in " ".join(verdict.notes), verdict.notes
+
+
+def test_book_momentum_as_decay_fails_from_its_running_statistics():
+    """A torch name with another meaning is a FAIL: torch's momentum=0.1 is passed even where
+    the case leaves it at torch's default (never assumed: the book's default 0.9 means torch's
+    0.1), so the running statistics disagree from step 0 (torch with momentum=0.9 explains them)."""
+    verdict = check("BatchNorm1d", BatchNormalizationDecay)
+    assert not verdict.passed
+    assert "momentum=0.1 passed (torch's default; your momentum defaults to 0.9)" in verdict.notes
+    mean = next(r for r in verdict.failures() if r.tensor == "running_mean" and r.dtype == "float64")
+    assert mean.case == "BatchNorm1d(3)" and mean.first_step == 0
+    assert {r.tensor for r in verdict.failures() if r.first_step == 0} <= {"running_mean", "running_var"}
