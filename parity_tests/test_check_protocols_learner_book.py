@@ -11,9 +11,6 @@ import numpy as np
 import pytest
 
 from parity_tests.check.api import check
-from parity_tests.check.runner import Checker
-from parity_tests.check.specs import SPECS, Target
-from parity_tests.check.specs.loss_spec import LossSpec
 from parity_tests.test_check_protocols_learner import conv_input_grad, max_pool_grad, windows
 
 
@@ -165,6 +162,11 @@ def test_book_momentum_as_decay_fails_from_its_running_statistics():
     verdict = check("BatchNorm1d", BatchNormalizationDecay)
     assert not verdict.passed
     assert "momentum=0.1 passed (torch's default; your momentum defaults to 0.9)" in verdict.notes
-    mean = next(r for r in verdict.failures() if r.tensor == "running_mean" and r.dtype == "float64")
+    mean = next(
+        r for r in verdict.failures() if r.tensor == "running_mean" and r.dtype == "float64"
+    )
     assert mean.case == "BatchNorm1d(3)" and mean.first_step == 0
-    assert {r.tensor for r in verdict.failures() if r.first_step == 0} <= {"running_mean", "running_var"}
+    assert {r.tensor for r in verdict.failures() if r.first_step == 0} <= {
+        "running_mean",
+        "running_var",
+    }
