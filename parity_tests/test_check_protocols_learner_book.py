@@ -170,3 +170,45 @@ def test_book_momentum_as_decay_fails_from_its_running_statistics():
         "running_mean",
         "running_var",
     }
+
+
+class SoftmaxWithLoss:
+    """The book's loss layer: forward(x, t), backward(dout=1)."""
+
+    def forward(self, x, t):
+        self.t = t
+        z = x - x.max(axis=1, keepdims=True)
+        self.logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return -np.mean(self.logp[np.arange(len(t)), t])
+
+    def backward(self, dout=1):
+        dx = np.exp(self.logp)
+        dx[np.arange(len(self.t)), self.t] -= 1
+        return dx / len(self.t) * dout
+
+
+class SoftmaxWithLossIgnoringDout(SoftmaxWithLoss):
+    def backward(self, dout=1):
+        return super().backward()  # the upstream gradient dropped
+
+
+def test_book_softmax_with_loss_passes_and_one_ignoring_dout_fails_on_the_gradient():
+    assert check("CrossEntropyLoss", SoftmaxWithLoss).passed
+    verdict = check("CrossEntropyLoss", SoftmaxWithLossIgnoringDout)
+    assert not verdict.passed
+    assert {r.tensor for r in verdict.failures()} == {"grad of input"}
+
+
+class DropoutMode(Dropout):
+    """A mode argument that knows 'train' and 'test' only (CS231n's words)."""
+
+    def forward(self, x, mode="train"):
+        if mode not in ("train", "test"):
+            raise ValueError(f"unknown mode {mode!r}")
+        return super().forward(x, train_flg=mode == "train")
+
+
+def test_a_mode_argument_gets_the_eval_word_its_code_uses():
+    verdict = check("Dropout", DropoutMode)
+    assert verdict.passed, verdict.failures()[:3]
+    assert any(r.case == "p=0.5, eval" for r in verdict.rows)
