@@ -228,25 +228,26 @@ def test_input_grad_with_the_stepped_weights_is_named():
 
 # -- shapes that count as torch's ------------------------------------------------------------------
 class BatchNormColumns:
-    """gamma and beta kept as (1, C, 1, 1), gradients in the same shape."""
+    """gamma, beta and the running statistics kept as (1, C, 1, 1), gradients too."""
 
     def __init__(self, num_features, momentum=0.1, eps=1e-5):
         shape = (1, num_features, 1, 1)
         self.gamma, self.beta = np.ones(shape), np.zeros(shape)
-        self.running_mean, self.running_var = np.zeros(num_features), np.ones(num_features)
+        self.running_mean, self.running_var = np.zeros(shape), np.ones(shape)
         self.momentum, self.eps, self.training = momentum, eps, True
 
     def forward(self, x):
         axes = (0, 2, 3)
         if self.training:
-            mu, var, n = x.mean(axis=axes), x.var(axis=axes), x.size // x.shape[1]
+            mu, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+            n = x.size // x.shape[1]
             m = self.momentum
             self.running_mean = (1 - m) * self.running_mean + m * mu
             self.running_var = (1 - m) * self.running_var + m * var * n / (n - 1)
         else:
             mu, var = self.running_mean, self.running_var
-        self.inv = (1 / np.sqrt(var + self.eps)).reshape(1, -1, 1, 1)
-        self.xh = (x - mu.reshape(1, -1, 1, 1)) * self.inv
+        self.inv = 1 / np.sqrt(var + self.eps)
+        self.xh = (x - mu) * self.inv
         return (self.gamma * self.xh + self.beta).astype(x.dtype)
 
     def backward(self, dout):
@@ -260,7 +261,8 @@ class BatchNormColumns:
         return (self.inv * (dxh - mean(dxh) - self.xh * mean(dxh * self.xh))).astype(dout.dtype)
 
 
-def test_gamma_and_beta_kept_as_1_c_1_1_count_as_torchs():
+def test_gamma_beta_and_running_stats_kept_as_1_c_1_1_count_as_torchs():
     verdict = check("BatchNorm2d", BatchNormColumns)
     assert verdict.passed, verdict.failures()[:3]
     assert "your gamma is (1, 3, 1, 1), torch's weight is (3,): compared reshaped" in verdict.notes
+    assert {"running_mean", "running_var"} <= {r.tensor for r in verdict.rows}

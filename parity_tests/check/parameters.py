@@ -39,7 +39,10 @@ class Slot:
             setattr(self.owner, self.user_name, value.copy())
 
     def get(self) -> np.ndarray:
-        return np.asarray(self.param.data if self.param is not None else getattr(self.owner, self.user_name))  # fmt: skip
+        value = np.asarray(self.param.data if self.param is not None else getattr(self.owner, self.user_name))  # fmt: skip
+        if self.shape is not None and value.shape == self.shape:
+            return value.reshape(self.torch_shape)
+        return value
 
     def grad(self) -> np.ndarray:
         """The gradient the user's backward left, in torch's layout."""
@@ -151,6 +154,9 @@ def map_parameters(target: Target, obj: Any, shapes: dict[str, tuple], buffers: 
         slots[name] = Slot(obj, user, param, transposed)
         if not is_buffer and not transposed and have != shape:
             slots[name].shape, slots[name].torch_shape = have, shape
+        kept = getattr(obj, user, None) if is_buffer else None
+        if isinstance(kept, np.ndarray) and layout.same_but_ones(kept.shape, shape):
+            slots[name].shape, slots[name].torch_shape = kept.shape, shape  # running_mean (1, C)
     if how:
         target.note("parameters mapped: " + ", ".join(how))
     return slots
