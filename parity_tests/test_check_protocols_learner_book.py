@@ -155,6 +155,38 @@ def test_book_bias_false_is_a_bias_of_zeros_and_both_layouts_of_w_are_found():
     assert verdict.passed and "W as (out, in)" in " ".join(verdict.notes), verdict.notes
 
 
+def test_one_number_settings_take_equal_pairs_and_refuse_unequal_ones():
+    """``stride=1`` in code that never mentions a pair: (2, 2) is given as 2, (2, 1) is a
+    setting it has no way to take; code that handles pairs gets them as they are."""
+    notes = " ".join(check("Conv2d", Convolution).notes)
+    assert "your stride takes one number (its default is 1): no way to give stride=(2, 1)" in notes
+
+    class ConvolutionPairs(Convolution):
+        """Strides and pads as pairs (``isinstance(stride, tuple)``): the code shows it."""
+
+        def forward(self, x):
+            (sh, sw), (ph, pw) = (v if isinstance(v, tuple) else (v, v) for v in (self.stride, self.pad))  # fmt: skip
+            self.x, self.xp = x, np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+            v = np.lib.stride_tricks.sliding_window_view(self.xp, self.W.shape[2:], axis=(2, 3))
+            self.cols = v[:, :, ::sh, ::sw]
+            return np.einsum("nchwij,fcij->nfhw", self.cols, self.W) + self.b.reshape(1, -1, 1, 1)
+
+        def backward(self, dout):
+            (sh, sw), (ph, pw) = (v if isinstance(v, tuple) else (v, v) for v in (self.stride, self.pad))  # fmt: skip
+            self.dW = np.einsum("nchwij,nfhw->fcij", self.cols, dout)
+            self.db = dout.sum(axis=(0, 2, 3))
+            dxp, (kh, kw) = np.zeros_like(self.xp), self.W.shape[2:]
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    dxp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw] += np.einsum("nf,fcij->ncij", dout[:, :, i, j], self.W)  # fmt: skip
+            h, w = self.x.shape[2:]
+            return dxp[:, :, ph : ph + h, pw : pw + w]
+
+    verdict = check("Conv2d", ConvolutionPairs)
+    assert verdict.passed, verdict.failures()[:3]
+    assert "rectangular, stride (2, 1), padding (0, 1)" in {r.case for r in verdict.rows}
+
+
 def test_book_momentum_as_decay_fails_from_its_running_statistics():
     """A torch name with another meaning is a FAIL: torch's momentum=0.1 is passed even where
     the case leaves it at torch's default (never assumed: the book's default 0.9 means torch's

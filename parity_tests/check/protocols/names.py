@@ -51,13 +51,15 @@ PAIRS = ("stride", "padding", "kernel_size", "dilation", "output_padding")  # to
 
 def one_number(fn: Any, passed: dict, torch_name: str) -> dict:
     """torch's pair (2, 2) as the one number 2 for a parameter whose default is a number
-    (``stride=1``: the learner's code takes one number for both axes); an unequal pair such a
-    parameter has no way to take, so that case is not supported by the learner's code."""
+    (``stride=1``) in code that never mentions a tuple or a pair: it takes one number for both
+    axes, so an unequal pair is a setting it has no way to take (not supported by your code)."""
     if torch_name not in PAIRS:
         return passed
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
+        return passed
+    if _takes_pairs(fn):
         return passed
     out = {}
     for theirs, value in passed.items():
@@ -70,6 +72,16 @@ def one_number(fn: Any, passed: dict, torch_name: str) -> dict:
             value = value[0]
         out[theirs] = value
     return out
+
+
+def _takes_pairs(fn: Any) -> bool:
+    """Whether the code shows it takes a pair (``pair(stride)``, ``isinstance(s, tuple)``)."""
+    fn = getattr(fn, "learner_cls", None) or fn  # a protocol's wrapper: the learner's class
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return True  # nothing to read: let the code show it
+    return re.search(r"tuple|pair|isinstance", source) is not None
 
 
 def split(name: str, value: Any, accepted: set[str], claimed: set[str]) -> dict | None:
