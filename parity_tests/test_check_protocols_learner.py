@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from parity_tests.check.api import check
-from parity_tests.check.errors import UsageError
+from parity_tests.check.errors import UnsupportedSetting, UsageError
+from parity_tests.check.protocols import cache_pairs
+from parity_tests.check.specs import SPECS, Target
 
 
 def windows(x, hh, ww, stride):
@@ -220,3 +222,22 @@ def test_cs231n_keep_probability_fails_where_p_is_not_half():
 def test_cs231n_forward_without_its_backward_is_a_usage_error():
     with pytest.raises(UsageError, match="found no lonely_backward"):
         check("ReLU", lonely_forward)
+
+
+def train_only_forward(x, gamma, beta, bn_param):
+    out, cache = batchnorm_forward(x, gamma, beta, bn_param)
+    return out, cache if bn_param["mode"] == "train" else None  # CS231n's test mode: no cache
+
+
+def train_only_backward(dout, cache):
+    return batchnorm_backward(dout, cache)
+
+
+def test_cs231n_backward_after_a_test_mode_forward_is_scope_not_a_crash():
+    """CS231n backpropagates in training only; a test-mode cache of None is the protocol's
+    scope, said as such (UnsupportedSetting), not the learner's error."""
+    layer = cache_pairs.wrap(SPECS["BatchNorm1d"], train_only_forward, Target(None))(3)
+    layer.parity_set_mode(False)
+    layer.forward(np.ones((4, 3)))
+    with pytest.raises(UnsupportedSetting, match="does not run after a test-mode forward"):
+        layer.backward(np.ones((4, 3)))

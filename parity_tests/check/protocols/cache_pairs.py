@@ -32,7 +32,7 @@ import types
 import numpy as np
 
 from parity_tests.check import adapters
-from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
+from parity_tests.check.errors import UnsupportedSetting, UsageError, UserCodeError, call_user
 from parity_tests.check.protocols import names
 from parity_tests.check.protocols.array_built import ARRAYS
 from parity_tests.check.specs.base import Target
@@ -174,7 +174,13 @@ class Pair:
         return out
 
     def backward(self, grad_output: np.ndarray):
-        res = call_user(f"calling {self.bwd.__name__}", self.bwd, grad_output, self.cache)
+        try:
+            res = call_user(f"calling {self.bwd.__name__}", self.bwd, grad_output, self.cache)
+        except UserCodeError as err:
+            if self.training:
+                raise
+            # CS231n backpropagates in training only: a test-mode cache is often None
+            raise UnsupportedSetting(f"{self.bwd.__name__} does not run after a test-mode forward ({err})") from err  # fmt: skip
         res = res if isinstance(res, tuple) else (res,)
         arrays = [n for n, r in self.roles if r in ("weight", "bias")]
         if len(res) != 1 + len(arrays):

@@ -22,6 +22,7 @@ import numpy as np
 
 from parity_tests.check import adapters
 from parity_tests.check.errors import UnsupportedSetting, UsageError, call_user
+from parity_tests.check.protocols import backward_lr
 from parity_tests.check.specs.base import Target
 
 BUFFER_NAMES = {"running_mean", "running_var", *adapters.ALIASES["running_mean"], *adapters.ALIASES["running_var"]}  # fmt: skip
@@ -123,8 +124,6 @@ class Adapted:
         for name in self._p["hidden"]:  # the zeros for bias=False, in the input's dtype
             setattr(self.learner, name, getattr(self.learner, name).astype(x.dtype))
         if self.lr_name is not None:
-            from parity_tests.check.protocols import backward_lr
-
             return backward_lr.forward(self, x)
         return self.call_forward(x)
 
@@ -138,8 +137,6 @@ class Adapted:
 
     def backward(self, grad_output: np.ndarray):
         if self.lr_name is not None:
-            from parity_tests.check.protocols import backward_lr
-
             return backward_lr.backward(self, grad_output)
         dx = self.call_backward(grad_output)
         for name, p in self.named_parameters():
