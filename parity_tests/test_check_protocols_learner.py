@@ -16,6 +16,16 @@ from parity_tests.check.protocols import cache_pairs
 from parity_tests.check.specs import SPECS, Target
 
 
+def said(verdict) -> str:
+    """All the verdict says in words: its notes, and each not-supported row's message."""
+    return " ".join([*verdict.notes, *(getattr(r, "message", None) or "" for r in verdict.rows)])
+
+
+def ran(verdict) -> set[str]:
+    """The cases compared (a not-supported row has no numbers)."""
+    return {r.case for r in verdict.rows if getattr(r, "status", "ok") in ("ok", "FAIL")}
+
+
 def windows(x, hh, ww, stride):
     """(N, C, OH, OW, HH, WW): each output position's window."""
     v = np.lib.stride_tricks.sliding_window_view(x, (hh, ww), axis=(2, 3))
@@ -87,15 +97,16 @@ def max_pool_backward_naive(dout, cache):
     return max_pool_grad(x, dout, p["pool_height"], p["pool_width"], p["stride"])
 
 
-def batchnorm_forward(x, gamma, beta, bn_param):
-    """CS231n's meaning: running = momentum·running + (1 − momentum)·batch."""
-    mode, eps, momentum = bn_param["mode"], bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+def batchnorm_forward(x, gamma, beta, bn_param, decay=False):
+    """momentum read as torch's: running = (1 − momentum)·running + momentum·batch."""
+    mode, eps, momentum = bn_param["mode"], bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.1)
     rm = bn_param.get("running_mean", np.zeros(x.shape[1], x.dtype))
-    rv = bn_param.get("running_var", np.zeros(x.shape[1], x.dtype))
+    rv = bn_param.get("running_var", np.ones(x.shape[1], x.dtype))
     if mode == "train":
         mu, var, n = x.mean(axis=0), x.var(axis=0), x.shape[0]
-        rm = momentum * rm + (1 - momentum) * mu
-        rv = momentum * rv + (1 - momentum) * var * n / (n - 1)
+        keep = momentum if decay else 1 - momentum
+        rm = keep * rm + (1 - keep) * mu
+        rv = keep * rv + (1 - keep) * var * n / (n - 1)
     else:
         mu, var = rm, rv
     inv = 1 / np.sqrt(var + eps)
@@ -104,11 +115,19 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     return gamma * xh + beta, (xh, gamma, inv, mode)
 
 
+def decay_batchnorm_forward(x, gamma, beta, bn_param):
+    """CS231n's docstring: momentum is the decay, running = momentum·running + (1 − momentum)·batch."""
+    return batchnorm_forward(x, gamma, beta, bn_param, decay=True)
+
+
 def batchnorm_backward(dout, cache):
     xh, gamma, inv, mode = cache
     dxh = dout * gamma
     dx = inv * (dxh - dxh.mean(axis=0) - xh * (dxh * xh).mean(axis=0)) if mode == "train" else dxh * inv  # fmt: skip
     return dx, (dout * xh).sum(axis=0), dout.sum(axis=0)
+
+
+decay_batchnorm_backward = batchnorm_backward
 
 
 def spatial_batchnorm_forward(x, gamma, beta, bn_param):
@@ -187,25 +206,36 @@ CS231N = [
 def test_cs231n_pairs_pass_on_the_cases_they_take(component, fn, not_run):
     verdict = check(component, fn)
     assert verdict.passed, verdict.failures()[:3]
-    ran = {r.case for r in verdict.rows}
-    assert ran and not ran & set(not_run), ran
-    skipped = " ".join(n for n in verdict.notes if "skipped" in n)
-    assert all(case in skipped for case in not_run), verdict.notes
+    compared = ran(verdict)
+    assert compared and not compared & set(not_run), compared
+    told = said(verdict) + " ".join(r.case for r in verdict.rows)
+    assert all(case in told for case in not_run), told
 
 
 def test_cs231n_settings_go_in_their_dicts():
-    notes = " ".join(check("Conv2d", conv_forward_naive).notes)
+    notes = said(check("Conv2d", conv_forward_naive))
     assert "conv_param (stride, pad): no way to give dilation=2" in notes
     assert "one number for both axes: no way to give stride=(2, 1)" in notes
-    bn = " ".join(check("BatchNorm1d", batchnorm_forward).notes)
+    bn = said(check("BatchNorm1d", batchnorm_forward))
     assert "bn_param['mode'] ('train'/'test')" in bn
-    assert "affine_forward takes a 2-D input" in " ".join(check("Linear", affine_forward).notes)
+    assert "affine_forward takes a 2-D input" in said(check("Linear", affine_forward))
 
 
 def test_cs231n_wrong_bias_gradient_is_named():
     verdict = check("Linear", averaged_affine_forward)
     assert not verdict.passed
     assert verdict.diagnosis.mistake == "linear-bias-grad-averaged", verdict.diagnosis
+
+
+def test_cs231n_momentum_as_decay_fails_from_its_running_statistics():
+    """bn_param['momentum'] is torch's name, given torch's value: CS231n's decay meaning is a
+    FAIL whose numbers are torch's with momentum=0.9, from the running mean at step 0."""
+    verdict = check("BatchNorm1d", decay_batchnorm_forward)
+    assert not verdict.passed
+    mean = next(
+        r for r in verdict.failures() if r.tensor == "running_mean" and r.dtype == "float64"
+    )
+    assert mean.case == "BatchNorm1d(3)" and mean.first_step == 0
 
 
 def test_cs231n_keep_probability_fails_where_p_is_not_half():

@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from parity_tests.check.api import check
-from parity_tests.test_check_protocols_learner import conv_input_grad, max_pool_grad, windows
+from parity_tests.test_check_protocols_learner import (
+    conv_input_grad,
+    max_pool_grad,
+    ran,
+    said,
+    windows,
+)
 
 
 # -- the book: layers built from their arrays -----------------------------------------------------
@@ -130,17 +136,17 @@ BOOK = [("Linear", Affine, "W as (in, out)"), ("Conv2d", Convolution, "padding p
         ("Dropout", KeepDropout, "p passed as keep_prob=0.8 (1 − p)")]  # fmt: skip
 
 
-@pytest.mark.parametrize("component,cls,said", BOOK, ids=[c.__name__ for _, c, _ in BOOK])
-def test_book_layers_pass_as_written(component, cls, said):
+@pytest.mark.parametrize("component,cls,told", BOOK, ids=[c.__name__ for _, c, _ in BOOK])
+def test_book_layers_pass_as_written(component, cls, told):
     verdict = check(component, cls)
     assert verdict.passed, verdict.failures()[:3]
-    assert said in " ".join(verdict.notes), verdict.notes
+    assert told in said(verdict), verdict.notes
 
 
 def test_book_bias_false_is_a_bias_of_zeros_and_both_layouts_of_w_are_found():
     verdict = check("Linear", Affine)
-    assert "Linear(4, 6, bias=False)" in {r.case for r in verdict.rows}
-    assert "your b given as 0s, not compared" in " ".join(verdict.notes)
+    assert "Linear(4, 6, bias=False)" in ran(verdict)
+    assert "your b given as 0s, not compared" in said(verdict)
 
     class AffineOutIn(Affine):
         def forward(self, x):
@@ -152,13 +158,13 @@ def test_book_bias_false_is_a_bias_of_zeros_and_both_layouts_of_w_are_found():
             return dout @ self.W
 
     verdict = check("Linear", AffineOutIn)
-    assert verdict.passed and "W as (out, in)" in " ".join(verdict.notes), verdict.notes
+    assert verdict.passed and "W as (out, in)" in said(verdict), verdict.notes
 
 
 def test_one_number_settings_take_equal_pairs_and_refuse_unequal_ones():
     """``stride=1`` in code that never mentions a pair: (2, 2) is given as 2, (2, 1) is a
     setting it has no way to take; code that handles pairs gets them as they are."""
-    notes = " ".join(check("Conv2d", Convolution).notes)
+    notes = said(check("Conv2d", Convolution))
     assert "your stride takes one number (its default is 1): no way to give stride=(2, 1)" in notes
 
     class ConvolutionPairs(Convolution):
@@ -184,7 +190,7 @@ def test_one_number_settings_take_equal_pairs_and_refuse_unequal_ones():
 
     verdict = check("Conv2d", ConvolutionPairs)
     assert verdict.passed, verdict.failures()[:3]
-    assert "rectangular, stride (2, 1), padding (0, 1)" in {r.case for r in verdict.rows}
+    assert "rectangular, stride (2, 1), padding (0, 1)" in ran(verdict)
 
 
 def test_book_momentum_as_decay_fails_from_its_running_statistics():
@@ -193,7 +199,7 @@ def test_book_momentum_as_decay_fails_from_its_running_statistics():
     0.1), so the running statistics disagree from step 0 (torch with momentum=0.9 explains them)."""
     verdict = check("BatchNorm1d", BatchNormalizationDecay)
     assert not verdict.passed
-    assert "momentum=0.1 passed (torch's default; your momentum defaults to 0.9)" in verdict.notes
+    assert "momentum=0.1 passed (torch's default; your momentum defaults to 0.9)" in said(verdict)
     mean = next(
         r for r in verdict.failures() if r.tensor == "running_mean" and r.dtype == "float64"
     )
@@ -243,4 +249,4 @@ class DropoutMode(Dropout):
 def test_a_mode_argument_gets_the_eval_word_its_code_uses():
     verdict = check("Dropout", DropoutMode)
     assert verdict.passed, verdict.failures()[:3]
-    assert any(r.case == "p=0.5, eval" for r in verdict.rows)
+    assert "p=0.5, eval" in ran(verdict)

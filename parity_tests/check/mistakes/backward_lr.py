@@ -1,6 +1,11 @@
 """Mistakes of the backward-with-lr protocol (``backward(grad, learning_rate)`` applies its own
 SGD step): injected into a learner-style reference of that protocol, and driven through the
 same adapter as a learner's layer (``protocols/backward_lr.py``).
+
+The reference takes one sample at a time as a column, the tutorials' layout: its mistake's
+numbers are those of a layer stepped after every sample (dx = gᵢ·(W − lr·dWᵢ)). A layer of
+whole batches with the same mistake steps once per batch (W − lr·Σ dWᵢ): it fails as well,
+and the diagnosis says no catalogued mistake reproduces it.
 """
 
 from __future__ import annotations
@@ -13,33 +18,33 @@ from parity_tests.check.specs import SPECS, Target
 
 
 class DenseStep:
-    """The reference: torch's Linear, W (out, in), whose backward steps W and b itself."""
+    """The reference, as the tutorials write it: one sample as a column, x (in, 1), W (out, in),
+    b (out, 1); the backward computes dx with the forward's weights, then steps W and b."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
-        self.W = np.zeros((out_features, in_features))
-        self.b = np.zeros(out_features) if bias else None
+    def __init__(self, input_size: int, output_size: int, bias: bool = True) -> None:
+        self.weights = np.zeros((output_size, input_size))
+        self.bias = np.zeros((output_size, 1)) if bias else None
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        return x @ self.W.T + (0 if self.b is None else self.b)
+    def forward(self, input: np.ndarray) -> np.ndarray:  # noqa: A002 - the tutorials' name
+        self.input = input
+        out = self.weights @ input
+        return out if self.bias is None else out + self.bias
 
-    def backward(self, grad: np.ndarray, learning_rate: float) -> np.ndarray:
-        rows, g = self.x.reshape(-1, self.W.shape[1]), grad.reshape(-1, self.W.shape[0])
-        dx = grad @ self.W  # with the weights the forward used
-        self.step(g.T @ rows, g.sum(axis=0), learning_rate)
-        return dx
+    def backward(self, output_gradient: np.ndarray, learning_rate: float) -> np.ndarray:
+        input_gradient = self.weights.T @ output_gradient  # with the forward's weights
+        self.step(output_gradient, learning_rate)
+        return input_gradient
 
-    def step(self, dW: np.ndarray, db: np.ndarray, learning_rate: float) -> None:
-        self.W = self.W - learning_rate * dW
-        if self.b is not None:
-            self.b = self.b - learning_rate * db
+    def step(self, output_gradient: np.ndarray, learning_rate: float) -> None:
+        self.weights -= learning_rate * (output_gradient @ self.input.T)
+        if self.bias is not None:
+            self.bias -= learning_rate * output_gradient
 
 
 class DenseStepUpdatedWeights(DenseStep):
-    def backward(self, grad: np.ndarray, learning_rate: float) -> np.ndarray:
-        rows, g = self.x.reshape(-1, self.W.shape[1]), grad.reshape(-1, self.W.shape[0])
-        self.step(g.T @ rows, g.sum(axis=0), learning_rate)
-        return grad @ self.W  # the weights already stepped
+    def backward(self, output_gradient: np.ndarray, learning_rate: float) -> np.ndarray:
+        self.step(output_gradient, learning_rate)
+        return self.weights.T @ output_gradient  # the weights already stepped
 
 
 def _driven(cls: type, key: str) -> type:

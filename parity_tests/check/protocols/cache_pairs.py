@@ -12,9 +12,10 @@ not compared. The settings go in the dict CS231n gives them in, by its keys:
 - ``pool_param``: ``pool_height``, ``pool_width``, ``stride`` (torch's stride None is the
   kernel size);
 - ``bn_param``: ``mode`` ('train'/'test'), ``eps``, ``momentum`` and the running statistics,
-  kept in the dict between steps. CS231n's momentum is the running statistics' decay,
-  running = momentum·running + (1 − momentum)·batch, so torch's 0.1 is given as 0.9 (a
-  conversion by the documented meaning of the key, see ``MOMENTUM_AS_DECAY``);
+  kept in the dict between steps. ``momentum`` is torch's name and gets torch's value:
+  CS231n's docstring makes it the running statistics' decay (running = momentum·running +
+  (1 − momentum)·batch), a torch name with another meaning, so such code fails and the
+  diagnosis says "torch with momentum=0.9" (``MOMENTUM_AS_DECAY`` would convert it instead);
 - ``dropout_param``: ``p``, ``mode``. CS231n's ``p`` is the keep probability, a torch name
   with another meaning: it is given torch's p, and the numbers then say so.
 
@@ -37,7 +38,7 @@ from parity_tests.check.protocols import names
 from parity_tests.check.protocols.array_built import ARRAYS
 from parity_tests.check.specs.base import Target
 
-MOMENTUM_AS_DECAY = True  # bn_param['momentum'] = 1 − torch's momentum (CS231n's docstring)
+MOMENTUM_AS_DECAY = False  # True: bn_param['momentum'] = 1 − torch's (CS231n's docstring)
 DICT_NAMES = ("config", "params", "settings", "cfg")
 SIZES = {"in_features", "out_features", "in_channels", "out_channels", "num_features", "bias", "affine", "device", "dtype", "inplace"}  # fmt: skip
 RANKS = {"Linear": (2,), "BatchNorm1d": (2,), "BatchNorm2d": (4,), "Conv2d": (4,),
