@@ -51,8 +51,9 @@ PAIRS = ("stride", "padding", "kernel_size", "dilation", "output_padding")  # to
 
 def one_number(fn: Any, passed: dict, torch_name: str) -> dict:
     """torch's pair (2, 2) as the one number 2 for a parameter whose default is a number
-    (``stride=1``) in code that never mentions a tuple or a pair: it takes one number for both
-    axes, so an unequal pair is a setting it has no way to take (not supported by your code)."""
+    (``stride=1``) in a file that never mentions a tuple, a pair or isinstance: it takes one
+    number for both axes, so an unequal pair is a setting it has no way to take (not supported
+    by your code). Where the file does, the pair is passed and the code shows what it does."""
     if torch_name not in PAIRS:
         return passed
     try:
@@ -75,10 +76,10 @@ def one_number(fn: Any, passed: dict, torch_name: str) -> dict:
 
 
 def _takes_pairs(fn: Any) -> bool:
-    """Whether the code shows it takes a pair (``pair(stride)``, ``isinstance(s, tuple)``)."""
+    """Whether the learner's file shows it takes a pair (``pair(stride)``, ``isinstance``)."""
     fn = getattr(fn, "learner_cls", None) or fn  # a protocol's wrapper: the learner's class
-    try:
-        source = inspect.getsource(fn)
+    try:  # the whole file: a helper beside the class (scratch's _pair) counts
+        source = inspect.getsource(inspect.getmodule(fn))
     except (OSError, TypeError):
         return True  # nothing to read: let the code show it
     return re.search(r"tuple|pair|isinstance", source) is not None
