@@ -109,7 +109,13 @@ class ModuleSpec(Spec):
         args = tuple(case.config[k] for k in self.positional)
         config = {k: v for k, v in case.config.items() if k not in self.positional}
         obj, used = adapters.build(
-            target, args, config, self.defaults, f"{self.name}'s settings", self.positional, True
+            target,
+            args,
+            config,
+            self.defaults,
+            f"{self.name}'s settings",
+            self.positional,
+            explicit=True,
         )
         adapters.require_module_protocol(target, obj)
         target.used = adapters.changed(used, config)
