@@ -24,6 +24,8 @@ from parity_tests.check.errors import (
     UsageError,
     call_user,
 )
+from parity_tests.check.parameters import Slot, map_parameters  # noqa: F401 - the specs call adapters.map_parameters
+from parity_tests.check.protocols import names
 from parity_tests.check.specs.base import Target
 
 # torch's name -> names the course (or common from-scratch code) uses for the same thing
@@ -49,8 +51,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "out_proj.weight": ("W_o", "Wo", "out_weight"),
     "out_proj.bias": ("b_o", "bo", "out_bias"),
 }
+for _name, _more in names.MORE_ALIASES.items():  # the learners' other names (protocols/names.py)
+    ALIASES[_name] = (*ALIASES.get(_name, ()), *_more)
 GRAD_PATTERNS = ("d{}", "d_{}", "grad_{}", "{}_grad", "d{}_")
-MODE_ARGS = ("training", "train", "is_training", "mode")
+MODE_ARGS = names.MODE_ARGS
 
 
 def _signature(fn) -> inspect.Signature | None:
@@ -80,6 +84,9 @@ def translate(name: str, value: Any, accepted: set[str], var_kw: bool,
     for alias in (name, *ALIASES.get(name, ())):
         if alias in accepted and alias not in claimed:
             return {alias: value}
+    other = names.split(name, value, accepted, claimed) or names.convert(name, value, accepted, claimed)  # fmt: skip
+    if other is not None:
+        return other
     return {name: value} if var_kw and name not in claimed else None
 
 
@@ -95,6 +102,9 @@ def read_back(obj: Any, name: str, claimed: set[str] = frozenset()):
         # or a Parameter (`b` is a bias, not Linear's bias=True)
         if _plain(value):
             return value
+    value = names.read_converted(obj, name)
+    if value is not None:
+        return value
     groups = getattr(obj, "param_groups", None)
     if isinstance(groups, list) and groups and isinstance(groups[0], Mapping) and name in groups[0]:
         return groups[0][name]
@@ -120,8 +130,12 @@ def resolve(target: Target, fn, config: dict, *, skip: tuple[str, ...] = ()):
         if passed is None:
             missing.append(name)
             continue
+        passed = names.one_number(fn, passed, name)
         kwargs.update(passed)
-        if set(passed) != {name}:
+        if set(passed) & set(names.CONVERTED.get(name, {})):
+            ((theirs, value),) = passed.items()
+            target.note(f"{name} passed as {theirs}={value!r} ({names.CONVERSION_TEXT[name]})")
+        elif set(passed) != {name}:
             target.note(f"{name} passed as {', '.join(passed)}")
     return kwargs, missing, set(kwargs)
 
@@ -156,15 +170,23 @@ def changed(used: dict, config: dict) -> dict:
     return {k: v for k, v in used.items() if not _same(v, config.get(k))}
 
 
-def build(target: Target, args: tuple, config: dict, defaults: dict, what: str):
+def build(target: Target, args: tuple, config: dict, defaults: dict, what: str,
+          positional: tuple[str, ...] = (), explicit: bool = False):  # fmt: skip
     """Construct ``target.obj(*args, **config)`` in whatever names its constructor takes.
 
     Returns ``(obj, used)``: ``used`` is the configuration torch must run with (``settle``).
     A constructor that cannot take ``args`` at all is a ``UsageError`` before it is called.
+    ``positional``: torch's names of ``args``; one the constructor takes split in two
+    (``kernel_size`` as ``pool_h``, ``pool_w``) is passed by those names instead.
+    ``explicit``: a setting the case leaves at torch's default is passed all the same where
+    the constructor's own default differs (the book's ``momentum=0.9``): never assumed.
     """
     cls = target.obj
     if not callable(cls):
         raise UsageError(f"{target.name} is a {type(cls).__name__}, not a class or function")
+    args, config = _by_name(cls, args, config, positional, defaults)
+    if explicit:
+        config = _explicit_defaults(target, cls, config, defaults, set(positional))
     kwargs, missing, claimed = resolve(target, cls, config)
     call = ", ".join([*(repr(a) for a in args if isinstance(a, (int, float, str)))] + [f"{k}={v!r}" for k, v in kwargs.items()])  # fmt: skip
     sig = _signature(cls)
@@ -178,151 +200,43 @@ def build(target: Target, args: tuple, config: dict, defaults: dict, what: str):
     return obj, settle(target, obj, config, missing, defaults, what, claimed)
 
 
+def _by_name(cls, args: tuple, config: dict, positional: tuple[str, ...], defaults: dict):
+    """Torch's positional ``args`` moved into ``config`` when the constructor splits one of
+    them (``Pooling(pool_h, pool_w)``); and a pool's stride of None (torch: the kernel size)
+    made explicit for a constructor that takes a stride with a default of its own."""
+    accepted, _ = accepted_names(cls)
+    if positional and any(names.split(n, 1, accepted, set()) and n not in accepted for n in positional):  # fmt: skip
+        config = {**dict(zip(positional, args, strict=False)), **config}
+        args = ()
+    kernel = config.get("kernel_size", dict(zip(positional, args, strict=False)).get("kernel_size"))
+    if kernel is not None and "stride" in defaults and defaults["stride"] is None and config.get("stride") is None and "stride" in accepted:  # fmt: skip
+        config = {**config, "stride": kernel}
+    return args, config
+
+
+def _explicit_defaults(target: Target, cls, config: dict, defaults: dict, skip: set) -> dict:
+    """``config`` plus torch's default of each setting it leaves out whose default in the
+    constructor (under torch's name or an alias) is another plain value."""
+    sig = _signature(cls)
+    if sig is None:
+        return config
+    theirs = {n: p.default for n, p in sig.parameters.items() if p.default is not p.empty}
+    added = {}
+    for name, value in defaults.items():
+        if name in config or name in skip or value is None or not _plain(value):
+            continue
+        alias = next((a for a in (name, *ALIASES.get(name, ())) if a in theirs), None)
+        if alias is not None and _plain(theirs[alias]) and not _same(theirs[alias], value):
+            added[name] = value
+            target.note(f"{name}={value!r} passed (torch's default; your {alias} defaults to {theirs[alias]!r})")  # fmt: skip
+    return {**config, **added}
+
+
 def _same(a, b) -> bool:
     try:
         return bool(np.all(np.asarray(a) == np.asarray(b)))
     except (TypeError, ValueError):
         return a == b
-
-
-# -- parameters ----------------------------------------------------------------------------
-
-
-class Slot:
-    """Where one torch parameter lives in the user's object: read, write, read its gradient."""
-
-    def __init__(self, owner: Any, user_name: str, param: Any | None,
-                 transposed: bool = False) -> None:  # fmt: skip
-        self.owner, self.user_name, self.param = owner, user_name, param
-        self.transposed = transposed  # a matrix kept as (in, out): torch's (out, in) transposed
-
-    def set(self, value: np.ndarray) -> None:
-        value = value.T if self.transposed else value
-        if self.param is not None:
-            self.param.data = value.copy()
-            if hasattr(self.param, "grad"):
-                self.param.grad = None
-        else:
-            setattr(self.owner, self.user_name, value.copy())
-
-    def get(self) -> np.ndarray:
-        return np.asarray(self.param.data if self.param is not None else getattr(self.owner, self.user_name))  # fmt: skip
-
-    def grad(self) -> np.ndarray:
-        """The gradient the user's backward left, in torch's layout."""
-        g = self._grad()
-        return g.T if self.transposed and isinstance(g, np.ndarray) else g
-
-    def _grad(self) -> np.ndarray:
-        if self.param is not None:
-            g = getattr(self.param, "grad", None)
-            if g is None:
-                raise UsageError(f"your {self.user_name}.grad is None after backward(): backward must fill each parameter's gradient")  # fmt: skip
-            return np.asarray(g)
-        for pattern in GRAD_PATTERNS:
-            g = getattr(self.owner, pattern.format(self.user_name), None)
-            if isinstance(g, np.ndarray):
-                return g
-        grads = getattr(self.owner, "grads", None)
-        if isinstance(grads, Mapping):
-            for key in (self.user_name, "d" + self.user_name):
-                if key in grads:
-                    return np.asarray(grads[key])
-        tried = ", ".join(p.format(self.user_name) for p in GRAD_PATTERNS)
-        raise UsageError(
-            f"found no gradient for your {self.user_name} after backward() (looked for {tried},"
-            f" grads[{self.user_name!r}])"
-        )
-
-
-def _arrays(obj: Any) -> dict[str, Any]:
-    """The user's candidate parameters: named_parameters(), else float array attributes."""
-    if hasattr(obj, "named_parameters") and callable(obj.named_parameters):
-        named = dict(call_user("calling named_parameters()", obj.named_parameters))
-        if not any(isinstance(v, np.ndarray) for v in named.values()):
-            return named  # objects with .data and .grad (scratch's and torch's protocol)
-        # plain arrays: they cannot take torch's values in another dtype, so they are read
-        # as the attributes they (usually) are, gradients beside them (W with dW)
-    found = {k: v for k, v in vars(obj).items() if isinstance(v, np.ndarray) and v.dtype.kind == "f"}  # fmt: skip
-    grads = {p.format(k) for k in found for p in GRAD_PATTERNS}
-    return {k: v for k, v in found.items() if k not in grads}
-
-
-def _shape(value: Any) -> tuple:
-    return tuple(np.shape(value.data if hasattr(value, "data") and not isinstance(value, np.ndarray) else value))  # fmt: skip
-
-
-def map_parameters(target: Target, obj: Any, shapes: dict[str, tuple], buffers: dict[str, tuple]):
-    """Match each of torch's parameters (and buffers, optional) to the user's; ``{name: Slot}``."""
-    own = _arrays(obj)
-    unknown = sorted(set(target.mapping) - set(shapes) - set(buffers))
-    if unknown:
-        names = ", ".join([*shapes, *buffers]) or "none"
-        raise UsageError(f"--map names {', '.join(unknown)}, which torch's module does not have (its parameters and buffers: {names}); write --map torch_name=your_name")  # fmt: skip
-    # parameter objects (.data, .grad), or arrays read as attributes (their gradients beside)
-    in_params = bool(own) and not any(isinstance(v, np.ndarray) for v in own.values())
-    taken: set[str] = set()
-    slots: dict[str, Slot] = {}
-    how: list[str] = []
-    wanted = list(shapes) + list(buffers)
-    for name in wanted:
-        shape = shapes.get(name, buffers.get(name))
-        is_buffer = name in buffers
-        pool = {} if is_buffer else own
-        user = target.mapping.get(name)
-        if user is None:
-            for candidate in (name, *ALIASES.get(name, ())):
-                if candidate in pool and candidate not in taken or (is_buffer and hasattr(obj, candidate)):  # fmt: skip
-                    user = candidate
-                    break
-        if user is not None and user not in pool and not hasattr(obj, user):
-            listing = ", ".join(pool) or "no float arrays"
-            raise UsageError(f"--map {name}={user}: your object has no {user!r} (it has {listing})")  # fmt: skip
-        if user is None and not is_buffer:
-            same = [k for k, v in pool.items() if k not in taken and _shape(v) == shape]
-            if len(same) == 1:
-                user = same[0]
-                how.append(f"{name}={user} (by shape {shape})")
-            elif len(same) > 1:
-                raise UsageError(
-                    f"ambiguous parameter mapping: torch's {name} {shape} could be your "
-                    f"{' or '.join(same)}; say which with --map {name}={same[0]}"
-                )
-        if user is None:
-            if is_buffer:
-                target.note(f"{name}: your object keeps none under that name; not compared")
-                continue
-            listing = ", ".join(f"{k} {_shape(v)}" for k, v in pool.items()) or "no float arrays"
-            raise UsageError(
-                f"found no parameter for torch's {name} {shape} in your object (it has {listing});"
-                f" give --map {name}=NAME"
-            )
-        if user != name and f"{name}={user} (by shape {shape})" not in how:
-            how.append(f"{name}={user}")
-        taken.add(user)
-        param = own.get(user) if in_params and not is_buffer else None
-        if param is None and not is_buffer and user not in vars(obj) and user in own:
-            param = own[user]
-        transposed = False
-        if not is_buffer:
-            have = _shape(param) if param is not None else _shape(getattr(obj, user))
-            transposed = len(shape) == 2 and shape[0] != shape[1] and have == shape[::-1]
-            if len(shape) == 2 and shape[0] == shape[1] and have == shape:
-                # a square matrix shows no layout: take the one the target's other cases showed
-                if target.layouts.get(name, False):
-                    transposed = True
-                    target.note(f"your {user} is square: compared as {user}.T, the (in, out) layout your other cases showed")  # fmt: skip
-            elif len(shape) == 2 and have in (shape, shape[::-1]):
-                target.layouts[name] = transposed
-            # the course keeps W as (n_in, n_out) and computes x @ W
-            if transposed and shape[0] != shape[1]:
-                target.note(f"your {user} is {have}, torch's {name} transposed: compared as {user}.T")  # fmt: skip
-            elif have != shape:
-                raise UsageError(f"your {user} has shape {have}, torch's {name} has {shape}")
-        slots[name] = Slot(obj, user, param, transposed)
-    if how:
-        target.note("parameters mapped: " + ", ".join(how))
-    return slots
 
 
 # -- modes, forward, backward --------------------------------------------------------------
@@ -332,6 +246,9 @@ def set_mode(target: Target, obj: Any, training: bool) -> dict[str, Any]:
     """Switch train/eval every way the object offers (``train()``/``eval()`` or a ``training``
     attribute, and a mode argument of forward, which is returned as forward's extra keyword
     arguments); the verdict's notes say which."""
+    delegate = getattr(obj, "parity_set_mode", None)  # a learner protocol's own way (protocols/)
+    if callable(delegate):
+        return delegate(training)
     ways, extra = [], {}
     train = getattr(obj, "train", None)
     if callable(train) and callable(getattr(obj, "eval", None)):
@@ -343,10 +260,11 @@ def set_mode(target: Target, obj: Any, training: bool) -> dict[str, Any]:
     if not ways and hasattr(obj, "training") and not callable(obj.training):
         obj.training = training
         ways.append("the training attribute")
-    accepted, _ = accepted_names(getattr(obj, "forward", obj))
+    fn = getattr(obj, "forward", obj)
+    accepted, _ = accepted_names(fn)
     for arg in MODE_ARGS:
         if arg in accepted:
-            extra = {arg: ("train" if training else "eval") if arg == "mode" else training}
+            extra = {arg: ("train" if training else names.eval_word(fn)) if arg == "mode" else training}  # fmt: skip
             ways.append(f"forward's {arg} argument")
             break
     if ways:

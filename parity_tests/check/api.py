@@ -13,6 +13,7 @@ from typing import Any
 from parity_tests.catalog import CATALOG
 from parity_tests.check.errors import UsageError
 from parity_tests.check.isolation import isolated
+from parity_tests.check.protocols import adapt
 from parity_tests.check.runner import Checker
 from parity_tests.check.specs import SPECS, Spec, Target
 from parity_tests.check.target import load_target
@@ -108,10 +109,12 @@ def check(component: str, target: Any, *, thorough: bool = False,
         raise UsageError(f"dtypes must be among {DTYPES}, got {tuple(dtypes)}")
     _check_options(spec, map, derivative, target_first)
     obj, name = _resolve(target, "TARGET")
+    d_obj = _resolve(derivative, "--derivative")[0] if derivative is not None else None
+    user = adapt(spec, Target(obj, name, parse_map(map), d_obj, target_first))
+    obj = user.obj  # a learner's own protocol (CS231n's pairs, nnfs, ...) in the specs' shape
     if spec.kind == "module" and not inspect.isclass(obj):
         what = "an instance" if not callable(obj) or hasattr(type(obj), "forward") else f"a {type(obj).__name__}"  # fmt: skip
         raise UsageError(f"{spec.name} is checked on a class (the checker builds it with torch's settings); {name} is {what}: pass the class itself")  # fmt: skip
-    d_obj = _resolve(derivative, "--derivative")[0] if derivative is not None else None
     runner = Checker(spec, thorough=thorough, dtypes=dtypes, strict=bool(strict))
     with isolated():
-        return runner.run(Target(obj, name, parse_map(map), d_obj, target_first))
+        return runner.run(user)

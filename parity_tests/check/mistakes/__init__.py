@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from parity_tests.check.mistakes import (
     attention,
+    backward_lr,
     batchnorm,
     conv,
     cross_entropy,
@@ -33,6 +34,7 @@ FAMILIES = (
     dropout,
     attention,
     init,
+    backward_lr,
 )
 MISTAKES: list[Mistake] = [m for family in FAMILIES for m in family.MISTAKES]
 

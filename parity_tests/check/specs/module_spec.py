@@ -111,7 +111,15 @@ class ModuleSpec(Spec):
         np_dtype = PROFILES[dtype].np_dtype
         args = tuple(case.config[k] for k in self.positional)
         config = {k: v for k, v in case.config.items() if k not in self.positional}
-        obj, used = adapters.build(target, args, config, self.defaults, f"{self.name}'s settings")
+        obj, used = adapters.build(
+            target,
+            args,
+            config,
+            self.defaults,
+            f"{self.name}'s settings",
+            self.positional,
+            explicit=True,
+        )
         adapters.require_module_protocol(target, obj)
         target.used = adapters.changed(used, config)
         reference = self.torch_module({**case.config, **target.used}, dtype)
