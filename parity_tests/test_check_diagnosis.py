@@ -81,9 +81,10 @@ def test_adam_with_eps_1e7_is_torch_with_another_setting():
 
 def test_batchnorm_momentum_meaning_one_minus_torchs():
     verdict, d = check("BatchNorm1d", BatchNorm1d)
-    # the case with momentum=0.3 runs as torch's 0.7; the default case (0.9 meaning 0.1) passes
-    assert (d.relation, d.detail) == ("setting", "momentum=0.7"), d
-    assert "where torch runs momentum=0.3" in d.message
+    # torch's default momentum=0.1 is passed to a constructor whose own default differs, and
+    # runs there as torch's 0.9 (the case with momentum=0.3 runs as torch's 0.7)
+    assert (d.relation, d.detail) == ("setting", "momentum=0.9"), d
+    assert "where torch runs momentum=0.1" in d.message
 
 
 def test_dropout_p_as_keep_probability():

@@ -42,7 +42,8 @@ def _attend_over_queries(q, k, v, bias, scale, dropout_p=0.0, generator=None, sa
 
 
 def _attend_over_queries_backward(dout, cache):
-    q_scaled, k, v, P, _, _, _, scale, _ = cache
+    q_scaled, k, v, P = cache[:4]  # SDPA appends how to undo a broadcast: not needed here
+    scale = cache[7]
     dv = np.matmul(np.swapaxes(P, -1, -2), dout)
     dP = np.matmul(dout, np.swapaxes(v, -1, -2))
     dS = P * (dP - (dP * P).sum(axis=-2, keepdims=True))  # the softmax's Jacobian, over queries

@@ -20,10 +20,14 @@ SECTION = "Losses"
 
 
 class CrossEntropyGradWithoutMean(snn.CrossEntropyLoss):
-    def _reduce(self, l, dl, count=None):
-        out = super()._reduce(l, dl, count)
-        if self.reduction == "mean":  # the loss is divided by N, the gradient is not
-            self._cache = dl
+    def forward(self, input, target):
+        out = super().forward(input, target)
+        if self.reduction == "mean":  # the loss is divided by N, the gradient is not:
+            self.reduction = "sum"  # the same gradient, undivided (reduction='sum''s)
+            try:
+                super().forward(input, target)
+            finally:
+                self.reduction = "mean"
         return out
 
 
