@@ -177,8 +177,11 @@ def _softmax(fn: Callable, module_type: type) -> Callable[[NpSample], Run]:
         x = s.input if s.get("dtype") is None else s.input.astype(s.get("dtype"))
         module = module_type(s.get("dim"))
         module_out = module(x)
-        return Run(out, lambda g: {"input": module.backward(g)},
-                   extra_outputs={"module output": module_out})  # fmt: skip
+
+        def backward(g: np.ndarray) -> Grads:  # the cast's gradient casts back
+            return {"input": module.backward(g).astype(s.input.dtype, copy=False)}
+
+        return Run(out, backward, extra_outputs={"module output": module_out})
 
     return run
 
@@ -315,9 +318,13 @@ def _sdpa(s: NpSample) -> Run:
     # rounding of S (ε|S|, 1.2e-5 in float32) is an absolute error in the exponent, so a
     # relative one in every probability and in all that follows. 4ε·max|S| allows for it (a
     # wrong term would be off by O(1)); in float64 it stays far below the profile's rtol.
-    scores = np.abs(s.input @ np.swapaxes(key, -1, -2)) if key.ndim == s.input.ndim else None
-    scale = kw.get("scale") or 1 / np.sqrt(s.input.shape[-1])
-    rel = 0.0 if scores is None else 4 * np.finfo(s.input.dtype).eps * float(scores.max()) * scale
+    q = s.input
+    try:
+        top = float(np.abs(q @ np.swapaxes(key, -1, -2)).max(initial=0))
+    except ValueError:  # heads grouped (enable_gqa): bound |q·k| by d·max|q|·max|k|
+        top = q.shape[-1] * float(np.abs(q).max(initial=0) * np.abs(key).max(initial=0))
+    scale = kw.get("scale") or 1 / np.sqrt(q.shape[-1])
+    rel = 4 * float(np.finfo(q.dtype).eps) * top * scale
     random = kw.get("dropout_p", 0.0) > 0
     return Run(out, backward, compare="shape" if random else "values", rel_error=rel)
 

@@ -40,6 +40,12 @@ from parity_tests.opinfo_table import (
 )
 
 MAX_SAMPLES = 200  # per op and dtype; only max_pool2d has more (1440)
+# op_db's elementwise reference inputs include three large tensors per op ((1029, 917) twice
+# and a strided (1024, 1024)): they exercise torch's vectorised kernels on large and strided
+# memory, which NumPy's copy of the values does not have; their values are uniform draws
+# over the same range as the smaller samples'. The twelve of them per dtype (relu, sigmoid,
+# tanh, silu) took 14 of the file's 20 s, so they are left out; nothing else is this large.
+MAX_ELEMENTS = 1 << 16
 REFUSALS = (ValueError, TypeError)
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -55,15 +61,21 @@ def op_infos() -> dict[str, object]:
 
 def samples(op: Op, dtype: str) -> list[tuple[int, object]]:
     """(index, SampleInput): the sample inputs, then the reference inputs where the op has
-    its own; a seeded subset of MAX_SAMPLES (indices kept in order) where there are more."""
+    its own, up to MAX_ELEMENTS each; a seeded subset of MAX_SAMPLES (indices kept in order)
+    where there are more."""
     info = op_infos()[op.id]
     torch_dtype = harness.PROFILES[dtype].torch_dtype
-    with torch.random.fork_rng():  # op_db seeds torch's generator per sample
-        found = list(info.sample_inputs("cpu", torch_dtype, requires_grad=True))
+    # One seed for the whole draw, in a forked generator (the suite's other tests keep
+    # theirs). op_db's own per-sample reseeding (set_seed=True) costs 16x: 1.0 s for
+    # max_pool2d's 1440 samples instead of 0.06 s.
+    kwargs = dict(requires_grad=True, set_seed=False)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        found = list(info.sample_inputs("cpu", torch_dtype, **kwargs))
         if info.reference_inputs_func is not None:
-            found += list(info.reference_inputs("cpu", torch_dtype, requires_grad=True))
-    chosen = range(len(found))
-    if len(found) > MAX_SAMPLES:
+            found += list(info.reference_inputs("cpu", torch_dtype, **kwargs))
+    chosen = [i for i, sample in enumerate(found) if sample.input.numel() <= MAX_ELEMENTS]
+    if len(chosen) > MAX_SAMPLES:
         chosen = sorted(random.Random(0).sample(chosen, MAX_SAMPLES))
     return [(i, found[i].transform(_fresh_leaf)) for i in chosen]
 
@@ -156,7 +168,8 @@ def run_sample(op: Op, index: int, sample, dtype: str) -> None:
         grads_t = {k: torch.zeros_like(t) if d is None else d
                    for (k, t), d in zip(tensors.items(), found, strict=True)}  # fmt: skip
     if run.compare == "survivors":
-        grads_s = run.backward(g)
+        with np.errstate(all="ignore"):
+            grads_s = run.backward(g)
         _survivors(run, out_t, np_sample.input, g, grads_s, grads_t.get("input"), tag, dtype)
         return
     if run.compare == "shape":
@@ -165,14 +178,18 @@ def run_sample(op: Op, index: int, sample, dtype: str) -> None:
             raise AssertionError(f"[{tag}] output shape {shape} != torch's {tuple(out_t.shape)}")
         return
     profile = harness.PROFILES[dtype]
-    rtol = max(profile.rtol, run.rel_error)  # rel_error: the op's own rounding (see adapter)
+    # rel_error: the op's own rounding (the adapter says why), where it exceeds the profile's;
+    # it comes from the largest elements, so it bounds the absolute error of every element
+    wide = run.rel_error > profile.rtol
 
     def close(actual, expected, tensor: str) -> None:
         # NaN in torch's output (op_db's extremal inputs) must be NaN in scratch's, no more
-        atol = max(profile.atol, (rtol if run.rel_error else 0) *
-                   float(np.abs(harness.to_numpy(expected)).max(initial=0)))  # fmt: skip
+        tol = {}
+        if wide:
+            top = float(np.nanmax(np.abs(harness.to_numpy(expected)), initial=0))
+            tol = dict(rtol=run.rel_error, atol=max(profile.atol, run.rel_error * top))
         harness.assert_close(actual, expected, component=tag, tensor=tensor, dtype=dtype,
-                             rtol=rtol, atol=atol, equal_nan=True)  # fmt: skip
+                             equal_nan=True, **tol)  # fmt: skip
 
     close(run.output, out_t, tensor="output")
     for name, value in run.extra_outputs.items():
@@ -184,7 +201,9 @@ def run_sample(op: Op, index: int, sample, dtype: str) -> None:
         close(value, expected, tensor=f"{name} after")
     if run.backward is None or not grads_t:
         return
-    for key, grad in run.backward(g).items():
+    with np.errstate(all="ignore"):  # as above: ±inf and NaN on purpose
+        grads_s = run.backward(g)
+    for key, grad in grads_s.items():
         base = key.split("|")[0]
         if base in grads_t:
             close(grad, grads_t[base], tensor=f"grad of {key}")
@@ -259,14 +278,15 @@ def test_table_covers_the_catalog() -> None:
 
 
 def test_every_allow_list_entry_matches_a_sample() -> None:
-    """An entry that matches no sample is stale (torch dropped the samples, or a typo)."""
-    used = {i: False for i in range(len(ALLOWED))}
-    for op in OPS:
+    """An entry (or one of its ops) that matches no sample is stale: torch dropped the
+    samples, or scratch gained the feature and the entry was forgotten."""
+    used = set()
+    for op in (op for op in OPS if any(op.name in e.ops for e in ALLOWED)):
         for _, sample in samples(op, "float64"):
             entry = allowed_for(op.name, sample)
             if entry is not None:
-                used[ALLOWED.index(entry)] = True
-    unused = [ALLOWED[i].what for i, hit in used.items() if not hit]
+                used.add((entry.what, op.name))
+    unused = [(e.what, op) for e in ALLOWED for op in e.ops if (e.what, op) not in used]
     assert not unused, f"allow-list entries that match no sample: {unused}"
 
 
