@@ -111,7 +111,7 @@ def _torch_tensors(name: str, sample) -> dict[str, torch.Tensor]:
 
 
 def _survivors(run: Run, out_t: torch.Tensor, x: np.ndarray, g: np.ndarray, grads_s: dict,
-               grad_t: torch.Tensor | None, tag: str, dtype: str) -> None:  # fmt: skip
+               tag: str, dtype: str) -> None:  # fmt: skip
     """Dropout: equal shapes, and each survivor scaled as torch scales its own (1/(1-p));
     the input gradient scaled the same on the module's survivors, 0 on the dropped."""
     out_s, out_t = np.asarray(run.output), out_t.detach().numpy()
@@ -119,7 +119,7 @@ def _survivors(run: Run, out_t: torch.Tensor, x: np.ndarray, g: np.ndarray, grad
         raise AssertionError(f"[{tag}] output shape {out_s.shape} != torch's {out_t.shape}")
     live = x != 0
     torch_kept = (out_t != 0) & live
-    if not torch_kept.any():
+    if not torch_kept.any():  # torch dropped all: its scale is not seen in this sample
         return
     scale = out_t[torch_kept] / x[torch_kept]
     kept = (out_s != 0) & live
@@ -203,7 +203,7 @@ def run_sample(op: Op, index: int, sample, dtype: str) -> None:
     if run.compare == "survivors":
         with np.errstate(all="ignore"):
             grads_s = run.backward(g)
-        _survivors(run, out_t, np_sample.input, g, grads_s, grads_t.get("input"), tag, dtype)
+        _survivors(run, out_t, np_sample.input, g, grads_s, tag, dtype)
         return
     if run.compare == "shape":
         shape = np.shape(run.output)
