@@ -157,7 +157,7 @@ def _sum_bounds(op: Op, sample, g: np.ndarray, dtype: str) -> dict[str, float]:
 
     a = sample.transform(absolute)
     out = op_infos()[op.id](a.input, *a.args, **a.kwargs)
-    bounds = {"output": 2 * eps * float(out.max())} if out.numel() else {}
+    bounds = {"output": 2 * eps * float(out.detach().max())} if out.numel() else {}
     tensors = _torch_tensors(op.name, a)
     if tensors and out.requires_grad:
         g_abs = torch.from_numpy(np.abs(g).astype(np.float64))
