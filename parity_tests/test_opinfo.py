@@ -44,7 +44,8 @@ MAX_SAMPLES = 200  # per op and dtype; only max_pool2d has more (1440)
 # and a strided (1024, 1024)): they exercise torch's vectorised kernels on large and strided
 # memory, which NumPy's copy of the values does not have; their values are uniform draws
 # over the same range as the smaller samples'. The twelve of them per dtype (relu, sigmoid,
-# tanh, silu) took 14 of the file's 20 s, so they are left out; nothing else is this large.
+# tanh, silu) took about 14 s of the file's 30 (2 cores under load), so they are left out;
+# nothing else in these ops' samples is this large.
 MAX_ELEMENTS = 1 << 16
 REFUSALS = (ValueError, TypeError)
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -52,7 +53,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 @functools.cache
 def op_infos() -> dict[str, object]:
-    """op_db by ``Op.id``. Imported here, once per process (3.7 s on the 2-core machine)."""
+    """op_db by ``Op.id``. Imported here, once per process (3.7 s on the idle 2-core machine)."""
     from torch.testing._internal.common_methods_invocations import op_db
 
     return {f"{o.name}.{o.variant_test_name}" if o.variant_test_name else o.name: o
