@@ -111,8 +111,11 @@ def _record(component, tensor, dtype, a, e, rtol, atol) -> float:
 
 
 def assert_close(actual, expected, *, component: str, tensor: str, dtype: str,
-                 rtol: float | None = None, atol: float | None = None) -> None:  # fmt: skip
-    """Compare a scratch array with a torch tensor under ``dtype``'s profile (or overrides)."""
+                 rtol: float | None = None, atol: float | None = None,
+                 equal_nan: bool = False) -> None:  # fmt: skip
+    """Compare a scratch array with a torch tensor under ``dtype``'s profile (or overrides).
+    ``equal_nan``: a NaN matches a NaN at the same place (for inputs that hold NaN on
+    purpose, such as OpInfo's extremal values); elsewhere a NaN output is a failure."""
     profile = PROFILES[dtype]
     rtol = profile.rtol if rtol is None else rtol
     atol = profile.atol if atol is None else atol
@@ -124,7 +127,7 @@ def assert_close(actual, expected, *, component: str, tensor: str, dtype: str,
         torch.from_numpy(np.ascontiguousarray(e)),
         rtol=rtol,
         atol=atol,
-        equal_nan=False,
+        equal_nan=equal_nan,
         msg=lambda generated: f"[{component}] {tensor} ({dtype}): scratch != torch\n{generated}",
     )
 
