@@ -67,11 +67,11 @@ ROWS: list[Row] = [
     ok("cs231n-sgd-momentum", "SGD", "cs231n_optim.py:sgd_momentum", True),  # no dampening, nesterov
     ok("cs231n-rmsprop", "RMSprop", "cs231n_optim.py:rmsprop", True),
     ok("cs231n-adam", "Adam", "cs231n_optim.py:adam", True),  # no amsgrad, weight_decay
-    fail("cs231n-dropout-p-keep", "Dropout", "cs231n_dropout_keep_prob.py:dropout_forward", "dropout-p-is-keep-prob"),
+    fail("cs231n-dropout-p-keep", "Dropout", "cs231n_dropout_keep_prob.py:dropout_forward", "dropout-p-is-keep-probability"),
     fail("cs231n-batchnorm-unbiased-var", "BatchNorm1d", "cs231n_batchnorm_unbiased.py:batchnorm_forward", "batchnorm-normalises-with-unbiased-var"),
     fail("cs231n-softmax-loss-no-1/N", "CrossEntropyLoss", "cs231n_softmax_loss_no_mean.py:softmax_loss", "cross-entropy-grad-missing-mean"),
     fail("cs231n-softmax-loss-log-of-softmax", "CrossEntropyLoss", "cs231n_softmax_loss_log_of_softmax.py:softmax_loss", "cross-entropy-log-of-softmax"),
-    fail("cs231n-max-pool-every-tied-max", "MaxPool2d", "cs231n_max_pool_every_tied_max.py:max_pool_forward_naive", "maxpool-grad-to-every-tied-max"),
+    fail("cs231n-max-pool-every-tied-max", "MaxPool2d", "cs231n_max_pool_every_tied_max.py:max_pool_forward_naive", "maxpool-tie-grad-to-every-max"),
     fail("cs231n-adam-eps-hat", "Adam", "cs231n_adam_eps_hat.py:adam", "adam-eps-hat"),
     fail("cs231n-sgd-momentum-lr-inside", "SGD", "cs231n_sgd_momentum_lr_inside.py:sgd_momentum", "momentum-lr-inside-velocity"),
     # -- Deep Learning from Scratch: classes built from their arrays, update(params, grads) -----
@@ -83,21 +83,21 @@ ROWS: list[Row] = [
     ok("book-softmax-with-loss", "CrossEntropyLoss", "book_layers.py:SoftmaxWithLoss", True),
     ok("book-momentum", "SGD", "book_optimizer.py:Momentum", True),
     ok("book-adam", "Adam", "book_optimizer.py:Adam", True),
-    fail("book-dropout-not-inverted", "Dropout", "book_dropout_not_inverted.py:Dropout", "dropout-non-inverted"),
-    fail("book-batchnorm-momentum-0.9", "BatchNorm1d", "book_batchnorm_momentum.py:BatchNormalization", "batchnorm-momentum-one-minus"),
+    fail("book-dropout-not-inverted", "Dropout", "book_dropout_not_inverted.py:Dropout", "dropout-not-inverted"),
+    fail("book-batchnorm-momentum-0.9", "BatchNorm1d", "book_batchnorm_momentum.py:BatchNormalization", "batchnorm-momentum-flipped"),
     fail("book-batchnorm-eps-1e-6", "BatchNorm1d", "book_batchnorm_eps.py:BatchNormalization", relation="setting", detail="eps=1e-06"),
-    fail("book-softmax-with-loss-log-plus-1e-7", "CrossEntropyLoss", "book_softmax_with_loss_log_eps.py:SoftmaxWithLoss", "cross-entropy-log-plus-eps"),
-    fail("book-softmax-with-loss-ignores-dout", "CrossEntropyLoss", "book_softmax_with_loss_ignores_dout.py:SoftmaxWithLoss", "cross-entropy-backward-ignores-upstream"),
+    fail("book-softmax-with-loss-log-plus-1e-7", "CrossEntropyLoss", "book_softmax_with_loss_log_eps.py:SoftmaxWithLoss", "cross-entropy-eps-in-log"),
+    fail("book-softmax-with-loss-ignores-dout", "CrossEntropyLoss", "book_softmax_with_loss_ignores_dout.py:SoftmaxWithLoss", "loss-backward-ignores-upstream"),
     fail("book-rmsprop-eps-1e-7", "RMSprop", "book_rmsprop_eps.py:RMSprop", relation="setting", detail="eps=1e-07"),
     # -- nnfs: results stored on the object, biases (1, n) ----------------------------------------
     ok("nnfs-dense", "Linear", "nnfs_layers.py:Layer_Dense", True),
     ok("nnfs-relu", "ReLU", "nnfs_layers.py:Activation_ReLU", False),
     ok("nnfs-dropout", "Dropout", "nnfs_layers.py:Layer_Dropout", None),
-    fail("nnfs-relu-grad-at-0", "ReLU", "nnfs_relu_kink.py:Activation_ReLU", "relu-grad-at-zero-is-one"),
+    fail("nnfs-relu-grad-at-0", "ReLU", "nnfs_relu_kink.py:Activation_ReLU", "relu-derivative-one-at-zero"),
     # -- deeplearning.ai: dicts over W1/b1 with an initialiser --------------------------------------
     ok("dlai-adam", "Adam", "dlai_adam.py:update_parameters_with_adam", True),
     ok("dlai-momentum", "SGD", "dlai_momentum.py:update_parameters_with_momentum", True),
-    fail("dlai-momentum-ema", "SGD", "dlai_momentum_ema.py:update_parameters_with_momentum", "momentum-as-ema"),
+    fail("dlai-momentum-ema", "SGD", "dlai_momentum_ema.py:update_parameters_with_momentum", "momentum-as-moving-average"),
     # -- Holberton: step functions, the lr named alpha ------------------------------------------------
     ok("holberton-momentum", "SGD", "holberton_optim.py:update_variables_momentum", True),
     ok("holberton-rmsprop", "RMSprop", "holberton_optim.py:update_variables_RMSProp", True),
@@ -119,10 +119,10 @@ ROWS: list[Row] = [
     ok("plain-tanh", "tanh", "plain_activations.py:tanh", None, derivative="plain_activations.py:tanh_derivative"),
     ok("plain-attention", "scaled_dot_product_attention", "plain_attention.py:attention", None),
     fail("plain-leaky-relu-derivative-sign", "leaky_relu_derivative", "plain_leaky_relu_sign.py:leaky_relu_derivative", "leaky-relu-derivative-sign"),
-    fail("plain-softmax-axis-0", "softmax", "plain_softmax_axis.py:softmax", "softmax-wrong-axis"),
+    fail("plain-softmax-axis-0", "softmax", "plain_softmax_axis.py:softmax", "softmax-over-axis-0"),
     fail("plain-attention-no-scale", "scaled_dot_product_attention", "plain_attention_no_scale.py:attention", "attention-without-scale"),
     # -- array layers of the course's kind ---------------------------------------------------------
-    fail("course-batchnorm2d-per-element", "BatchNorm2d", "batchnorm2d_per_element.py:BatchNorm2d", "batchnorm-stats-per-element"),
+    fail("course-batchnorm2d-per-element", "BatchNorm2d", "batchnorm2d_per_element.py:BatchNorm2d", "batchnorm2d-statistics-per-element"),
     fail("course-linear-dw-transposed", "Linear", "linear_dw_transposed.py:Linear", "linear-grad-weight-transposed", says="transpose"),
     # -- scope: what the code says or shows it does not take ------------------------------------------
     ok("scope-scratch-linear-2d-only", "Linear", "scratch_2d_only.py:Linear", True, not_covered="3-D"),
