@@ -8,7 +8,7 @@ MNIST batches (augmented), one epoch of ``--steps`` batches under OneCycleLR wit
 ``--lr``; beside them a second torch engine in the other memory format (channels_last), the
 same arithmetic in another order. After every step each run's whole state (parameters,
 BatchNorm running statistics, loss, lr) is compared with the torch engine's, as a headroom
-max |a - e| / (atol + rtol |e|) under the dtype's profile (parity_tests/harness.py; ≤ 1 is
+max |a - e| / (atol + rtol |e|) under the dtype's profile (parity_check/core/harness.py; ≤ 1 is
 within it; running means against the scale of their activations, see lockstep.py). The
 table prints every ``--every``-th step: the twin's worst tensor, torch-vs-torch's worst,
 and their ratio. A ratio that stays flat while both grow says the growth is the training
@@ -28,8 +28,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a bare checkout
 
 from mnist_challenge.data import load_mnist  # noqa: E402
+from mnist_challenge.lockstep import lockstep  # noqa: E402
 from mnist_challenge.train import Config  # noqa: E402
-from parity_tests.lockstep import lockstep  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

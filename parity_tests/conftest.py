@@ -19,7 +19,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import torch  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from parity_tests import harness  # noqa: E402
+from parity_check.core import harness  # noqa: E402
 
 # Parity cases use tiny tensors: torch's intra-op threads only add synchronisation (on a
 # busy 2-core machine, 10x slower for the 10,000-step XOR run), so the suite runs torch on one.

@@ -31,8 +31,8 @@ from collections import Counter, defaultdict  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from parity_tests import records as records_mod  # noqa: E402
-from parity_tests.catalog import CATALOG, SECTIONS, Entry  # noqa: E402
+from parity_check.core import records as records_mod  # noqa: E402
+from parity_check.core.catalog import CATALOG, SECTIONS, Entry  # noqa: E402
 from parity_tests.report_data import build_entries, catalog_test_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +125,7 @@ def prepare_page(figures: str | None) -> list[dict]:
     import torch
 
     torch.set_num_threads(1)
-    from parity_tests.figures import render_all
+    from course.figures import render_all
 
     return render_all(figures)
 

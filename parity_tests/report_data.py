@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from parity_tests.catalog import Entry
+from parity_check.core.catalog import Entry
 
 HIGHLIGHT = 0.1  # headroom above this fraction of the tolerance is highlighted in the report
 

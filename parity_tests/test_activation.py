@@ -12,7 +12,7 @@ import torch.nn.functional as F
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.activation as tnn
-from parity_tests.harness import DTYPES, assert_close, check_function, check_module, randn
+from parity_check.core.harness import DTYPES, assert_close, check_function, check_module, randn
 
 SHAPES = [(7,), (4, 5), (2, 3, 4, 5)]
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.attention as tnn
-from parity_tests.harness import DTYPES, PROFILES, assert_close, sync_weights, upstream_like
+from parity_check.core.harness import DTYPES, PROFILES, assert_close, sync_weights, upstream_like
 
 # -- the comparisons -------------------------------------------------------------------------
 

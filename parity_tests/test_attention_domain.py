@@ -15,7 +15,7 @@ import torch
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.attention as tnn
-from parity_tests.harness import DTYPES, assert_close
+from parity_check.core.harness import DTYPES, assert_close
 from parity_tests.test_attention import check_mha, compare_sdpa, qkv
 
 

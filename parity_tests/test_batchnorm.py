@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.batchnorm as tbn
-from parity_tests.harness import DTYPES, PROFILES, assert_close, check_module, measure, randn
+from parity_check.core.harness import DTYPES, PROFILES, assert_close, check_module, measure, randn
 
 KINDS = {"BatchNorm1d": (snn.BatchNorm1d, tbn.BatchNorm1d), "BatchNorm2d": (snn.BatchNorm2d, tbn.BatchNorm2d)}  # fmt: skip
 STEPS = 3  # a few training steps, so the running averages (and momentum=None's 1/n) matter

@@ -26,7 +26,7 @@ import scratch.functional as sf
 import scratch.nn as snn
 import scratch.nn.utils as snu
 import scratch.regularization as sreg
-from parity_tests import harness
+from parity_check.core import harness
 from parity_tests import test_ties_and_kinks as tk
 from scratch.models import NeuralNetwork
 from scratch.nn import activation, batchnorm, dropout, loss, pooling

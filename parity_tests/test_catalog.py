@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import scratch
-from parity_tests.catalog import CATALOG, SECTIONS
+from parity_check.core.catalog import CATALOG, SECTIONS
 
 HERE = Path(__file__).parent
 
@@ -42,7 +42,7 @@ def public_scratch_names() -> list[str]:
 def test_every_public_scratch_name_is_catalogued():
     catalogued = {id(resolve(e.scratch)) for e in CATALOG}
     missing = [n for n in public_scratch_names() if id(resolve(n)) not in catalogued]
-    assert not missing, f"public scratch names missing from parity_tests/catalog.py: {missing}"
+    assert not missing, f"public scratch names missing from parity_check/core/catalog.py: {missing}"
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=[e.scratch for e in CATALOG])

@@ -13,7 +13,7 @@ import torch
 
 import scratch.models as sm
 import torch_ref.models as tm
-from parity_tests.harness import DTYPES, assert_close, check_module, randn, sync_weights
+from parity_check.core.harness import DTYPES, assert_close, check_module, randn, sync_weights
 
 WIDTHS = (3, 4, 5)  # small widths: the same graph as the default model, a fraction of the cost
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from parity_tests.check.mistakes import MISTAKES
-from parity_tests.check.runner import Checker
-from parity_tests.check.specs import SPECS, Target
+from parity_check.mistakes import MISTAKES
+from parity_check.runner import Checker
+from parity_check.specs import SPECS, Target
 
 
 def resolve(dotted: str):
@@ -65,7 +65,7 @@ def test_mistake_fails_and_is_diagnosed(mistake, component):
 
 
 def test_every_mistake_names_a_known_component_and_section():
-    from parity_tests.catalog import SECTIONS
+    from parity_check.core.catalog import SECTIONS
 
     keys = [m.key for m in MISTAKES]
     assert len(keys) == len(set(keys)), "two mistakes share a key"

@@ -18,8 +18,8 @@ import textwrap
 import pytest
 
 import scratch.nn as snn
-from parity_tests.check import check, cli
-from parity_tests.check.mistakes import mistakes_for
+from parity_check import check, cli
+from parity_check.mistakes import mistakes_for
 
 GOOD_LINEAR = """
 import numpy as np
@@ -254,7 +254,7 @@ def test_an_exception_in_user_code_shows_the_users_frames_not_ours(user_dir, cap
 
 
 def test_console_script_runs_as_a_user_would(user_dir):
-    proc = subprocess.run([sys.executable, "-m", "parity_tests.check", "Linear", "bad.py:ReturnsList"],
+    proc = subprocess.run([sys.executable, "-m", "parity_check", "Linear", "bad.py:ReturnsList"],
                           capture_output=True, text=True, cwd=user_dir)  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [

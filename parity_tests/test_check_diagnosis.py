@@ -12,14 +12,14 @@ import inspect
 
 import torch
 
-from parity_tests.check.diagnosis import citation_key, cite
-from parity_tests.check.mistakes.base import Mistake
-from parity_tests.check.relations import find, misshapen
-from parity_tests.check.runner import Checker
-from parity_tests.check.settings import SETTINGS
-from parity_tests.check.specs import SPECS, Case, Result, Target
-from parity_tests.check.specs.module_spec import ModuleSpec
-from parity_tests.check.verdict import Row
+from parity_check.diagnosis import citation_key, cite
+from parity_check.mistakes.base import Mistake
+from parity_check.relations import find, misshapen
+from parity_check.runner import Checker
+from parity_check.settings import SETTINGS
+from parity_check.specs import SPECS, Case, Result, Target
+from parity_check.specs.module_spec import ModuleSpec
+from parity_check.verdict import Row
 from parity_tests.diagnosis_learners import (
     AdamEps7,
     BatchNorm1d,

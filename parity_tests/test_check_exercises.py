@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from parity_tests.check.cli import main
-from parity_tests.check.exercises import EXERCISES, FILES, gradients, scoreboard, xor
-from parity_tests.check.exercises.architecture import check_build_model
+from parity_check.cli import main
+from parity_check.exercises import EXERCISES, FILES, gradients, scoreboard, xor
+from parity_check.exercises.architecture import check_build_model
 
 EXERCISES_DIR = Path(__file__).resolve().parents[1] / "exercises"
 NO_TRAINING = {"architecture": {"train_images": 0}}  # the MNIST run has its own test

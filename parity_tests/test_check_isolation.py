@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from parity_tests.check import UserCodeError, check
+from parity_check import UserCodeError, check
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import math
 import numpy as np
 import pytest
 
-from parity_tests.check.api import check
-from parity_tests.check.errors import UsageError
+from parity_check.api import check
+from parity_check.errors import UsageError
 from scratch.nn.attention import (
     scaled_dot_product_attention_backward,
     scaled_dot_product_attention_forward,

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from parity_tests.check import check
+from parity_check import check
 
 COURSE = """
 import numpy as np

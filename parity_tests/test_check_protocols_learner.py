@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from parity_tests.check.api import check
-from parity_tests.check.errors import UnsupportedSetting, UsageError
-from parity_tests.check.protocols import cache_pairs
-from parity_tests.check.specs import SPECS, Target
+from parity_check.api import check
+from parity_check.errors import UnsupportedSetting, UsageError
+from parity_check.protocols import cache_pairs
+from parity_check.specs import SPECS, Target
 
 
 def said(verdict) -> str:

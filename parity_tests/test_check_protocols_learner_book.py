@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from parity_tests.check.api import check
+from parity_check.api import check
 from parity_tests.test_check_protocols_learner import (
     ran,
     said,

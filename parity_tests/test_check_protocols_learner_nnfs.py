@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from parity_tests.check.api import check
-from parity_tests.check.protocols import adapt, backward_lr
-from parity_tests.check.runner import Checker
-from parity_tests.check.specs import SPECS, Target
-from parity_tests.check.specs.loss_spec import LossSpec
+from parity_check.api import check
+from parity_check.protocols import adapt, backward_lr
+from parity_check.runner import Checker
+from parity_check.specs import SPECS, Target
+from parity_check.specs.loss_spec import LossSpec
 from parity_tests.test_check_protocols_learner import ran, said
 
 

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 import scratch.optim as so
-from parity_tests.check import check
-from parity_tests.check.errors import UsageError
-from parity_tests.check.mistakes.base import Mistake
-from parity_tests.check.runner import Checker
-from parity_tests.check.specs import SPECS, Target
+from parity_check import check
+from parity_check.errors import UsageError
+from parity_check.mistakes.base import Mistake
+from parity_check.runner import Checker
+from parity_check.specs import SPECS, Target
 from parity_tests.learner_optim_styles import BOOK, CS231N, DLAI, HOLBERTON, NNFS, SCHEDULES
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -84,7 +84,7 @@ EMA = Mistake("momentum-as-ema", ("SGD",), "Optimizers and schedules", "EMA", SG
 def diagnose(component: str, target, mistake: Mistake):
     obj = target if not isinstance(target, str) else None
     if obj is None:
-        from parity_tests.check.target import load_target
+        from parity_check.target import load_target
 
         obj = load_target(target)
     return Checker(SPECS[component], mistakes=[mistake]).run(Target(obj, "yours"))
@@ -295,14 +295,14 @@ def test_a_schedule_class_of_its_own_with_the_blogs_names(write):
 
 # -- the order styles are tried in ---------------------------------------------------------------
 def test_detection_order():
-    from parity_tests.check.protocols import (
+    from parity_check.protocols import (
         optim_book,
         optim_dlai,
         optim_nnfs,
         optim_rule,
         optim_step,
     )
-    from parity_tests.check.protocols.optim_styles import find
+    from parity_check.protocols.optim_styles import find
 
     def rule(w, dw, config=None): ...
 

@@ -13,8 +13,8 @@ import textwrap
 
 import pytest
 
-from parity_tests.check import check
-from parity_tests.check.errors import UsageError
+from parity_check import check
+from parity_check.errors import UsageError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -283,7 +283,7 @@ def test_standalone_scheduler_object(write):
 
 
 def test_sequential_lr_with_milestone_zero_is_torchs():
-    from parity_tests.check.specs import SPECS
+    from parity_check.specs import SPECS
 
     spec = SPECS["SequentialLR"]
     case = next(c for c in spec.cases(False) if c.config["milestones"] == [0])

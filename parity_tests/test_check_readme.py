@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from parity_tests.check import cli
-from parity_tests.check.mistakes import MISTAKES
+from parity_check import cli
+from parity_check.mistakes import MISTAKES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -17,8 +17,8 @@ import textwrap
 import pytest
 
 import scratch.nn as snn
-from parity_tests.check import check, cli
-from parity_tests.check.specs import SPECS
+from parity_check import check, cli
+from parity_check.specs import SPECS
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ import scratch.nn as snn
 import scratch.nn._flat_conv as flat_conv
 import scratch.nn._parallel as parallel
 import torch_ref.nn.conv as tnn
-from parity_tests.harness import DTYPES, assert_close, check_module, randn
+from parity_check.core.harness import DTYPES, assert_close, check_module, randn
 from scratch.nn.conv import conv2d_manual
 
 # torch warns that 'same' with an even kernel pads a copy of the input; that is expected.

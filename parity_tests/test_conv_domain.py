@@ -15,7 +15,7 @@ import torch.nn.functional as F
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.conv as tnn
-from parity_tests.harness import DTYPES, assert_close, check_module, randn
+from parity_check.core.harness import DTYPES, assert_close, check_module, randn
 
 SIZE_TUPLES = [  # module, torch module, kwargs
     ("Conv2d(stride=(2,), padding=(1,))", snn.Conv2d, tnn.Conv2d, dict(stride=(2,), padding=(1,))),

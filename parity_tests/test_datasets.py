@@ -8,7 +8,7 @@ import torch
 
 import scratch.datasets as sd
 import torch_ref.datasets as td
-from parity_tests.harness import assert_close
+from parity_check.core.harness import assert_close
 
 
 def test_spiral_geometry_matches_without_noise():

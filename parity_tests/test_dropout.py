@@ -17,7 +17,7 @@ from scipy.stats import binomtest
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.dropout as tdo
-from parity_tests.harness import DTYPES, assert_close, randn, upstream_like
+from parity_check.core.harness import DTYPES, assert_close, randn, upstream_like
 
 PS = [0.0, 0.2, 0.5, 0.9, 1.0]
 SHAPES = [(7,), (4, 6), (2, 3, 4, 5)]

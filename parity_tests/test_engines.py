@@ -1,7 +1,7 @@
 """The NumPy engine of mnist_challenge trains step for step with the torch engine.
 
 Both engines start from the same weights and take the same real MNIST batches (augmented);
-parity_tests/lockstep.py steps them side by side and compares their whole state after every
+mnist_challenge/lockstep.py steps them side by side and compares their whole state after every
 step. Then the NumPy engine's run folder: resume, a checkpoint torch loads, bad options.
 """
 
@@ -19,8 +19,8 @@ from mnist_challenge import data
 from mnist_challenge.__main__ import main
 from mnist_challenge.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from mnist_challenge.engines import numpy_model
+from mnist_challenge.lockstep import lockstep
 from mnist_challenge.train import Config, train
-from parity_tests.lockstep import lockstep
 from parity_tests.test_mnist_train import needs_mnist, tiny
 
 

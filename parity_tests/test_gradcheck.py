@@ -12,7 +12,7 @@ from torch import nn
 
 import scratch.nn as snn
 import torch_ref.gradcheck as tg
-from parity_tests.harness import randn, sync_weights
+from parity_check.core.harness import randn, sync_weights
 from scratch.gradcheck import GradcheckError, gradcheck, numerical_gradient, relative_error
 
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from parity_tests.harness import assert_trajectory_close, measure
+from parity_check.core.harness import assert_trajectory_close, measure
 
 NAN, INF = float("nan"), float("inf")
 

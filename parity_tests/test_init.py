@@ -24,7 +24,7 @@ import scratch.experiments as sx
 import scratch.nn.init as si
 import torch_ref.experiments as tx
 import torch_ref.nn.init as ti
-from parity_tests.harness import assert_close
+from parity_check.core.harness import assert_close
 
 LINEAR, CONV2D, CONV1D = (48, 80), (16, 8, 3, 3), (6, 4, 5)
 # name, scratch init, torch init, shape, kwargs

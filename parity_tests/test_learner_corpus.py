@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import torch
 
-from parity_tests.check.cli import main
+from parity_check.cli import main
 from parity_tests.learner_corpus.expected import ROWS, Row
 
 CORPUS = Path(__file__).parent / "learner_corpus"

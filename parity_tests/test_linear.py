@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 import scratch.nn as snn
-from parity_tests.harness import DTYPES, assert_close, check_module, randn, sync_weights
+from parity_check.core.harness import DTYPES, assert_close, check_module, randn, sync_weights
 
 
 def mlp_pair(sizes=(5, 8, 6, 3), act=(snn.ReLU, nn.ReLU)):

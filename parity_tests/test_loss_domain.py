@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import scratch.nn as snn
 import torch_ref.nn.loss as tnn
-from parity_tests.harness import DTYPES, PROFILES, check_loss, measure, randn
+from parity_check.core.harness import DTYPES, PROFILES, check_loss, measure, randn
 
 REDUCTIONS = ("mean", "sum", "none")
 INF = np.inf

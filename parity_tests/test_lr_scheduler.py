@@ -17,7 +17,7 @@ import scratch.optim as so
 import scratch.optim.lr_scheduler as sl
 import torch_ref.optim as to
 import torch_ref.optim.lr_scheduler as tl
-from parity_tests.harness import assert_trajectory_close, measure
+from parity_check.core.harness import assert_trajectory_close, measure
 from scratch.nn import Parameter
 
 STEPS = 320

@@ -8,7 +8,13 @@ import torch
 
 import scratch.models as sm
 import torch_ref.models as tm
-from parity_tests.harness import DTYPES, assert_trajectory_close, check_module, randn, sync_weights
+from parity_check.core.harness import (
+    DTYPES,
+    assert_trajectory_close,
+    check_module,
+    randn,
+    sync_weights,
+)
 from scratch.datasets import spiral, xor
 
 NEURONS = ["relu", "sigmoid", "identity"]

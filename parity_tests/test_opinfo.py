@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 import torch
 
-from parity_tests import harness
-from parity_tests.catalog import CATALOG
+from parity_check.core import harness
+from parity_check.core.catalog import CATALOG
 from parity_tests.opinfo_adapters import ADAPTERS, SIGNATURES, NpSample, Run, bind
 from parity_tests.opinfo_table import (
     ALLOWED,

@@ -15,7 +15,7 @@ import torch
 import scratch.optim as so
 import torch_ref.optim as to
 import torch_ref.optim.lr_scheduler as tl
-from parity_tests.harness import (
+from parity_check.core.harness import (
     DTYPES,
     PROFILES,
     assert_close,

@@ -14,7 +14,7 @@ import torch
 
 import scratch.optim as so
 import torch_ref.optim as to
-from parity_tests.harness import (
+from parity_check.core.harness import (
     PROFILES,
     assert_trajectory_close,
     measure,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import scratch.functional as sf
 import scratch.nn as snn
 import torch_ref.nn.pooling as tnn
-from parity_tests.harness import DTYPES, PROFILES, assert_close, check_module
+from parity_check.core.harness import DTYPES, PROFILES, assert_close, check_module
 from scratch.receptive_field import conv_output_size
 
 

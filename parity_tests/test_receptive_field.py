@@ -15,7 +15,7 @@ from torchvision.models import resnet18
 from torchvision.models.vgg import cfgs, make_layers
 
 import torch_ref.receptive_field as trf
-from parity_tests.harness import assert_close
+from parity_check.core.harness import assert_close
 from scratch.receptive_field import (
     RESNET18_STEM,
     VGG16,

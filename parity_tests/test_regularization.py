@@ -19,7 +19,7 @@ import torch
 import scratch.nn as snn
 import scratch.regularization as sr
 import torch_ref.regularization as tr
-from parity_tests.harness import DTYPES, assert_close, assert_trajectory_close, randn
+from parity_check.core.harness import DTYPES, assert_close, assert_trajectory_close, randn
 
 LAM = 0.05
 SHAPES = [(4, 3), (3,), (2, 3, 2)]

@@ -15,9 +15,10 @@ from collections import Counter
 
 import pytest
 
-from parity_tests import harness, report
-from parity_tests.catalog import CATALOG, E
-from parity_tests.figures import FIGURES, FigureSpec, render
+from course.figures import FIGURES, FigureSpec, render
+from parity_check.core import harness
+from parity_check.core.catalog import CATALOG, E
+from parity_tests import report
 from parity_tests.report_data import catalog_test_name, comparisons, entry_status, records_for
 from parity_tests.report_html import level
 from parity_tests.report_sources import _source_lines, resolve, source_of

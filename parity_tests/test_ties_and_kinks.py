@@ -37,7 +37,7 @@ import torch_ref.nn.attention as tattn
 import torch_ref.nn.batchnorm as tbn
 import torch_ref.nn.loss as tloss
 import torch_ref.nn.pooling as tpool
-from parity_tests.harness import (
+from parity_check.core.harness import (
     DTYPES,
     PROFILES,
     assert_close,

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 import scratch.nn as snn
-from parity_tests.harness import assert_trajectory_close, sync_weights
+from parity_check.core.harness import assert_trajectory_close, sync_weights
 from parity_tests.optim_cases import SCHEDULES, race, run
 from scratch.datasets import BEALE_START, beale_grad, spiral
 from scratch.datasets import beale as beale_np

@@ -12,8 +12,8 @@ import scratch.experiments as sx
 import scratch.nn as snn
 import scratch.nn.utils as su
 import torch_ref.nn.utils as tu
-from parity_tests.figures.regularization import layer_gradient_norms
-from parity_tests.harness import DTYPES, PROFILES, assert_close, measure, randn
+from course.figures.regularization import layer_gradient_norms
+from parity_check.core.harness import DTYPES, PROFILES, assert_close, measure, randn
 
 SHAPES = [(4, 3), (3,), (2, 3, 2, 2)]  # a Linear weight, a bias, a conv weight
 
