@@ -83,6 +83,18 @@ def _check_options(spec: Spec, map, derivative, target_first) -> None:
         raise UsageError(f"--target-first is for a loss; {spec.name} is {_a(spec.kind)}")
 
 
+def _twin(spec: Spec, obj: Any, kind: str) -> Spec | None:
+    """The component's twin of the other ``kind`` (``Sigmoid`` and ``sigmoid``, ``LogSoftmax``
+    and ``log_softmax``) when ``obj`` is written as that kind: a class for a function's name
+    (``kind="module"``), a plain function for a module's (``kind="function"``); else None."""
+    written = inspect.isclass(obj) if kind == "module" else inspect.isfunction(obj)
+    if spec.kind == kind or spec.kind not in ("module", "function") or not written:
+        return None
+    key = spec.name.replace("_", "").lower()
+    twins = [s for s in SPECS.values() if s.kind == kind and s.name.replace("_", "").lower() == key]  # fmt: skip
+    return twins[0] if len(twins) == 1 else None
+
+
 def check(component: str, target: Any, *, thorough: bool = False,
           map: str | dict | None = None, derivative: Any = None,
           target_first: bool | None = None, dtypes: tuple[str, ...] = DTYPES,
@@ -110,8 +122,13 @@ def check(component: str, target: Any, *, thorough: bool = False,
     _check_options(spec, map, derivative, target_first)
     obj, name = _resolve(target, "TARGET")
     d_obj = _resolve(derivative, "--derivative")[0] if derivative is not None else None
+    asked, spec = spec, _twin(spec, obj, "module") or spec  # a class for `relu`: ReLU
     user = adapt(spec, Target(obj, name, parse_map(map), d_obj, target_first))
     obj = user.obj  # a learner's own protocol (CS231n's pairs, nnfs, ...) in the specs' shape
+    spec = _twin(spec, obj, "function") or spec  # a plain function for `Sigmoid`: sigmoid
+    if spec is not asked:
+        what = "a class" if spec.kind == "module" else "a function"
+        user.note(f"checked as {spec.name}, the {spec.kind} twin of {asked.name}: your {name} is {what}")  # fmt: skip
     if spec.kind == "module" and not inspect.isclass(obj):
         what = "an instance" if not callable(obj) or hasattr(type(obj), "forward") else f"a {type(obj).__name__}"  # fmt: skip
         raise UsageError(f"{spec.name} is checked on a class (the checker builds it with torch's settings); {name} is {what}: pass the class itself")  # fmt: skip

@@ -32,6 +32,13 @@ def naive_log_softmax(z, dim):
         return z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
 
 
+def log_of_softmax(z, dim):
+    """log(softmax(z)), the max shifted out: exact until a probability underflows to 0."""
+    e = np.exp(z - z.max(axis=dim, keepdims=True))
+    with np.errstate(divide="ignore"):
+        return np.log(e / e.sum(axis=dim, keepdims=True))
+
+
 # -- softmax over another axis: axis 0 (samples as columns), or the whole array -------------------
 def _softmax_over(axis, log: bool):
     """softmax (or log-softmax) over ``axis`` (None: every element), whatever dim says."""
@@ -154,6 +161,12 @@ MISTAKES = [
             "your log-softmax overflows on large logits: compute z - max - log(sum(exp(z - max)))",
             {"LogSoftmax": patched(snn.LogSoftmax, "LogSoftmaxWithoutShift", **{"scratch.nn.activation.log_softmax": naive_log_softmax}),
              "log_softmax": naive_log_softmax}),
+    Mistake("log-softmax-as-log-of-softmax", ("LogSoftmax", "log_softmax"), "Activations",
+            "your log-softmax is -inf where a probability underflowed to 0 (logits hundreds "
+            "apart): log(softmax(z)) loses it; compute z - max - log(sum(exp(z - max))), finite "
+            "for any logits",
+            {"LogSoftmax": patched(snn.LogSoftmax, "LogOfSoftmax", **{"scratch.nn.activation.log_softmax": log_of_softmax}),
+             "log_softmax": log_of_softmax}),
     Mistake("batchnorm-biased-running-var", tuple(BATCHNORMS), "Regularisation",
             "your running variance matches torch's with the biased estimator: track the "
             "unbiased one, n/(n-1) times the batch variance you normalise with",

@@ -32,6 +32,9 @@ SATURATED = dict(values=[[-1e4, -30.0, -2.5, 0.7], [1.5, 30.0, 1e4, -0.3]])  # e
 AT_KINK = dict(PLAIN, at_kinks=6)
 # rows whose maximum is tied (two, four or three equal logits): torch shares the mass evenly
 TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
+# logits hundreds apart: softmax underflows to exactly 0 for the small ones, so log(softmax(z))
+# is -inf where torch's log_softmax is finite (z - max - log Σ exp(z - max))
+FAR_LOGITS = [[0.0, 1000.0, 2.0, -5.0], [-800.0, 0.0, 3.0, 1.0], [0.5, 0.0, 900.0, -900.0]]
 MORE = [C("(7,)", dict(shape=(7,), scale=3.0)), C("(2, 3, 4, 5)", dict(shape=(2, 3, 4, 5), scale=3.0))]  # fmt: skip
 
 # name, torch twin, ci cases, settings a function without the argument is taken to hard-wire
@@ -67,6 +70,7 @@ SOFTMAX_CASES = [
     C("dim=-1, logits near 800", dict(shape=(3, 4), scale=3.0, shift=800.0), dim=-1),
     C("dim=1, (3, 4, 2)", dict(shape=(3, 4, 2), scale=3.0), dim=1),
     C("dim=-1, tied maxima", dict(values=TIED_LOGITS), dim=-1),
+    C("dim=-1, logits hundreds apart", dict(values=FAR_LOGITS), dim=-1),
 ]
 SOFTMAX_MORE = [C("dim=0, (3, 4, 5)", dict(shape=(3, 4, 5), scale=4.0), dim=0)]
 

@@ -28,6 +28,9 @@ ACTIVATION_SETUP = dict(shape=(4, 7), scale=3.0)
 AT_KINK = dict(ACTIVATION_SETUP, at_kinks=6)
 # rows whose maximum is tied (two, four or three equal logits): torch shares the mass evenly
 TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
+# logits hundreds apart: softmax underflows to exactly 0 for the small ones, so log(softmax(z))
+# is -inf where torch's log_softmax is finite (z - max - log Σ exp(z - max))
+FAR_LOGITS = [[0.0, 1000.0, 2.0, -5.0], [-800.0, 0.0, 3.0, 1.0], [0.5, 0.0, 900.0, -900.0]]
 BN_STEPS = ("train", "train", "train", "eval")  # three updates of the running stats, then eval
 BN_SETUP = dict(modes=BN_STEPS, scale=2.0, shift=3.0)  # mean 3, std 2: normalising does work
 
@@ -62,6 +65,7 @@ SPECS = [
         C(f"{name}(dim=-1), logits near 800", dict(shape=(3, 2, 4), scale=3.0, shift=800.0), dim=-1),
         C(f"{name}(dim=1)", dict(shape=(3, 4, 2), scale=3.0), dim=1),
         C(f"{name}(dim=-1), tied maxima", dict(values=TIED_LOGITS), dim=-1),
+        C(f"{name}(dim=-1), logits hundreds apart", dict(values=FAR_LOGITS), dim=-1),
     ]) for name in ("Softmax", "LogSoftmax")),
     ModuleSpec("Flatten", torch.nn.Flatten, "scratch.nn.Flatten", [
         basic(C("Flatten()", dict(shape=(2, 3, 4, 5)))),
