@@ -31,8 +31,9 @@ from parity_check.specs.base import Target
 # torch's name -> names the course (or common from-scratch code) uses for the same thing
 ALIASES: dict[str, tuple[str, ...]] = {
     "lr": ("learning_rate", "eta", "lr0", "base_lr", "initial_lr", "eta_max", "max_lr", "lr_max")
-    + ("initAlpha", "init_lr", "initial_learning_rate"),  # schedule blogs' names for the lr
-    "gamma": ("factor", "decay_factor", "drop_factor"),  # StepLR's, as schedule blogs name it
+    + ("initAlpha", "init_lr", "initial_learning_rate", "initial_lrate", "lrate"),  # blogs' lr
+    # StepLR's, as schedule blogs name it ("drop": the factor the lr drops by)
+    "gamma": ("factor", "decay_factor", "drop_factor", "drop", "drop_rate"),
     "step_size": ("dropEvery", "drop_every", "epochs_drop", "step_every"),
     "momentum": ("beta", "mu"),
     "alpha": ("beta", "rho", "decay_rate", "decay"),

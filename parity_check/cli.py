@@ -15,6 +15,7 @@ an exception in your code shows your frame).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -116,9 +117,13 @@ def run(argv: list[str] | None = None) -> int:
     from parity_check.api import check
 
     dtypes = (args.dtype,) if args.dtype else DTYPES
-    verdict = check(args.component, args.target, thorough=args.thorough, map=args.map,
-                    derivative=args.derivative, target_first=args.target_first, dtypes=dtypes,
-                    strict=args.strict)  # fmt: skip
+    # with --json -, whatever the user's code prints (a module's own tests at import) goes to
+    # stderr, so that stdout holds the JSON alone
+    quiet = contextlib.redirect_stdout(sys.stderr) if quiet_json else contextlib.nullcontext()
+    with quiet:
+        verdict = check(args.component, args.target, thorough=args.thorough, map=args.map,
+                        derivative=args.derivative, target_first=args.target_first,
+                        dtypes=dtypes, strict=args.strict)  # fmt: skip
     verdict.render(console)
     if args.json:
         _write_json(verdict.to_dict(), args.json)

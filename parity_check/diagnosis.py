@@ -87,8 +87,10 @@ def diagnose(checker: Checker, verdict: Verdict, target: Target,
         m = matches[0]
         return Diagnosis(m.key, f"{m.explanation} [{m.key}; course section: {m.section}]", m.section, len(candidates))  # fmt: skip
     if matches:
+        # the cases that ran cannot tell them apart (e.g. eval mode not supported): say each
+        said = "; or ".join(f"{m.explanation} [{m.key}]" for m in matches)
         names = " or ".join(m.key for m in matches)
-        return Diagnosis(None, f"your numbers match more than one catalogued mistake ({names}); {first}", "", len(candidates))  # fmt: skip
+        return Diagnosis(None, f"your numbers match more than one catalogued mistake ({names}): {said}; {first}", "", len(candidates))  # fmt: skip
     none = f"no catalogued mistake reproduces your numbers ({len(candidates)} tried)"
     found = relations.find(checker, yours, cited) if yours else None
     if found is not None:

@@ -105,6 +105,21 @@ def _raised_by_constructor(target: Target, err: UserCodeError) -> bool:
     return (err.frame.line or "").lstrip().startswith("raise")
 
 
+def eval_only(case: Case, ran: list[Case]) -> bool:
+    """Whether ``case`` is a case of ``ran`` but for being in eval mode (Dropout's eval case:
+    the same settings, a setup that differs only in its mode): code that only trains (a
+    backward that needs the training cache) is in scope there, as the course's form is."""
+    modes = case.setup.get("modes", (case.setup.get("mode"),))
+    if "eval" not in modes:
+        return False
+    rest = {k: v for k, v in case.setup.items() if k not in ("mode", "modes")}
+    for other in ran:
+        other_rest = {k: v for k, v in other.setup.items() if k not in ("mode", "modes")}
+        if other_rest == rest and case.config == other.config and other is not case:
+            return True
+    return False
+
+
 def row_for(target: Target, case: Case, dtype: str, err: UsageError, ran: list[Case]) -> Row:
     """The row of a non-basic case that raised ``err``: "not supported" or "error"."""
     if isinstance(err, UserCodeError):
@@ -123,5 +138,7 @@ def row_for(target: Target, case: Case, dtype: str, err: UsageError, ran: list[C
     rank = rank_only(case, ran)
     if rank is not None:
         reason = f"{rank}-D input not supported ({message})"
+    elif eval_only(case, ran):
+        reason = f"eval mode not supported ({message})"
     status = "not supported" if reason else "error"
     return Row(case.label, dtype, "", status=status, message=message, where=where, reason=reason)

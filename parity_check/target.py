@@ -51,6 +51,10 @@ def load_module(where: str):
         path = Path(where).expanduser()
         if not path.is_file():
             raise UsageError(f"file not found: {where}")
+        if path.suffix != ".py":
+            hint = (" (a notebook: `jupyter nbconvert --to script` makes one, or call check() "
+                    "on the object inside the notebook)") if path.suffix == ".ipynb" else ""  # fmt: skip
+            raise UsageError(f"TARGET must be a Python file (.py), got {where}{hint}")
         path = path.resolve()
         module_name = f"_parity_check_{abs(hash(str(path)))}"
         spec = importlib.util.spec_from_file_location(module_name, path)
