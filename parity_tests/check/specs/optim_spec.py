@@ -10,6 +10,7 @@ tolerance. A case may set the lr between steps (``setup["schedule"]``, a factor 
 lr per step): that is where momentum with lr inside the velocity parts from torch's.
 
 Three protocols, detected from the target:
+
 - torch's: ``Cls(params, **hyper)``, ``step()`` updates each ``scratch.nn.Parameter``'s
   ``.data`` from its ``.grad``; lr set through ``param_groups[i]["lr"]`` (or an ``lr``
   attribute);
