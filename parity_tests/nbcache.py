@@ -30,6 +30,14 @@ ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # fmt: skip
 
 
+class NotebookFailed(Exception):
+    """A cell failed: ``notebook`` holds the outputs up to it, ``error`` nbclient's exception."""
+
+    def __init__(self, path: Path, notebook, error: Exception):
+        super().__init__(f"{path.name}: {error}")
+        self.path, self.notebook, self.error = path, notebook, error
+
+
 def imported_sources() -> list[Path]:
     """The .py files of ``IMPORTED``, sorted, without the suite's tests."""
     files = []
@@ -69,14 +77,15 @@ def execute(path: Path, cache: Path | None = None):
     """The notebook at ``path`` with its outputs, from the cache or executed now and cached.
 
     Returns ``(notebook, seconds)``: seconds is None when the cache already held it.
-    Raises nbclient's ``CellExecutionError``/``CellTimeoutError`` when a cell fails (nothing
-    is cached then). The kernel runs in course/, as a learner's ``jupyter lab course/``.
+    Raises ``NotebookFailed`` when a cell fails or times out (nothing is cached then). The
+    kernel runs in the notebook's folder, as a learner's ``jupyter lab course/``.
     """
     import nbformat
     from filelock import FileLock
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     folder = cache or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -92,10 +101,13 @@ def execute(path: Path, cache: Path | None = None):
         os.environ.update(kernel_environment())  # the kernel inherits this process's environment
         try:
             client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, startup_timeout=120,
-                                    kernel_name="python3",
+                                    kernel_name="python3", record_timing=False,
                                     resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
             start = time.perf_counter()
-            client.execute()
+            try:
+                client.execute()
+            except (CellExecutionError, CellTimeoutError) as exc:
+                raise NotebookFailed(path, nb, exc) from exc
             seconds = time.perf_counter() - start
         finally:
             for k, v in saved.items():

@@ -36,9 +36,15 @@ def fence(code: str, language: str) -> str:
     return f"{ticks}{language}\n{code.rstrip()}\n{ticks}"
 
 
-def tab(label: str, key: str, source: sources.Source) -> str:
-    return (f":::{{tab-item}} {label}\n:sync: {key}\n:class-content: component-source\n\n"
-            f"{source.label}\n\n{fence(source.code, source.language)}\n:::\n")  # fmt: skip
+def tab(label: str, key: str, name: str) -> str:
+    """One tab: the source of ``name``, and of its base class when ``name`` only names it."""
+    shown = [sources.source_of(name)]
+    if (base := sources.short_subclass_base(name)) is not None:
+        shown.append(sources.source_of(base))
+    body = "\n\n".join(f"{s.label}\n\n{fence(s.code, s.language)}" for s in shown)
+    return (
+        f":::{{tab-item}} {label}\n:sync: {key}\n:class-content: component-source\n\n{body}\n:::\n"
+    )
 
 
 def level(headroom: float | None) -> str:
@@ -60,7 +66,7 @@ def proof(entry: sources.Entry, record: dict) -> str:
         lines.append(f"| {dtype} | {level(worst)} | {record[f'worst_{dtype}_at'] or '—'} |")
     rows = record["comparisons"]
     if rows:
-        lines += ["", "Every compared tensor, its tolerance and its worst error:", "",
+        lines += ["", f":::{{dropdown}} Every compared tensor ({len(rows)}), its tolerance and its worst error", "",
                   "| compared | dtype | rtol | atol | max abs | headroom |",
                   "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
         for row in rows:
@@ -69,6 +75,7 @@ def proof(entry: sources.Entry, record: dict) -> str:
                     c = row[dtype]
                     lines.append(f"| {row['component']}: {row['tensor']} | {dtype} | {c['rtol']:.0e}"
                                  f" | {c['atol']:.0e} | {c['max_abs']:.2e} | {level(c['headroom'])} |")  # fmt: skip
+        lines.append(":::")
     else:
         lines += ["", "These tests compare no float tensor (exact values, shapes, messages): "
                   "the proof is that they pass."]  # fmt: skip
@@ -97,8 +104,7 @@ def page(entry: sources.Entry, record: dict) -> str:
     if entry.scratch in FORMULAS:
         parts += ["", "## The formula", "", "$$", FORMULAS[entry.scratch], "$$"]
     parts += ["", "## Scratch and its twin", "", f"::::{{tab-set}}\n:sync-group: {SYNC}\n",
-              tab("scratch", "scratch", sources.source_of(entry.scratch)),
-              tab("torch", "torch", sources.source_of(entry.twin)), "::::"]  # fmt: skip
+              tab("scratch", "scratch", entry.scratch), tab("torch", "torch", entry.twin), "::::"]  # fmt: skip
     if entry.note:
         parts += ["", "## Where the course and torch differ", "", entry.note]
     parts += ["", proof(entry, record)]

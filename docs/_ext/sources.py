@@ -21,6 +21,32 @@ from parity_tests.records import load as load_records  # noqa: E402
 from parity_tests.report_data import HIGHLIGHT, build_entries, catalog_test_name  # noqa: E402
 from parity_tests.report_sources import Source, source_of  # noqa: E402
 
+SHORT_CLASS = 12  # a class this short mostly names its base: show the base's source too
+
+
+def short_subclass_base(dotted: str) -> str | None:
+    """The dotted name of the class ``dotted`` derives from, when ``dotted`` is a scratch or
+    torch_ref class of a dozen lines or fewer whose first base (not ``Module``) is its own
+    package's (scratch's ``BatchNorm2d`` is three lines on ``_BatchNorm``); else None."""
+    import inspect
+
+    from parity_tests.report_sources import resolve
+
+    try:
+        obj = resolve(dotted)
+    except (ImportError, AttributeError):
+        return None
+    if not inspect.isclass(obj) or source_of(dotted).lines > SHORT_CLASS or not obj.__bases__:
+        return None
+    base, top = obj.__bases__[0], dotted.split(".")[0]
+    # The project's own classes only, and not the generic Module every layer derives from.
+    if top not in ("scratch", "torch_ref") or base.__module__.split(".")[0] != top:
+        return None
+    if base.__name__ == "Module":
+        return None
+    return f"{base.__module__}.{base.__qualname__}"
+
+
 # What the API reference documents: the packages whose docstrings the site renders.
 API_PACKAGES = ("scratch", "torch_ref", "parity_tests.check", "mnist_challenge")
 
