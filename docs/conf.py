@@ -54,10 +54,15 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "navbar_align": "left",
+    "header_links_before_dropdown": 6,
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
     "footer_end": [],
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# A page with no subpages gets no left column (it would say "Section Navigation" over nothing).
+html_sidebars = {
+    page: [] for page in ("index", "contract", "check", "mnist", "benchmarks", "records")
+}
+html_sidebars["**"] = ["sidebar-nav-bs"]
 html_copy_source = False
 html_show_sourcelink = False

@@ -42,7 +42,7 @@ def generate(app: Sphinx) -> None:
     for package in sources.API_PACKAGES:
         write_if_changed(out / f"{package}.md", page(package))
     toc = "\n".join(sources.API_PACKAGES)
-    write_if_changed(out / "index.md", "# API reference\n\nEvery public module's docstrings, "
+    write_if_changed(out / "index.md", "# API\n\nThe API reference: every public module's docstrings, "
                      f"by package.\n\n```{{toctree}}\n:maxdepth: 1\n\n{toc}\n```\n")  # fmt: skip
 
 

@@ -56,10 +56,10 @@ def level(headroom: float | None) -> str:
 
 
 def proof(entry: sources.Entry, record: dict) -> str:
-    lines = ["## The proof", "", "| test | cases passed |", "| --- | --- |"]
+    lines = ["## The proof", "", "The tests (in `parity_tests/`) and the cases each passed:", ""]
     for test in entry.tests:
         ran = record["tests_run"].get(test, {})
-        lines.append(f"| `parity_tests/{test}` | {ran.get('passed', 0)} |")
+        lines.append(f"- `{test}`: {ran.get('passed', 0)} passed")
     lines += ["", "| dtype | worst headroom (error / tolerance) | where |", "| --- | --- | --- |"]
     for dtype in ("float64", "float32"):
         worst = record[f"worst_{dtype}"]

@@ -27,9 +27,9 @@ _deriv = {
 _classes = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "Sigmoid", "tanh": "Tanh",
             "gelu": "GELU", "silu": "SiLU", "softmax": "Softmax", "log_softmax": "LogSoftmax"}  # fmt: skip
 
-_bn = (r"y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}}\,\gamma + \beta, \qquad "
+_bn = (r"\begin{gathered} y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}}\,\gamma + \beta \\ "
        r"\hat\mu \leftarrow (1 - m)\,\hat\mu + m\,\mathrm{E}[x], \quad "
-       r"\hat\sigma^{2} \leftarrow (1 - m)\,\hat\sigma^{2} + m\,\tfrac{N}{N-1}\,\mathrm{Var}[x]")  # fmt: skip
+       r"\hat\sigma^{2} \leftarrow (1 - m)\,\hat\sigma^{2} + m\,\tfrac{N}{N-1}\,\mathrm{Var}[x] \end{gathered}")  # fmt: skip
 _conv = r"y_{n,o,i,j} = b_o + \sum_{c,u,v} w_{o,c,u,v}\; x_{n,c,\,s i + d u - p,\; s j + d v - p}"
 _sdpa = r"\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\Bigl(\frac{Q K^{\top}}{\sqrt{d_k}} + M\Bigr) V"
 _fan = r"\mathrm{gain}\cdot\sqrt{\tfrac{2}{\mathrm{fan\_in} + \mathrm{fan\_out}}}"
@@ -51,7 +51,7 @@ FORMULAS: dict[str, str] = {
     "scratch.datasets.beale": r"f(x, y) = (1.5 - x + xy)^{2} + (2.25 - x + xy^{2})^{2} + (2.625 - x + xy^{3})^{2}",
     "scratch.optim.SGD": r"b_t = \mu\, b_{t-1} + (1 - \tau)\, g_t, \qquad \theta_t = \theta_{t-1} - \gamma\, b_t \quad (g_t = \nabla + \lambda \theta_{t-1})",
     "scratch.optim.RMSprop": r"v_t = \alpha\, v_{t-1} + (1 - \alpha)\, g_t^{2}, \qquad \theta_t = \theta_{t-1} - \gamma\, \frac{g_t}{\sqrt{v_t} + \epsilon}",
-    "scratch.optim.Adam": r"m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t,\ v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^{2},\ \theta_t = \theta_{t-1} - \gamma \frac{m_t / (1 - \beta_1^{t})}{\sqrt{v_t / (1 - \beta_2^{t})} + \epsilon}",
+    "scratch.optim.Adam": r"\begin{gathered} m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^{2} \\ \theta_t = \theta_{t-1} - \gamma \frac{m_t / (1 - \beta_1^{t})}{\sqrt{v_t / (1 - \beta_2^{t})} + \epsilon} \end{gathered}",
     "scratch.optim.AdamW": r"\theta \leftarrow \theta - \gamma \lambda \theta, \text{ then Adam's step without } \lambda \text{ in } g_t",
     "scratch.optim.lr_scheduler.StepLR": r"\gamma_t = \gamma_0 \cdot \mathrm{gamma}^{\lfloor t / \mathrm{step\_size} \rfloor}",
     "scratch.optim.lr_scheduler.MultiStepLR": r"\gamma_t = \gamma_0 \cdot \mathrm{gamma}^{\,|\{m \in \mathrm{milestones}\,:\, m \le t\}|}",
