@@ -90,13 +90,15 @@ def execute(path: Path, cache: Path | None = None):
     folder = cache or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(path, as_version=4)
+    database = FileLock(str(folder / "db.lock"))  # one writer of jupyter-cache's SQLite at a time
     with FileLock(str(folder / f"{path.stem}.lock")):
-        store = get_cache(str(folder))
-        try:
-            store.match_cache_notebook(nb)
-            return store.merge_match_into_notebook(nb)[1], None
-        except KeyError:
-            pass
+        with database:
+            store = get_cache(str(folder))
+            try:
+                store.match_cache_notebook(nb)
+                return store.merge_match_into_notebook(nb)[1], None
+            except KeyError:
+                pass
         saved = {k: os.environ.get(k) for k in kernel_environment()}
         os.environ.update(kernel_environment())  # the kernel inherits this process's environment
         try:
@@ -115,8 +117,9 @@ def execute(path: Path, cache: Path | None = None):
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-        store.cache_notebook_bundle(
-            CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}),
-            check_validity=False, overwrite=True,
-        )  # fmt: skip
+        with database:
+            store.cache_notebook_bundle(
+                CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}),
+                check_validity=False, overwrite=True,
+            )  # fmt: skip
         return nb, seconds
