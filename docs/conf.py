@@ -22,7 +22,7 @@ extensions = [
     "sphinx_design",
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
-    "sphinx-mathjax-offline",  # MathJax 3 from _static: no script from the network
+    "mathjax_local",  # docs/_ext/mathjax_local.py: MathJax 3 from _static, not the network
     "components",  # docs/_ext/components.py: one page per catalog entry
     "api_pages",  # docs/_ext/api_pages.py: the API reference's automodule pages
 ]

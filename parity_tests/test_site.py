@@ -26,6 +26,8 @@ import pytest
 from parity_tests import nbcache
 from parity_tests.catalog import CATALOG
 
+pytestmark = pytest.mark.after_notebooks  # conftest: after the last notebook, not at the end
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
