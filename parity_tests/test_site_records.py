@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from parity_tests import harness
-from parity_tests.catalog import E
+from parity_tests.catalog import CATALOG, E
 from parity_tests.figures import FigureSpec, render
 from parity_tests.report_data import catalog_test_name, comparisons, entry_status, records_for
 from parity_tests.report_sources import _source_lines, resolve, source_of
@@ -124,3 +124,35 @@ def test_an_entry_whose_test_failed_is_marked_failed():
     assert entry_status(entry, {ACT_F: Counter(passed=2)}, rows) == "passed"
     assert entry_status(entry, {}, rows) == "not run"
     assert entry_status(entry, None, comparisons([rec("ReLU", headroom=2.0)])) == "over tolerance"
+
+
+def site_extension(name: str):
+    """A module of docs/_ext (the site's Sphinx extensions), imported as conf.py does."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    ext = str(Path(__file__).resolve().parent.parent / "docs" / "_ext")
+    if ext not in sys.path:
+        sys.path.insert(0, ext)
+    return importlib.import_module(name)
+
+
+def test_a_component_without_a_record_fails_the_build(tmp_path):
+    import json
+
+    from sphinx.errors import ExtensionError
+
+    components = site_extension("components")
+    entries = {e.scratch: {} for e in CATALOG[1:]}  # the first component has no record
+    (tmp_path / "records.json").write_text(json.dumps({"run": {}, "entries": entries}))
+    with pytest.raises(ExtensionError, match=CATALOG[0].scratch.replace(".", r"\.")):
+        components.load_records(tmp_path)
+    with pytest.raises(ExtensionError, match="make_records.py"):
+        components.load_records(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("headroom,shown", [(None, "no numeric comparison"), (0.1, "0.1"),
+                                            (0.11, "**0.11**"), (1.5, "**1.5 (over the tolerance)**")])  # fmt: skip
+def test_headroom_above_a_tenth_of_the_tolerance_is_highlighted(headroom, shown):
+    assert site_extension("components").level(headroom) == shown
