@@ -2,7 +2,7 @@
 
 Only layers with NumPy twins are used (Conv2d, BatchNorm2d, ReLU, MaxPool2d,
 AdaptiveAvgPool2d, Flatten, Linear, Dropout) plus additions, and every layer is a named
-attribute, so the twin mirrors the names and loads this state_dict as is.
+attribute, so the twin mirrors the names and loads this state_dict as is::
 
     28x28  stem:   conv 3x3 1->c1, bn, relu, then pool1 (maxpool 2)   -> 14x14
     14x14  down1:  conv 3x3 c1->c2, bn, relu

@@ -1,5 +1,7 @@
 """``parity-check``: the command line of ``parity_check``.
 
+Usage::
+
     parity-check COMPONENT TARGET [--thorough] [--strict] [--map weight=W,bias=b]
                  [--derivative F:NAME] [--target-first] [--dtype float64|float32] [--json PATH]
     parity-check exercises/          the exercises' scoreboard

@@ -1,7 +1,7 @@
 """The verdict of a check: every compared tensor's figures, the diagnosis, and how to show them.
 
 ``Verdict.render()`` draws the terminal table with ``rich``; ``Verdict.to_dict()`` is what
-``--json`` writes. Headroom is max |yours - torch| / (atol + rtol·|torch|): at most 1 passes.
+``--json`` writes. Headroom is ``max |yours - torch| / (atol + rtol·|torch|)``: at most 1 passes.
 
 A row's ``status``: "ok" or "FAIL" (a compared tensor; a FAIL with no numbers is a wrong
 shape, said in ``message``), "not supported" (the case is out of your code's scope: it said

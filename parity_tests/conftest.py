@@ -46,6 +46,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "spread: a slow test (a course notebook) that -n N should not run back to back"
     )
+    config.addinivalue_line(
+        "markers", "after_notebooks: runs right after the last notebook, not in the run's tail"
+    )
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -55,6 +58,10 @@ def pytest_collection_modifyitems(session, config, items):
     notebooks, collected side by side, would all land on one worker and run one after the
     other. Interleaved with the rest, each worker gets its share, and none is left for the
     tail of the run. The order is a pure function of the collection, as xdist requires.
+
+    The ``after_notebooks`` tests (the site: its build reads every notebook's cached run)
+    follow the last notebook, so that one worker builds the site while the other runs the
+    last quarter of the tests, instead of building it alone at the end.
     """
     slow = [item for item in items if item.get_closest_marker("spread")]
     if not slow or len(slow) == len(items):
@@ -64,4 +71,7 @@ def pytest_collection_modifyitems(session, config, items):
     positions = [round((k + 0.5) * span / len(slow)) for k in range(len(slow))]
     for offset, (position, item) in enumerate(zip(positions, slow, strict=True)):
         rest.insert(position + offset, item)
-    items[:] = rest
+    late = [item for item in rest if item.get_closest_marker("after_notebooks")]
+    rest = [item for item in rest if not item.get_closest_marker("after_notebooks")]
+    last = max(i for i, item in enumerate(rest) if item.get_closest_marker("spread"))
+    items[:] = rest[: last + 1] + late + rest[last + 1 :]

@@ -8,6 +8,9 @@
   ``spread`` so that conftest.py deals them out among the other tests and ``pytest -n 2``
   gives each worker its share; each kernel runs BLAS and torch on one thread (the two
   workers already keep two cores busy).
+- It runs through ``nbcache`` (jupyter-cache, keyed by the notebook and the hash of every
+  source it imports), which the site's build reads: a notebook runs once per change of it or
+  of the code under it, never twice in one run of the suite.
 - The README's study guide links every notebook, and every notebook it links exists.
 
 The notebooks are found when the tests are collected: a new one is picked up with no edit here.
@@ -15,21 +18,18 @@ The notebooks are found when the tests are collected: a new one is picked up wit
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from course import nbcache
+
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"
 NOTEBOOKS = sorted(COURSE.glob("*.ipynb"))
 NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")  # NN_slug.ipynb, NN in the course's order
-CELL_TIMEOUT_S = 300  # per cell; a notebook is meant to take seconds (see README's timings)
-ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # fmt: skip
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 by_name = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -76,28 +76,69 @@ def _failed_cell(nb) -> tuple[int, object, str] | None:
 
 @pytest.mark.spread  # conftest interleaves the notebooks with the other tests: -n N splits them
 @by_name
-def test_notebook_runs_top_to_bottom(path, monkeypatch):
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
-
-    for var in ONE_THREAD:
-        monkeypatch.setenv(var, "1")  # the kernel inherits this process's environment
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))  # fmt: skip
-    monkeypatch.setenv("MPLBACKEND", "Agg")  # figures render inline without a display
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, startup_timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(COURSE)}})  # fmt: skip
-    start = time.perf_counter()
+def test_notebook_runs_top_to_bottom(path):
+    """Executed now, or found in the cache of this very code (nbcache: the site reuses it)."""
     try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError) as exc:
-        found = _failed_cell(nb)
+        _, seconds = nbcache.execute(path)
+    except nbcache.NotebookFailed as failed:
+        found = _failed_cell(failed.notebook)
         if found is None:  # a timeout leaves no error output: nbclient's message says which cell
-            pytest.fail(f"{path.name}: {ANSI.sub('', str(exc))}", pytrace=False)
+            pytest.fail(f"{path.name}: {ANSI.sub('', str(failed.error))}", pytrace=False)
         index, cell, trace = found
         pytest.fail(f"{path.name}: cell {index} failed.\n--- source ---\n{cell.source}\n"
                     f"--- error ---\n{trace}", pytrace=False)  # fmt: skip
-    print(f"{path.name}: {time.perf_counter() - start:.1f} s")
+    print(f"{path.name}: " + ("cached" if seconds is None else f"{seconds:.1f} s"))
+
+
+def _project_imports(path: Path) -> set[str]:
+    """The project's top-level packages a notebook's code cells import."""
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    names = set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", code, re.M))
+    return {n for n in names if (ROOT / n / "__init__.py").is_file()}
+
+
+@by_name
+def test_the_cache_key_covers_every_package_the_notebook_imports(path):
+    missing = _project_imports(path) - set(nbcache.IMPORTED)
+    assert not missing, (
+        f"{path.name} imports {sorted(missing)}, which nbcache.IMPORTED does not hash: a change "
+        "there would leave a stale cached execution passing"
+    )
+
+
+def test_a_changed_source_changes_the_cache_folder_and_a_changed_test_does_not(tmp_path,
+                                                                               monkeypatch):  # fmt: skip
+    for rel in ("pkg/__init__.py", "pkg/twin.py", "pkg/test_twin.py"):
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    monkeypatch.setattr(nbcache, "ROOT", tmp_path)
+    monkeypatch.setattr(nbcache, "IMPORTED", ("pkg",))
+    monkeypatch.setenv("PARITY_NB_CACHE", str(tmp_path / "cache"))
+    first = nbcache.cache_dir()
+    (tmp_path / "pkg/test_twin.py").write_text("x = 2\n")
+    assert nbcache.cache_dir() == first
+    (tmp_path / "pkg/twin.py").write_text("x = 2\n")
+    assert nbcache.cache_dir() != first and nbcache.cache_dir().parent == tmp_path / "cache"
+
+
+def test_a_cached_notebook_is_not_executed_again(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    ran, seconds = nbcache.execute(path, cache=tmp_path / "cache")
+    assert seconds is not None and ran.cells[0].outputs[0]["text"] == "42\n"
+    again, seconds = nbcache.execute(path, cache=tmp_path / "cache")
+    assert seconds is None and again.cells[0].outputs[0]["text"] == "42\n"
+    nb.cells[0].source = "print(6 * 8)"  # a changed cell is a new key
+    nbformat.write(nb, path)
+    changed, seconds = nbcache.execute(path, cache=tmp_path / "cache")
+    assert seconds is not None and changed.cells[0].outputs[0]["text"] == "48\n"
 
 
 def study_guide_links() -> list[str]:

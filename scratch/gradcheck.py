@@ -22,7 +22,7 @@ class GradcheckError(AssertionError):
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """CS231n's max |a - b| / max(1e-8, |a| + |b|): scale-free, safe near zero."""
+    """CS231n's ``max |a - b| / max(1e-8, |a| + |b|)``: scale-free, safe near zero."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0.0))
 

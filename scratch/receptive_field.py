@@ -3,17 +3,21 @@
 Twin: torch_ref/receptive_field.py, which *measures* both on real torch layers (the output
 shape torch computes; the input pixels that get a gradient from one output unit).
 
-Output size. The seed writes O = (I - K + 2P)/S + 1. PyTorch's rule, used here, is
+Output size. The seed writes O = (I - K + 2P)/S + 1. PyTorch's rule, used here, is::
+
     O = floor((I + 2P - D(K-1) - 1)/S) + 1
+
 which is the seed's formula with the dilated kernel D(K-1)+1 and a floor: when S does not
 divide, the last partial window is dropped. Pooling's ``ceil_mode`` takes the ceiling
 instead, but drops a last window that would start in the right padding (torch's rule).
 
 Receptive field. Walking the stack from the input, each layer (kernel k, stride s,
-padding p, dilation d, effective kernel k_eff = d(k-1)+1) updates
+padding p, dilation d, effective kernel k_eff = d(k-1)+1) updates::
+
     r_out = r_in + (k_eff - 1)·j_in       size of the field, in input pixels
     j_out = j_in·s                        distance in input pixels between adjacent units
     start_out = start_in + ((k_eff - 1)/2 - p)·j_in   centre of unit 0's field
+
 starting from r = 1, j = 1, start = 0 (pixel centres at 0, 1, 2, ...). Unit u of a layer
 sees input pixels start + u·j ± (r-1)/2; with stride > k_eff some pixels inside that span
 do not contribute (holes), but the first and last always do, so r is the span's size.

@@ -9,7 +9,7 @@ __all__ = ["gradcheck"]
 
 
 def gradcheck(module: torch.nn.Module, x: torch.Tensor, *, raise_exception: bool = True) -> bool:
-    """Gradcheck the module as a function of (input, *parameters), all float64."""
+    """Gradcheck the module as a function of ``(input, *parameters)``, all float64."""
     names = [name for name, _ in module.named_parameters()]
     params = tuple(p.detach().double().requires_grad_(True) for p in module.parameters())
 

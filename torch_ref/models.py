@@ -26,7 +26,7 @@ class Neuron(nn.Module):
 
 
 class NeuralNetwork(nn.Module):
-    """nn.Sequential of Linear layers with kaiming_normal_ (He) weights and zero biases."""
+    """nn.Sequential of Linear layers with ``kaiming_normal_`` (He) weights and zero biases."""
 
     def __init__(self, layer_sizes: Sequence[int], hidden_activation: str = "relu",
                  output: str = "softmax") -> None:  # fmt: skip

@@ -5,6 +5,7 @@
   unit, and read off which input pixels receive a nonzero gradient.
 
 Why the measurement can be trusted (the choices that matter):
+
 - Conv weights are a positive constant, the bias 0 and the input all ones. Then
   d(unit)/d(pixel) is a sum over all paths from the pixel to the unit of products of
   positive numbers: it is > 0 exactly when some path exists, so no cancellation can hide a

@@ -7,11 +7,11 @@ once over an array namespace, so NumPy evaluates it for the learner and torch di
 it exactly (``backward()``).
 
 Tolerance: rtol 1e-6, atol 1e-8, not the float64 profile's 1e-10, because a finite
-difference is an approximation. Central differences err by eps²/6·|f'''| (truncation,
-≤ 1e-10 on these functions, whose derivatives are O(1)) plus about 2^-52·|f|/eps
-(rounding, ≈ 2e-10 for |f| ≤ 10), so a correct implementation stays well inside the
+difference is an approximation. Central differences err by ``eps²/6·|f'''|`` (truncation,
+≤ 1e-10 on these functions, whose derivatives are O(1)) plus about ``2^-52·|f|/eps``
+(rounding, ≈ 2e-10 for ``|f| ≤ 10``), so a correct implementation stays well inside the
 tolerance for any eps from 1e-6 to 1e-4 (measured worst headroom: 0.0009 at eps 1e-6,
-0.0005 at 1e-5, 0.05 at 1e-4), while a forward difference errs by eps/2·|f''| ≈ 5e-6 and
+0.0005 at 1e-5, 0.05 at 1e-4), while a forward difference errs by ``eps/2·|f''|`` ≈ 5e-6 and
 is caught. Also compared: ``x`` after the call, which must be unchanged (float64 profile).
 """
 

@@ -75,7 +75,7 @@ class BCEClipped(BCEWithoutLogClamp):
 
 
 class BCEWithLogitsViaSigmoid(snn.BCEWithLogitsLoss):
-    """log σ(x) and log(1 - σ(x)) of a computed σ: -inf once σ rounds to 0 or 1 (|x| ≳ 37)."""
+    """log σ(x) and log(1 - σ(x)) of a computed σ: -inf once σ rounds to 0 or 1 (``|x|`` ≳ 37)."""
 
     def forward(self, input, target):
         super().forward(input, target)  # keeps scratch's gradient, σ(x) - y (weighted)

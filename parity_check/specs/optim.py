@@ -6,6 +6,7 @@ between steps). The ci set runs 100 steps; ``--thorough`` adds 300-step cases.
 
 Schedules: the lr of every step over N steps, torch's convention (the lr before the first
 ``step()`` is step 0). Three protocols, detected from the target:
+
 - a scheduler class ``Cls(optimizer, **settings)`` with ``step()`` and ``get_last_lr()`` (or
   the optimizer's ``param_groups[0]["lr"]``); it gets a ``scratch.optim.SGD`` (momentum 0.9,
   which OneCycleLR cycles: that is compared too), and SequentialLR's children are scratch's

@@ -68,7 +68,7 @@ def leaky_relu_derivative(z: np.ndarray, negative_slope: float = 0.01) -> np.nda
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1/(1+e^(-z)), computed from e^(-|z|) ≤ 1 so it never overflows."""
+    """σ(z) = 1/(1+e^(-z)), computed from ``e^(-|z|)`` ≤ 1 so it never overflows."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype)
 

@@ -15,7 +15,7 @@ running_var differ by the factor m / (m - 1) while the training outputs are iden
 Note also torch's convention ``running = (1 - momentum) running + momentum batch``: torch's
 momentum 0.1 is Keras' momentum 0.9 (which weights the old value instead).
 
-Everything is vectorised over (N, C, *spatial): no Python loop over channels or pixels.
+Everything is vectorised over ``(N, C, *spatial)``: no Python loop over channels or pixels.
 """
 
 from __future__ import annotations

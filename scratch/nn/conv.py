@@ -4,10 +4,12 @@ Twin: ``torch.nn.Conv2d`` / ``torch.nn.ConvTranspose2d`` and ``torch.nn.function
 ``conv_transpose2d`` (torch_ref/nn/conv.py).
 
 How it is computed (im2col, no loop over pixels or batch items):
+
 1. pad the input, take a strided *view* of every kernel window (``_im2col.windows``);
 2. copy it once into ``cols`` of shape (G, C/G·KH·KW, N·OH·OW) (``_im2col.im2col``);
 3. ``out = W @ cols``: ONE matrix product per group (a single large GEMM for groups=1),
    then one transpose copy back to NCHW.
+
 The backward is two more products and a col2im:
 ``dW = dZ colsᵀ`` (the sum over batch and pixels happens inside the product),
 ``dcols = Wᵀ dZ``, and col2im adds each window's gradient back to the pixels it came from

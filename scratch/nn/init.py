@@ -6,7 +6,7 @@ unseeded one when omitted), as torch's take a ``torch.Generator``. The two twins
 different random streams, so parity here is distributional: the same bound/std to the last
 bit, and samples that a Kolmogorov-Smirnov test cannot tell apart (parity_tests/test_init.py).
 
-Fans follow torch's ``_calculate_fan_in_and_fan_out``: a weight of shape (out, in, *kernel)
+Fans follow torch's ``_calculate_fan_in_and_fan_out``: a weight of shape ``(out, in, *kernel)``
 has ``fan_in = in * prod(kernel)`` and ``fan_out = out * prod(kernel)`` (the receptive field
 multiplies), so Linear (out, in) and Conv2d (out, in/groups, kh, kw) weights both work.
 

@@ -157,7 +157,7 @@ class BCELoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """BCE on logits x, fused with the sigmoid so it never takes log(0).
 
-    l = (1-y) x + (1 + (w₊-1) y) · log(1 + e^(-x)), written with |x| so e^(...) ≤ 1;
+    l = (1-y) x + (1 + (w₊-1) y) · log(1 + e^(-x)), written with ``|x|`` so e^(...) ≤ 1;
     dl/dx = σ(x) (w₊ y + 1 - y) - w₊ y, which is σ(x) - y when ``pos_weight`` w₊ is 1.
     """
 

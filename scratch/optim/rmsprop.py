@@ -12,7 +12,7 @@ torch's rule, per parameter θ with gradient g::
 
 The seed writes the update as ``w -= lr g / √(s + ε)`` (ε *inside* the root) but codes
 ``lr g / (√s + ε)`` (outside, torch's). The two are not one rule in disguise: with
-r = (√s + ε) / √(s + ε), for s > 0
+r = (√s + ε) / √(s + ε), for s > 0::
 
     |r - 1| ≤ ε · max(1, 1/(2√s)) / √(s + ε),
 

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 MAX_LINES = 120
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,22 @@
-"""The parity report: records map to the right catalog entries, and the page works in a browser.
+"""The site's component pages' data: records map to the right catalog entries, sources resolve.
 
-The browser test generates the page for one fast test and the cheap figures, opens it in
-headless Chromium (``.ci/run`` installs Debian's ``chromium``) and reads back what a script
-in the page counted on load: every catalog entry, every figure, every image decoded.
+docs/_ext/make_records.py maps a ``PARITY_RECORD`` dump to the catalog's entries with
+``report_data`` and the pages show the sources ``report_sources`` finds; the site itself is
+built and opened in a browser by test_site.py.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
-import shutil
-import subprocess
 from collections import Counter
 
 import pytest
 
-from course.figures import FIGURES, FigureSpec, render
+from course.figures import FigureSpec, render
 from parity_check.core import harness
 from parity_check.core.catalog import CATALOG, E
-from parity_tests import report
-from parity_tests.report_data import catalog_test_name, comparisons, entry_status, records_for
-from parity_tests.report_html import level
-from parity_tests.report_sources import _source_lines, resolve, source_of
+from parity_check.core.report_data import catalog_test_name, comparisons, entry_status, records_for
+from parity_check.core.report_sources import _source_lines, resolve, source_of
 
 ACT = "test_activation.py::test_module_forward_backward"
 ACT_F = "test_activation.py::test_function_and_derivative"
@@ -45,7 +40,8 @@ def test_harness_records_the_running_test():
     harness.assert_close([1.0], [1.0], component="report self-check", tensor="t", dtype="float64")
     record = harness.RECORDS.pop()  # not a parity figure: keep it out of a PARITY_RECORD dump
     assert (
-        catalog_test_name(record["test"]) == "test_report.py::test_harness_records_the_running_test"
+        catalog_test_name(record["test"])
+        == "test_site_records.py::test_harness_records_the_running_test"
     )
 
 
@@ -98,11 +94,6 @@ def test_comparisons_keep_the_worst_record_per_tensor_and_dtype():
     assert rows[0]["float64"]["headroom"] == 0.2 and rows[0]["float32"]["headroom"] == 0.5
 
 
-@pytest.mark.parametrize("headroom,css", [(None, ""), (0.1, "ok"), (0.11, "warn"), (1.5, "fail")])
-def test_headroom_above_a_tenth_of_the_tolerance_is_highlighted(headroom, css):
-    assert level(headroom) == css
-
-
 def test_a_figure_whose_component_is_missing_says_not_available_yet():
     def needs_missing_branch():
         from scratch import no_such_module  # noqa: F401
@@ -126,37 +117,6 @@ def test_sources_are_labelled_python_or_builtin():
     assert builtin.language == "text" and "built-in" in builtin.label and builtin.code
 
 
-def find_chromium() -> str | None:
-    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
-
-
-@pytest.mark.skipif(
-    find_chromium() is None, reason="chromium is not installed (.ci/run installs it)"
-)
-def test_page_opens_in_a_browser_with_every_entry_figure_and_image(tmp_path):
-    fast_test = "test_datasets.py::test_xor_matches"
-    status = report.main(["--out", str(tmp_path), "--tests", fast_test,
-                          "--figures", "cheap", "-n", "0"])  # fmt: skip
-    assert status == 0
-    cmd = [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-           "--virtual-time-budget=5000", "--dump-dom", (tmp_path / "report.html").as_uri()]  # fmt: skip
-    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
-    counts = re.search(r'data-images-total="(\d+)" data-images-decoded="(\d+)"', dom)
-    assert counts, "the page's load script did not run"
-    total, decoded = map(int, counts.groups())
-    assert decoded == total, f"only {decoded} of {total} images decoded"
-    assert not re.search(r'(?:src|href)="(?:https?:)?//', dom), "the page must work offline"
-    entries = set(re.findall(r'data-entry="([^"]+)"', dom))
-    assert entries == {e.scratch for e in CATALOG}
-    figures = dict(re.findall(r'data-figure="([^"]+)" data-status="([^"]+)"', dom))
-    assert set(figures) == {s.name for s in FIGURES}
-    drawn = {name for name, status in figures.items() if status == "ok"}
-    assert total == len(drawn) >= 1 and drawn <= {s.name for s in FIGURES if s.cheap}
-    assert re.search(r'data-entry="scratch.datasets.xor">.{0,300}?status passed', dom)
-
-
 def test_an_entry_whose_test_failed_is_marked_failed():
     entry = E("scratch.nn.ReLU", "torch.nn.ReLU", "Activations", ACT, ACT_F)
     rows = comparisons([rec("ReLU")])
@@ -164,3 +124,35 @@ def test_an_entry_whose_test_failed_is_marked_failed():
     assert entry_status(entry, {ACT_F: Counter(passed=2)}, rows) == "passed"
     assert entry_status(entry, {}, rows) == "not run"
     assert entry_status(entry, None, comparisons([rec("ReLU", headroom=2.0)])) == "over tolerance"
+
+
+def site_extension(name: str):
+    """A module of docs/_ext (the site's Sphinx extensions), imported as conf.py does."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    ext = str(Path(__file__).resolve().parent.parent / "docs" / "_ext")
+    if ext not in sys.path:
+        sys.path.insert(0, ext)
+    return importlib.import_module(name)
+
+
+def test_a_component_without_a_record_fails_the_build(tmp_path):
+    import json
+
+    from sphinx.errors import ExtensionError
+
+    components = site_extension("components")
+    entries = {e.scratch: {} for e in CATALOG[1:]}  # the first component has no record
+    (tmp_path / "records.json").write_text(json.dumps({"run": {}, "entries": entries}))
+    with pytest.raises(ExtensionError, match=CATALOG[0].scratch.replace(".", r"\.")):
+        components.load_records(tmp_path)
+    with pytest.raises(ExtensionError, match="make_records.py"):
+        components.load_records(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("headroom,shown", [(None, "no numeric comparison"), (0.1, "0.1"),
+                                            (0.11, "**0.11**"), (1.5, "**1.5 (over the tolerance)**")])  # fmt: skip
+def test_headroom_above_a_tenth_of_the_tolerance_is_highlighted(headroom, shown):
+    assert site_extension("components").level(headroom) == shown
