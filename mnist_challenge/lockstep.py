@@ -42,7 +42,7 @@ def state_of(engine) -> dict[str, np.ndarray]:
 
 def headroom(actual: dict[str, np.ndarray], expected: dict[str, np.ndarray],
              dtype: str) -> dict[str, float]:  # fmt: skip
-    """Per tensor: the largest |a - e| / (atol + rtol·|e|), running means against rtol·rms."""
+    """Per tensor: the largest ``|a - e| / (atol + rtol·|e|)``, running means against rtol·rms."""
     p = PROFILES[dtype]
     out = {}
     for name, e in expected.items():

@@ -4,13 +4,15 @@ Every parity test ends in ``assert_close``: it wraps ``torch.testing.assert_clos
 checked, torch's own "greatest absolute/relative difference at index" message) and prefixes
 the failure with *which component* and *which tensor* (output, input grad, a parameter's
 grad, a trajectory step). Each comparison is also recorded (worst abs/rel error and headroom
-= max |a - e| / (atol + rtol |e|), which must stay ≤ 1) so the report can show how close the
+``= max |a - e| / (atol + rtol |e|)``, which must stay ≤ 1) so the report can show how close the
 twins really are, not just that they pass.
 
 Two precision profiles:
+
 - ``float64``: the twins compute the same math in double precision, so they must agree to
   ~1e-10 relative (``rtol=1e-10``, ``atol=1e-12``);
 - ``float32``: torch's own float32 defaults (``rtol=1.3e-6``, ``atol=1e-5``).
+
 A case that needs a wider tolerance says so, with the reason, at the call site.
 """
 
@@ -62,7 +64,7 @@ def current_test() -> str:
 class Comparison:
     """How far ``actual`` is from ``expected``: the figures every verdict reports.
 
-    ``headroom`` = max |a - e| / (atol + rtol·|e|): at most 1 passes. ``index`` is where the
+    ``headroom`` = ``max |a - e| / (atol + rtol·|e|)``: at most 1 passes. ``index`` is where the
     headroom is greatest (the element a failure message points at). A NaN or inf where the
     other side is finite, or at another place, counts as headroom = inf.
     """
@@ -78,7 +80,7 @@ class Comparison:
 
 
 def elementwise(a64: np.ndarray, e64: np.ndarray, rtol: float, atol: float):
-    """(|a - e|, relative error, headroom) per element; NaN against a number counts as inf,
+    """(``|a - e|``, relative error, headroom) per element; NaN against a number counts as inf,
     equal infs and NaN against NaN as agreement."""
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         same = (a64 == e64) | (np.isnan(a64) & np.isnan(e64))

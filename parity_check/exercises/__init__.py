@@ -107,7 +107,7 @@ FILES = tuple(dict.fromkeys(e.file for e in EXERCISES))
 
 
 @dataclass
-class Row:
+class ScoreRow:
     exercise: Exercise
     status: str
     detail: str = ""
@@ -124,7 +124,7 @@ class Row:
 @dataclass
 class Board:
     folder: Path
-    rows: list[Row] = field(default_factory=list)
+    rows: list[ScoreRow] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.rows)
@@ -196,17 +196,17 @@ def _stub_line(err: UserCodeError) -> str:
     return f"{where} still raises NotImplementedError" if where and where != "<module>" else "the file still raises NotImplementedError"  # fmt: skip
 
 
-def run_one(e: Exercise, module, options: dict) -> Row:
+def run_one(e: Exercise, module, options: dict) -> ScoreRow:
     """Check one exercise; every way it can end is a row, never a traceback."""
     try:
         outcome = _check(e, module, options)
     except UserCodeError as err:
         if isinstance(err.original, NotImplementedError):
-            return Row(e, "not started", _stub_line(err))
-        return Row(e, "error", str(err))
+            return ScoreRow(e, "not started", _stub_line(err))
+        return ScoreRow(e, "error", str(err))
     except UsageError as err:
-        return Row(e, "error", str(err))
-    return Row(e, "done" if outcome.passed else "wrong", outcome.detail, outcome.data)
+        return ScoreRow(e, "error", str(err))
+    return ScoreRow(e, "done" if outcome.passed else "wrong", outcome.detail, outcome.data)
 
 
 def scoreboard(folder: Path, *, console: Console | None = None,
@@ -225,7 +225,7 @@ def scoreboard(folder: Path, *, console: Console | None = None,
     modules: dict[str, Any] = {}
     for e in EXERCISES:
         if e.file not in present:
-            board.rows.append(Row(e, "missing", f"{e.file} is not in {folder}"))
+            board.rows.append(ScoreRow(e, "missing", f"{e.file} is not in {folder}"))
             continue
         if e.file not in modules:
             try:
@@ -235,7 +235,7 @@ def scoreboard(folder: Path, *, console: Console | None = None,
         module = modules[e.file]
         if isinstance(module, UsageError):
             not_started = isinstance(module, UserCodeError) and isinstance(module.original, NotImplementedError)  # fmt: skip
-            board.rows.append(Row(e, "not started" if not_started else "error", str(module)))
+            board.rows.append(ScoreRow(e, "not started" if not_started else "error", str(module)))
             continue
         start = time.perf_counter()
         with console.status(f"checking {e.title}") if console else contextlib.nullcontext():
@@ -246,4 +246,4 @@ def scoreboard(folder: Path, *, console: Console | None = None,
     return board
 
 
-__all__ = ["EXERCISES", "Board", "Exercise", "Row", "scoreboard"]
+__all__ = ["EXERCISES", "Board", "Exercise", "ScoreRow", "scoreboard"]

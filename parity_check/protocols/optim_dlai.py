@@ -6,7 +6,7 @@ learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8) -> (parameters, v, s[,
 as code that loops over ``len(parameters) // 2``; ``grads`` holds ``dW1``, ``db1``, ... The state arguments (``v``, ``s``: dicts) come from the
 initialiser found beside the update in the same module, by name: ``initialize_adam`` for
 ``update_parameters_with_adam``, ``initialize_velocity`` for a momentum update whose only
-state is ``v`` (either spelling, initialise_); without one, each state starts at zeros keyed
+state is ``v`` (either spelling, ``initialise_``); without one, each state starts at zeros keyed
 like ``grads``. ``t`` is the step, 1 at the first update. Values returned after the state
 (``v_corrected``, ``s_corrected``) are ignored. The same protocol takes
 ``update_parameters_with_momentum(parameters, grads, v, beta, learning_rate)`` (``beta`` is

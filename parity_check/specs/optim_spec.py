@@ -13,6 +13,7 @@ Three protocols of its own, detected from the target (and the learner styles of
 ``protocols/optim_styles.py``, tried first: the book's ``update(params, grads)``, nnfs's
 ``update_params(layer)``, CS231n's ``rule(w, dw, config)``, deeplearning.ai's
 ``update_parameters_with_*`` and step functions):
+
 - torch's: ``Cls(params, **hyper)``, ``step()`` updates each ``scratch.nn.Parameter``'s
   ``.data`` from its ``.grad``; lr set through ``param_groups[i]["lr"]`` (or an ``lr``
   attribute);

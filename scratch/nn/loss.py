@@ -195,11 +195,13 @@ class CrossEntropyLoss(_Loss):
 
     ``weight`` (C,) scales each class's term, torch's semantics (aten/src/ATen/native/
     LossNLL.cpp, ``cross_entropy_loss_label_smoothing`` and ``_prob_target``):
+
     - class indices: sample i weighs w[t_i]; ``'mean'`` divides by Σ w[t_i] over the samples
       that ``ignore_index`` keeps (not by their count). Label smoothing adds
       (ε/C)·Σ_c w_c·(-log p_ic) per kept sample, divided by that same Σ w[t_i];
     - probabilities: the term of class c is t_ic·w_c·(-log p_ic); ``'mean'`` divides by the
       number of samples N·d1·..., as without weights.
+
     The weighted mean is therefore not the mean of the ``'none'`` losses.
 
     A logit of -inf (a masked class) gives a finite loss, as torch's: the loss of class
