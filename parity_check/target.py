@@ -47,7 +47,7 @@ def _use_folder(folder: Path) -> None:
 
 def load_module(where: str):
     """Import a file (by path) or a module (by dotted name); user import errors are reported."""
-    if where.endswith(".py") or "/" in where or "\\" in where:
+    if where.endswith(".py") or "/" in where or "\\" in where or Path(where).is_file():
         path = Path(where).expanduser()
         if not path.is_file():
             raise UsageError(f"file not found: {where}")

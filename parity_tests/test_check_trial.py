@@ -1,0 +1,123 @@
+"""What a fresh-eyes trial of parity-check found, each fixed and held here.
+
+A tester who had not seen the checker wrote 31 learner implementations in the usual styles
+and ran them as the README says. These are the ways it went wrong: a function given for a
+module's name (``Sigmoid`` for a plain ``sigmoid``), a class for a function's (``relu`` for a
+``Relu`` class), a notebook as TARGET, a learner's file that prints at import (``--json -``),
+a book-style Dropout whose backward only works after a training forward, and log(softmax(z))
+passing because no logits were far enough apart.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from parity_check import check, cli
+
+LEARNER = '''
+import numpy as np
+
+print("testing my layers ...")  # a learner's own check at import
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def log_softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return np.log(e / e.sum(axis=axis, keepdims=True))
+
+
+class Relu:
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dout = dout.copy()
+        dout[self.mask] = 0
+        return dout
+
+
+class Dropout:
+    """The book's: forward(x, train_flg); backward needs the training mask."""
+
+    def __init__(self, dropout_ratio=0.5):
+        self.dropout_ratio, self.mask = dropout_ratio, None
+
+    def forward(self, x, train_flg=True):
+        if train_flg:
+            self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+            return x * self.mask / (1.0 - self.dropout_ratio)
+        self.mask = None
+        return x
+
+    def backward(self, dout):
+        return dout * self.mask / (1.0 - self.dropout_ratio)
+'''
+
+
+@pytest.fixture(autouse=True)
+def learner(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "mine.py").write_text(textwrap.dedent(LEARNER))
+    (tmp_path / "mine.ipynb").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_a_function_given_for_a_modules_name_is_checked_as_its_function_twin():
+    verdict = check("Sigmoid", "mine.py:sigmoid")
+    assert verdict.component == "sigmoid" and verdict.passed
+    assert any("checked as sigmoid, the function twin of Sigmoid" in n for n in verdict.notes)
+
+
+def test_a_class_given_for_a_functions_name_is_checked_as_its_module_twin():
+    verdict = check("relu", "mine.py:Relu")
+    assert verdict.component == "ReLU" and verdict.passed, verdict.summary()
+    assert any("checked as ReLU, the module twin of relu" in n for n in verdict.notes)
+
+
+def test_a_notebook_as_target_is_one_line_not_an_internal_error(capsys):
+    status, out, err = run(capsys, "relu", "mine.ipynb:relu")
+    assert status == 2 and "Traceback" not in err and "internal error" not in err
+    assert "TARGET must be a Python file (.py), got mine.ipynb" in err and "nbconvert" in err
+
+
+def test_with_json_on_stdout_the_learners_prints_go_to_stderr(capsys):
+    status, out, err = run(capsys, "sigmoid", "mine.py:sigmoid", "--json", "-")
+    assert status == 0
+    assert json.loads(out)["passed"] is True  # stdout is the JSON alone
+    assert "testing my layers" in err
+
+
+def test_a_backward_that_needs_the_training_forward_is_out_of_scope_in_eval(capsys):
+    status, out, err = run(capsys, "Dropout", "mine.py:Dropout", "--json", "-")
+    data = json.loads(out)
+    assert status == 0 and data["passed"] and data["in_scope"], err
+    eval_rows = [r for r in data["rows"] if "eval" in r["case"]]
+    assert eval_rows and {r["status"] for r in eval_rows} == {"not supported"}
+    assert "eval mode not supported" in eval_rows[0]["reason"]
+
+
+def test_log_of_softmax_fails_where_the_logits_are_hundreds_apart():
+    verdict = check("log_softmax", "mine.py:log_softmax")
+    assert not verdict.passed
+    bad = {r.case for r in verdict.failures()}
+    assert bad == {"dim=-1, logits hundreds apart"}, bad
+    assert verdict.diagnosis.mistake == "log-softmax-as-log-of-softmax"
