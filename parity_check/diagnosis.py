@@ -7,12 +7,14 @@ raised or was not supported has none, and its own message says what happened.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from parity_check import relations
 from parity_check.core.harness import measure
 from parity_check.errors import UsageError
 from parity_check.mistakes import Mistake
+from parity_check.settings import SETTINGS
 from parity_check.specs.base import Case, Result, Spec, Target
 from parity_check.verdict import Diagnosis, Row, Verdict
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 # mistakes are told apart in double precision, where rounding cannot hide them
 DIAGNOSIS_DTYPE = "float64"
+WITH_CONSTANT_S = 1.5  # the most a failing check spends on a mistake run with another constant
 
 # tensors that are state carried from step to step: a wrong one spoils every later step, so it
 # is the upstream cause to read first (BatchNorm's running statistics, an optimizer's buffers)
@@ -93,12 +96,44 @@ def diagnose(checker: Checker, verdict: Verdict, target: Target,
         return Diagnosis(None, f"your numbers match more than one catalogued mistake ({names}): {said}; {first}", "", len(candidates))  # fmt: skip
     none = f"no catalogued mistake reproduces your numbers ({len(candidates)} tried)"
     found = relations.find(checker, yours, cited) if yours else None
+    both = with_constant(checker, candidates, yours) if yours and found is None else None
+    if both is not None:  # two causes at once: a catalogued mistake and another constant
+        m, name, value = both
+        default = next(s.default for s in SETTINGS[checker.spec.name] if s.name == name)
+        return Diagnosis(m.key, f"{m.explanation} [{m.key}; course section: {m.section}]; and "
+                         f"your code runs with {name}={value!r} where torch's default is "
+                         f"{default!r} (a hard-coded constant): the mistake reproduces your "
+                         f"numbers only with it", m.section, len(candidates),
+                         relation="setting", detail=f"{name}={value!r}")  # fmt: skip
     if found is not None:
         return Diagnosis(None, f"{found.text}; {none}; {first}", "", len(candidates),
                          relation=found.relation, detail=found.detail)  # fmt: skip
     shape = relations.misshapen(checker, yours) if yours else None
     said = f"{shape}; {none}" if shape else none
     return Diagnosis(None, f"{said}; {first}", "", len(candidates))
+
+
+def with_constant(checker: Checker, candidates: list[Mistake],
+                  yours: list[tuple[Case, Result]]) -> tuple[Mistake, str, object] | None:  # fmt: skip
+    """A catalogued mistake that reproduces ``yours`` once run with another of the component's
+    usual constants (``settings.SETTINGS``, kind "constant": the book's Adam is the ε̂ form
+    with eps=1e-7 hard-coded), as (mistake, setting, value); None when none does, or when
+    trying stops at ``WITH_CONSTANT_S`` seconds (a failing check stays within seconds)."""
+    start = time.perf_counter()
+    for setting in SETTINGS.get(checker.spec.name, ()):
+        if setting.kind != "constant":
+            continue
+        for value in setting.values:
+            if value == setting.default:
+                continue
+            runs = [(Case(c.label, {**c.config, setting.name: value}, c.setup), mine)
+                    for c, mine in yours]  # fmt: skip
+            for m in candidates:
+                if time.perf_counter() - start > WITH_CONSTANT_S:
+                    return None
+                if reproduces(checker.spec, m, runs):
+                    return m, setting.name, value
+    return None
 
 
 def float64_results(checker: Checker, target: Target) -> list[tuple[Case, Result]]:

@@ -53,7 +53,7 @@ def find(checker: Checker, yours: list[tuple[Case, Result]], cited: Row | None) 
     torch's, looked for first in the case of the ``cited`` row; None when none holds."""
     runs = _ordered(yours, cited)
     torch = [checker.expected(case, DTYPE) for case, _ in runs]
-    for look in (_setting, _step_shift, _transposed, _scaled):
+    for look in (_setting, _step_shift, _transposed, _scaled, _setting_of_output):
         found = look(checker, runs, torch, cited)
         if found is not None:
             return found
@@ -91,9 +91,24 @@ def _setting(checker, runs, torch, cited) -> Found | None:
     return None
 
 
-def _try_setting(checker, setting: Setting, runs, torch) -> Found | None:
+def _setting_of_output(checker, runs, torch, cited) -> Found | None:
+    """The forward alone: the output agrees with torch run with another setting while the
+    gradients differ too (softmax over axis 0 whose backward is the per-row Jacobian): the
+    cause of the output is named, and the message says the gradients differ besides."""
+    if not all("output" in mine for _, mine in runs):
+        return None
+    for setting in SETTINGS.get(checker.spec.name, ()):
+        found = _try_setting(checker, setting, runs, torch, names=("output",))
+        if found is not None:
+            text = f"{found.text} (your output, that is: the gradients differ from that too)"
+            return Found(found.relation, found.detail, text)
+    return None
+
+
+def _try_setting(checker, setting: Setting, runs, torch, names=None) -> Found | None:
     """Each alternative value of ``setting`` in turn: every case agrees with torch run with it,
-    or already with torch itself, and at least one only with it."""
+    or already with torch itself, and at least one only with it (on ``names``: every tensor
+    by default)."""
     first_case, _ = runs[0]
     for alt in setting.alternatives(first_case, torch[0]):
         shown = None
@@ -105,10 +120,10 @@ def _try_setting(checker, setting: Setting, runs, torch) -> Found | None:
                     theirs_then = setting.run(checker, case, value)
                 except (RuntimeError, ValueError, TypeError, IndexError):
                     theirs_then = Result()  # torch refuses the value in this case: no match
-                if agrees(checker, other, mine, theirs_then):
+                if agrees(checker, other, mine, theirs_then, names):
                     shown = shown or (case, value)
                     continue
-            if not agrees(checker, case, mine, theirs):
+            if not agrees(checker, case, mine, theirs, names):
                 shown = None
                 break
         if shown is not None:

@@ -69,6 +69,31 @@ def _input_grad_variant(name: str, *, flip: bool = False, **col2im_fixed) -> typ
     return type(name, (_Conv2dWrongInputGrad,), {"wrong_input_grad": wrong_input_grad, "__qualname__": name})  # fmt: skip
 
 
+class Conv2dBackwardStrideIgnored(_input_grad_variant("_StrideIgnoredDx", stride=(1, 1))):
+    """The naive loop's backward with the stride left out of both gradients: output pixel
+    (i, j) sends its gradient to x[i + a·D, j + b·D] and reads its weight gradient from there
+    too, dW[f] += x_pad[:, i + a·D, j + b·D]·dout[i, j], where the forward read i·S + a·D."""
+
+    def forward(self, x):
+        self._x = np.asarray(x)
+        return super().forward(x)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        dx = super().backward(grad_output)
+        top, bottom, left, right = self._pad4
+        xp = np.pad(self._x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+        dZ = np.asarray(grad_output, dtype=self.weight.dtype)
+        (N, F, Ho, Wo), (kh, kw), (dh, dw) = dZ.shape, self.kernel_size, self.dilation
+        span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+        win = np.lib.stride_tricks.sliding_window_view(xp, span, axis=(2, 3))
+        win = win[:, :, :Ho, :Wo, ::dh, ::dw]  # windows at (i, j), not (i·S, j·S)
+        g, C = self.groups, xp.shape[1]
+        dW = np.einsum("ngfij,ngcijab->gfcab", dZ.reshape(N, g, F // g, Ho, Wo),
+                       win.reshape(N, g, C // g, Ho, Wo, kh, kw))  # fmt: skip
+        self.weight.grad = dW.reshape(self.weight.data.shape).astype(self.weight.dtype)
+        return dx
+
+
 # -- MaxPool2d: the gradient of the max -------------------------------------------------------------
 class MaxPoolGradToEveryElement(snn.MaxPool2d):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
@@ -103,6 +128,12 @@ MISTAKES = [
             "your input gradient matches ignoring the stride: output pixel (i, j) read x at "
             "(i·S + a·D, j·S + b·D), so its gradient goes back there, not to (i + a·D, j + b·D)",
             _input_grad_variant("Conv2dGradStrideIgnored", stride=(1, 1))),
+    Mistake("conv-backward-stride-ignored", ("Conv2d",), "Convolutions",
+            "your input and weight gradients both match ignoring the stride (a loop over the "
+            "output that uses x[i + a, j + b] in backward where the forward read "
+            "x[i·S + a, j·S + b]): output pixel (i, j) came from window (i·S, j·S), so its "
+            "gradient goes back there and dW reads that window",
+            Conv2dBackwardStrideIgnored),
     Mistake("conv-grad-dilation-ignored", ("Conv2d",), "Convolutions",
             "your input gradient matches ignoring the dilation: kernel tap (a, b) read x at "
             "(i·S + a·D, j·S + b·D), so its gradient goes back there, not to (i·S + a, j·S + b)",
