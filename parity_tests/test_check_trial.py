@@ -63,6 +63,38 @@ class Dropout:
 
     def backward(self, dout):
         return dout * self.mask / (1.0 - self.dropout_ratio)
+
+
+class Adam:
+    """The book's "efficient version", eps 1e-7 hard-coded: two causes at once."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.lr, self.beta1, self.beta2, self.iter, self.m, self.v = lr, beta1, beta2, 0, None, None
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {k: np.zeros_like(v) for k, v in params.items()}
+            self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.iter += 1
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
+        for k in params:
+            self.m[k] += (1 - self.beta1) * (grads[k] - self.m[k])
+            self.v[k] += (1 - self.beta2) * (grads[k] ** 2 - self.v[k])
+            params[k] -= lr_t * self.m[k] / (np.sqrt(self.v[k]) + 1e-7)
+
+
+class Activation_Softmax:
+    """nnfs style, normalised over axis 0; the backward is the per-row Jacobian."""
+
+    def forward(self, inputs):
+        e = np.exp(inputs - inputs.max(axis=0, keepdims=True))
+        self.output = e / e.sum(axis=0, keepdims=True)
+
+    def backward(self, dvalues):
+        self.dinputs = np.empty_like(dvalues)
+        for i, (out, d) in enumerate(zip(self.output, dvalues)):
+            out = out.reshape(-1, 1)
+            self.dinputs[i] = (np.diagflat(out) - out @ out.T) @ d
 '''
 
 
@@ -121,3 +153,17 @@ def test_log_of_softmax_fails_where_the_logits_are_hundreds_apart():
     bad = {r.case for r in verdict.failures()}
     assert bad == {"dim=-1, logits hundreds apart"}, bad
     assert verdict.diagnosis.mistake == "log-softmax-as-log-of-softmax"
+
+
+def test_a_mistake_with_another_constant_is_named_with_both_causes():
+    verdict = check("Adam", "mine.py:Adam", dtypes=("float64",))
+    d = verdict.diagnosis
+    assert (d.mistake, d.relation, d.detail) == ("adam-eps-hat", "setting", "eps=1e-07"), d
+    assert "only with it" in d.message
+
+
+def test_an_output_along_another_axis_is_named_though_the_gradient_differs_too():
+    verdict = check("Softmax", "mine.py:Activation_Softmax", dtypes=("float64",))
+    d = verdict.diagnosis
+    assert d.mistake is None and (d.relation, d.detail) == ("other-axis", "dim=0"), d
+    assert "the gradients differ from that too" in d.message
