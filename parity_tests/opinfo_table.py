@@ -4,8 +4,8 @@ which components have none and why, and the one allow-list of deliberate differe
 ``test_opinfo.py`` runs every sample and reference input of each op in ``OPS`` through the
 scratch twin (``opinfo_adapters.py``). ``test_opinfo.py::test_table_covers_the_catalog``
 fails when a catalog component is in neither ``COVERED`` nor ``NO_OPINFO``, so a new scratch
-op must say which OpInfo inputs it gets, or why it gets none. The README's "Parity contract"
-shows ``ALLOWED`` as a table (``allow_list_markdown``; a test keeps the two equal).
+op must say which OpInfo inputs it gets, or why it gets none. The site's parity contract
+(docs/contract.md) shows ``ALLOWED`` as a table (``allow_list_markdown``; a test keeps the two equal).
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ class Allowed:
     those keyword arguments and compared with torch's first output."""
 
     ops: tuple[str, ...]
-    what: str  # the samples, in words (the README's column)
+    what: str  # the samples, in words (the contract page's column)
     reason: str
     matches: Callable[[object], bool]
     strip: tuple[str, ...] = ()
@@ -154,7 +154,7 @@ class Allowed:
 
 ALLOWED: tuple[Allowed, ...] = (
     Allowed(("nn.functional.batch_norm",), "an empty input (shape `(0,)`)",
-            "the README's deliberate difference: torch's convolutions, pools and BatchNorm return "
+            "the parity contract's deliberate difference: torch's convolutions, pools and BatchNorm return "
             "an empty output for an empty input, scratch's refuse it with a ValueError (op_db's "
             "only empty samples of these ops are batch_norm's)", _empty),
     Allowed(("nn.functional.max_pool2d",), "`return_indices=True`",
@@ -177,7 +177,7 @@ def allowed_for(op: str, sample) -> Allowed | None:
 
 
 def allow_list_markdown() -> str:
-    """The README's table of ``ALLOWED``."""
+    """The table of ``ALLOWED`` that docs/contract.md shows."""
     rows = ["| OpInfo op | samples | why |", "|---|---|---|"]
     for entry in ALLOWED:
         ops = ", ".join(f"`{op.removeprefix('nn.functional.')}`" for op in entry.ops)
