@@ -1,6 +1,6 @@
-"""The README's "Check your own implementation" section says what the checker really does.
+"""The checker's manual (docs/check.md, the site's "Check your own code") says what it really does.
 
-The worked example is run exactly as the README writes it, and its documented verdict
+The worked example is run exactly as the page writes it, and its documented verdict
 (the failing tensors, the diagnosis) must be what it prints; the mistake table must list
 every catalogued mistake, so neither can go stale.
 """
@@ -16,8 +16,7 @@ from parity_check import cli
 from parity_check.mistakes import MISTAKES
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-SECTION = README[README.index("## Check your own implementation") : README.index("## Study guide")]
+SECTION = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
 
 
 def test_the_worked_example_gives_the_documented_verdict(capsys, monkeypatch):

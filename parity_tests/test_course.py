@@ -11,7 +11,8 @@
 - It runs through ``nbcache`` (jupyter-cache, keyed by the notebook and the hash of every
   source it imports), which the site's build reads: a notebook runs once per change of it or
   of the code under it, never twice in one run of the suite.
-- The README's study guide links every notebook, and every notebook it links exists.
+- The site's study guide (docs/course.md) links every notebook, and every notebook it links
+  exists.
 
 The notebooks are found when the tests are collected: a new one is picked up with no edit here.
 """
@@ -142,17 +143,22 @@ def test_a_cached_notebook_is_not_executed_again(tmp_path):
 
 
 def study_guide_links() -> list[str]:
-    """The course/*.ipynb links in the README's study-guide table."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = re.search(r"^## Study guide.*?$(.*?)^#", readme, re.M | re.S)
-    assert section, "README.md has no '## Study guide' section"
-    rows = [line for line in section.group(1).splitlines() if line.startswith("|")]
-    return re.findall(r"\]\((course/[^)\s]+\.ipynb)\)", "\n".join(rows))
+    """The notebooks the study-guide table of docs/course.md links, as course/NAME.ipynb.
+
+    A link is MyST's ``{doc}`` role, ``{doc}`title <course/NAME>``` or ``{doc}`course/NAME```
+    (docs/course is a link to the course folder, so the page's target is the notebook).
+    """
+    page = (ROOT / "docs" / "course.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Study guide.*?$(.*?)^#", page, re.M | re.S)
+    assert section, "docs/course.md has no '## Study guide' section"
+    rows = "\n".join(line for line in section.group(1).splitlines() if line.startswith("|"))
+    targets = re.findall(r"\{doc\}`(?:[^`<]*<)?(course/[^`>\s]+)>?`", rows)
+    return [f"{target}.ipynb" for target in targets]
 
 
 def test_study_guide_links_every_notebook():
     links = study_guide_links()
     missing = sorted({p.name for p in NOTEBOOKS} - {Path(link).name for link in links})
-    assert not missing, f"notebooks the README's study guide does not link: {missing}"
+    assert not missing, f"notebooks the study guide (docs/course.md) does not link: {missing}"
     broken = sorted({link for link in links if not (ROOT / link).is_file()})
     assert not broken, f"the study guide links notebooks that do not exist: {broken}"

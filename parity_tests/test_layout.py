@@ -130,3 +130,36 @@ def test_the_commands_point_at_the_products_not_at_the_tests():
 )  # fmt: skip
 def test_package_of_reads_the_layers(module, layer):
     assert package_of(module) == layer
+
+
+# The README is the front door (issue 22): what the project is, the two commands, the three
+# ways in, the layout and the site; the manual is the site's (docs/).
+README_MAX_LINES = 200
+SITE_BUILD = "python -m sphinx -W -b html docs docs/_build/html"
+TEST_COMMAND = 'pip install -e ".[dev]" && python -m pytest -n 2'
+
+
+def readme_layout() -> str:
+    """The code block under the README's '## Layout' heading."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Layout\n", 1)
+    assert len(section) == 2, "README.md has no '## Layout' section"
+    block = section[1].split("```", 2)
+    assert len(block) == 3, "README.md's layout is not a code block"
+    return block[1]
+
+
+def test_the_readme_is_a_front_door():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = readme.splitlines()
+    assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines, at most {README_MAX_LINES}"  # fmt: skip
+    assert SITE_BUILD in readme, f"README.md must name the site's build command: {SITE_BUILD}"
+    assert TEST_COMMAND in readme, f"README.md must give the test command: {TEST_COMMAND}"
+
+
+@pytest.mark.parametrize("room", [*CODE_FOLDERS, "parity_tests"])
+def test_the_readme_layout_names_every_room(room):
+    layout = readme_layout()
+    assert any(line.startswith(f"{room}/") for line in layout.splitlines()), room
+    if room == "parity_check":
+        assert "\n  core/" in layout, "the layout must show parity_check/core/"

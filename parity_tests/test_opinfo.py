@@ -7,8 +7,8 @@ under one random upstream gradient (where scratch has a backward), and BatchNorm
 statistics are compared with ``harness.assert_close``. Dropout is compared by shape and by the
 survivors' scale; SDPA with dropout by shape. Not compared: the gradient of a loss's target
 and of SDPA's float mask (scratch differentiates the input only). Every error input must make
-scratch raise ValueError or TypeError. Samples in ``opinfo_table.ALLOWED`` (the README's
-deliberate differences) must be refused by scratch, or run without the stripped keyword.
+scratch raise ValueError or TypeError. Samples in ``opinfo_table.ALLOWED`` (the parity
+contract's deliberate differences, docs/contract.md) must be refused by scratch, or run without the stripped keyword.
 
 ``op_db`` takes seconds to import: ``op_infos()`` imports it once per process, when the first
 test needs it, not at collection.
@@ -48,7 +48,7 @@ MAX_SAMPLES = 200  # per op and dtype; only max_pool2d has more (1440)
 # nothing else in these ops' samples is this large.
 MAX_ELEMENTS = 1 << 16
 REFUSALS = (ValueError, TypeError)
-README = Path(__file__).resolve().parents[1] / "README.md"
+CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "contract.md"
 
 
 @functools.cache
@@ -329,8 +329,8 @@ def test_every_allow_list_entry_matches_a_sample() -> None:
     assert not unused, f"allow-list entries that match no sample: {unused}"
 
 
-def test_readme_shows_the_allow_list() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_contract_shows_the_allow_list() -> None:
+    text = CONTRACT.read_text(encoding="utf-8")
     table = allow_list_markdown()
-    assert table in text, f"README.md must show opinfo_table.ALLOWED as:\n{table}"
+    assert table in text, f"docs/contract.md must show opinfo_table.ALLOWED as:\n{table}"
     assert re.search(r"test_opinfo\.py", text)
