@@ -14,7 +14,7 @@ table prints every ``--every``-th step: the twin's worst tensor, torch-vs-torch'
 and their ratio. A ratio that stays flat while both grow says the growth is the training
 dynamics amplifying rounding, not a step where the twin computes something else.
 
-Not a timing: it prints figures for the README's "Step for step" section.
+Not a timing: it prints figures for the "Step for step" section of docs/mnist.md.
 """
 
 from __future__ import annotations

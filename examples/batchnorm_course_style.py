@@ -1,6 +1,7 @@
 """A BatchNorm2d written the way many courses write it, with one classic mistake left in.
 
-This is the README's worked example for ``parity-check`` (run it from the repository root):
+This is the worked example of the checker's manual, docs/check.md (run it from the
+repository root):
 
     parity-check BatchNorm2d examples/batchnorm_course_style.py:BatchNorm2d
 

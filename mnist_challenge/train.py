@@ -77,7 +77,7 @@ class Config:
     scale: float = 0.1
     shift: float = 0.1
     clean_epochs: int = 2  # the last epochs (all, if more than --epochs) see unaugmented images
-    # CPU speed-ups of the torch engine (README, "CPU speed: what was measured")
+    # CPU speed-ups of the torch engine (docs/mnist.md, "CPU speed: what was measured")
     channels_last: bool = True  # the numpy engine has no memory formats: False with it
     bf16: bool = False  # bfloat16 autocast
     # a subset of the data, for tests and quick experiments (0 = all)

@@ -141,7 +141,7 @@ def test_course_gelu_skips_tanh_case_and_is_diagnosed(user):
 
 @pytest.mark.parametrize("component,name,mistake", [
     ("BCELoss", "binary_cross_entropy", "bce-clip-instead-of-log-clamp"),
-    ("FocalLoss", "focal_loss", "focal-alpha-on-every-example"),  # the README's note, checked
+    ("FocalLoss", "focal_loss", "focal-alpha-on-every-example"),  # the parity contract's note, checked
 ])  # fmt: skip
 def test_course_losses_are_diagnosed(user, component, name, mistake):
     verdict = check(component, user(name))

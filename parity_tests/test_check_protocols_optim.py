@@ -2,7 +2,7 @@
 
 Each test writes a small implementation into a file (as a learner would), points ``check`` at
 it, and reads the verdict: which protocol and names were detected, which values torch ran
-with, and, for the course's own formulas, that the diagnosis says what the README and
+with, and, for the course's own formulas, that the diagnosis says what the site's pages and
 scratch's docstrings say about them (the course's momentum equals torch's at a constant lr
 and parts from it when the lr changes; its RMSProp puts ε inside the root).
 """

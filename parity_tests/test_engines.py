@@ -52,7 +52,7 @@ def test_float64_100_steps_agree_at_every_step(mnist):
     differences (different summation orders) by a factor that grows with the lr; at 0.1 the
     100 steps end at a headroom of about 0.3. At the default 0.4 the twins leave the profile
     at about step 14, and torch leaves it against itself in the other memory format too
-    (README, "Step for step"; benchmarks/engine_divergence.py prints the table)."""
+    (docs/mnist.md, "Step for step"; benchmarks/engine_divergence.py prints the table)."""
     cfg = short_schedule(16, 100, lr=0.1)
     n = cfg.train_subset
     worst = []

@@ -248,7 +248,7 @@ def demo_errors(twin) -> dict[str, tuple[float, float, float]]:
 
 @pytest.mark.parametrize("twin", [sr, tr], ids=["scratch", "torch"])
 def test_overfitting_story(twin):
-    """Both twins tell the course's story on its data (numbers in the README's demo line)."""
+    """Both twins tell the course's story on its data (numbers in the demo line of docs/components.md)."""
     errors = demo_errors(twin)
     train = {k: v[0] for k, v in errors.items()}
     truth = {k: v[1] for k, v in errors.items()}

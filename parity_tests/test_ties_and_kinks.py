@@ -13,7 +13,7 @@ NaN where p_t rounds to 1 with γ < 1; a constant BatchNorm channel gives x_hat 
 dx = γ/√eps·(dy - mean dy); Dropout(0) is the identity, Dropout(1) multiplies by 0; argmax
 (NeuralNetwork.predict, mnist_challenge's ``logits.argmax(1)``) takes the first maximum;
 sign(0) = 0 in l1_penalty_grad. Sigmoid, Tanh, GELU, SiLU, softmax, cross-entropy and
-attention are smooth: compared at 0 and on tied scores anyway. README "Ties and kinks" lists
+attention are smooth: compared at 0 and on tied scores anyway. docs/contract.md, "Ties and kinks", lists
 the sources; ``test_blind_spots.py`` plants the wrong rules and checks these tests fail.
 Scratch functions are looked up when a test runs (``sf.relu_derivative``), so a planted bug
 reaches them.

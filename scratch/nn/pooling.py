@@ -167,7 +167,8 @@ def max_pool2d(
     """``torch.nn.functional.max_pool2d``: the largest value of each window.
 
     ``return_indices=True`` (torch's flat argmax indices, for ``max_unpool2d``) is refused, as
-    by ``MaxPool2d``: a deliberate difference listed in the README.
+    by ``MaxPool2d``: a deliberate difference listed in the parity contract
+    (docs/contract.md).
     """
     if return_indices:
         raise ValueError("return_indices=True is not implemented in scratch's max_pool2d")
