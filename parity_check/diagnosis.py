@@ -99,11 +99,11 @@ def diagnose(checker: Checker, verdict: Verdict, target: Target,
     both = with_constant(checker, candidates, yours) if yours and found is None else None
     if both is not None:  # two causes at once: a catalogued mistake and another constant
         m, name, value = both
-        default = next(s.default for s in SETTINGS[checker.spec.name] if s.name == name)
+        setting = next(s for s in SETTINGS[checker.spec.name] if s.name == name)
         return Diagnosis(m.key, f"{m.explanation} [{m.key}; course section: {m.section}]; and "
-                         f"your code runs with {name}={value!r} where torch's default is "
-                         f"{default!r} (a hard-coded constant): the mistake reproduces your "
-                         f"numbers only with it", m.section, len(candidates),
+                         f"your numbers are that mistake run with {name}={value!r} (torch's "
+                         f"default is {setting.default!r}): {setting.why}; the mistake "
+                         f"reproduces your numbers only with it", m.section, len(candidates),
                          relation="setting", detail=f"{name}={value!r}")  # fmt: skip
     if found is not None:
         return Diagnosis(None, f"{found.text}; {none}; {first}", "", len(candidates),
@@ -115,24 +115,34 @@ def diagnose(checker: Checker, verdict: Verdict, target: Target,
 
 def with_constant(checker: Checker, candidates: list[Mistake],
                   yours: list[tuple[Case, Result]]) -> tuple[Mistake, str, object] | None:  # fmt: skip
-    """A catalogued mistake that reproduces ``yours`` once run with another of the component's
-    usual constants (``settings.SETTINGS``, kind "constant": the book's Adam is the ε̂ form
-    with eps=1e-7 hard-coded), as (mistake, setting, value); None when none does, or when
-    trying stops at ``WITH_CONSTANT_S`` seconds (a failing check stays within seconds)."""
+    """A catalogued mistake that reproduces ``yours`` once run with another value of one of
+    the component's usual settings (``settings.SETTINGS``, every kind but an axis: the book's
+    Adam is the ε̂ form with eps=1e-7 hard-coded; its BatchNorm takes momentum as 1 − torch's),
+    as (mistake, setting, value); None when none does, or when trying stops at
+    ``WITH_CONSTANT_S`` seconds (a failing check stays within seconds)."""
     start = time.perf_counter()
+    expected = [checker.expected(c, DIAGNOSIS_DTYPE) for c, _ in yours]
     for setting in SETTINGS.get(checker.spec.name, ()):
-        if setting.kind != "constant":
+        if setting.kind == "dim":
             continue
-        for value in setting.values:
-            if value == setting.default:
+        for alt in setting.alternatives(yours[0][0], expected[0]):
+            runs, shown = [], None
+            for (c, mine), theirs in zip(yours, expected, strict=True):
+                value = setting.value_for(alt, c, theirs)
+                if value is not None:
+                    shown = value if shown is None else shown
+                    c = Case(c.label, {**c.config, setting.name: value}, c.setup)
+                runs.append((c, mine))
+            if shown is None:
                 continue
-            runs = [(Case(c.label, {**c.config, setting.name: value}, c.setup), mine)
-                    for c, mine in yours]  # fmt: skip
             for m in candidates:
                 if time.perf_counter() - start > WITH_CONSTANT_S:
                     return None
-                if reproduces(checker.spec, m, runs):
-                    return m, setting.name, value
+                try:
+                    if reproduces(checker.spec, m, runs):
+                        return m, setting.name, shown
+                except (RuntimeError, ValueError, TypeError, IndexError):
+                    break  # torch refuses the value (a BatchNorm's eps=0): the next value
     return None
 
 
