@@ -83,6 +83,27 @@ def _check_options(spec: Spec, map, derivative, target_first) -> None:
         raise UsageError(f"--target-first is for a loss; {spec.name} is {_a(spec.kind)}")
 
 
+# how a learner names a function's derivative, or a loss's gradient, beside it
+DERIVATIVE_NAMES = ("{}_prime", "{}_derivative", "{}_deriv", "{}_grad", "{}_gradient",
+                    "{}_backward", "d_{}", "d{}")  # fmt: skip
+
+
+def _derivative_beside(spec: Spec, obj: Any):
+    """A plain function's derivative (or a loss function's gradient) defined in the same
+    module under a usual name (``mse_prime`` beside ``mse``), or None: without it only the
+    function's values would be compared, and a wrong gradient would pass unseen."""
+    if spec.kind not in ("function", "loss") or not inspect.isfunction(obj):
+        return None
+    if spec.kind == "function" and getattr(spec, "role", "") == "derivative":
+        return None
+    module = inspect.getmodule(obj)
+    for pattern in DERIVATIVE_NAMES:
+        found = getattr(module, pattern.format(obj.__name__), None)
+        if inspect.isfunction(found) and found is not obj:
+            return found
+    return None
+
+
 def _twin(spec: Spec, obj: Any, kind: str) -> Spec | None:
     """The component's twin of the other ``kind`` (``Sigmoid`` and ``sigmoid``, ``LogSoftmax``
     and ``log_softmax``) when ``obj`` is written as that kind: a class for a function's name
@@ -123,7 +144,11 @@ def check(component: str, target: Any, *, thorough: bool = False,
     obj, name = _resolve(target, "TARGET")
     d_obj = _resolve(derivative, "--derivative")[0] if derivative is not None else None
     asked, spec = spec, _twin(spec, obj, "module") or spec  # a class for `relu`: ReLU
+    found = None if d_obj is not None else _derivative_beside(spec, obj)
+    d_obj = d_obj if found is None else found
     user = adapt(spec, Target(obj, name, parse_map(map), d_obj, target_first))
+    if found is not None:
+        user.note(f"derivative: your {found.__name__}, found beside {obj.__name__} (--derivative names another)")  # fmt: skip
     obj = user.obj  # a learner's own protocol (CS231n's pairs, nnfs, ...) in the specs' shape
     spec = _twin(spec, obj, "function") or spec  # a plain function for `Sigmoid`: sigmoid
     if spec is not asked:

@@ -117,9 +117,10 @@ class Checker:
                     verdict.rows.append(Row(case.label, dtype, err.what, message=message))
                     verdict.hyperparameters[case.label] = self.spec.describe(case)
                     continue
-                except UserCodeError as err:
+                except (UserCodeError, UnsupportedSetting) as err:
                     # code that works in training mode only (the course's scope): its
-                    # training steps are compared, its eval steps are not supported
+                    # training steps are compared, its eval steps are not supported (an
+                    # adapter says so with UnsupportedSetting: CS231n's test-mode cache=None)
                     done_actual = self._training_only(target, case, dtype, err, verdict)
                     if done_actual is None:
                         verdict.rows.append(self._row(target, case, dtype, err, ran))
@@ -156,20 +157,22 @@ class Checker:
             raise err
         return row_for(target, case, dtype, err, ran)
 
-    def _training_only(self, target: Target, case: Case, dtype: str, err: UserCodeError,
+    def _training_only(self, target: Target, case: Case, dtype: str, err: UsageError,
                        verdict: Verdict) -> tuple[Case, Result] | None:  # fmt: skip
         """``case`` run on its training steps alone, when those run and only the eval ones
         raised ``err``: the eval steps become a "not supported" row. None otherwise."""
         training = _training_steps(case)
-        if training is None:
+        raised_in_user_code = isinstance(err, UserCodeError) or isinstance(err.__cause__, UserCodeError)  # fmt: skip
+        if training is None or not raised_in_user_code:
             return None
         try:
             done = self._run_case(target, training, dtype)
         except UsageError:
             return None
-        reason = f"eval mode not supported ({err.what})"
+        user = err if isinstance(err, UserCodeError) else err.__cause__
+        reason = f"eval mode not supported ({user.what})"
         verdict.rows.append(Row(case.label, dtype, "eval steps", status="not supported",
-                                message=err.what, where=err.where, reason=reason))  # fmt: skip
+                                message=user.what, where=user.where, reason=reason))  # fmt: skip
         return done
 
     def diagnose(self, verdict: Verdict, target: Target,

@@ -27,6 +27,43 @@ def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+def mse(y_true, y_pred):
+    return np.mean((y_true - y_pred) ** 2)
+
+
+def mse_prime(y_true, y_pred):
+    return (y_pred - y_true) / y_true.size  # the 2 is missing
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    """CS231n's form, torch's momentum meaning; test mode leaves no cache (cache = None)."""
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.1)
+    rm = bn_param.get("running_mean", np.zeros(x.shape[1], dtype=x.dtype))
+    rv = bn_param.get("running_var", np.ones(x.shape[1], dtype=x.dtype))
+    cache = None
+    if bn_param["mode"] == "train":
+        mu, var = x.mean(axis=0), x.var(axis=0)
+        x_hat = (x - mu) / np.sqrt(var + eps)
+        out = gamma * x_hat + beta
+        n = x.shape[0]
+        rm = (1 - momentum) * rm + momentum * mu
+        rv = (1 - momentum) * rv + momentum * var * n / (n - 1)
+        cache = (x_hat, gamma, var, eps)
+    else:
+        out = gamma * (x - rm) / np.sqrt(rv + eps) + beta
+    bn_param["running_mean"], bn_param["running_var"] = rm, rv
+    return out, cache
+
+
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, var, eps = cache
+    n = dout.shape[0]
+    dbeta, dgamma = dout.sum(axis=0), (dout * x_hat).sum(axis=0)
+    dx_hat = dout * gamma
+    dx = (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
+    return dx / (n * np.sqrt(var + eps)), dgamma, dbeta
+
+
 def log_softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return np.log(e / e.sum(axis=axis, keepdims=True))
@@ -167,3 +204,15 @@ def test_an_output_along_another_axis_is_named_though_the_gradient_differs_too()
     d = verdict.diagnosis
     assert d.mistake is None and (d.relation, d.detail) == ("other-axis", "dim=0"), d
     assert "the gradients differ from that too" in d.message
+
+
+def test_a_gradient_defined_beside_a_loss_function_is_found_and_checked():
+    verdict = check("MSELoss", "mine.py:mse")
+    assert not verdict.passed and verdict.diagnosis.mistake == "mse-grad-missing-2"
+    assert any("your mse_prime, found beside mse" in n for n in verdict.notes)
+
+
+def test_a_cs231n_backward_that_has_no_test_mode_cache_is_out_of_scope_in_eval():
+    verdict = check("BatchNorm1d", "mine.py:batchnorm_forward", dtypes=("float64",))
+    assert verdict.passed and verdict.in_scope, verdict.summary()
+    assert any("eval mode not supported" in text for text in verdict.not_covered)

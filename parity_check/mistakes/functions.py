@@ -73,6 +73,18 @@ def clip_grad_norm_without_eps(parameters, max_norm, norm_type=2.0):
     return total
 
 
+class _DerivativeAtOutput:
+    """backward computes f'(a) at the cached output a = f(z) with the derivative that takes z:
+    σ'(σ(z)) or tanh'(tanh(z)), a function applied twice (a class that caches ``self.out``)."""
+
+    def backward(self, grad_output):
+        return grad_output * self._df(self._f(self.saved()))
+
+
+SigmoidDerivativeAtOutput = type("SigmoidDerivativeAtOutput", (_DerivativeAtOutput, snn.Sigmoid), {})  # fmt: skip
+TanhDerivativeAtOutput = type("TanhDerivativeAtOutput", (_DerivativeAtOutput, snn.Tanh), {})
+
+
 MISTAKES = [
     Mistake("gelu-tanh-approximation", ("GELU", "gelu", "gelu_derivative"), "Activations",
             "your GELU matches the course's tanh approximation, but torch's default is the exact "
@@ -86,6 +98,11 @@ MISTAKES = [
             "a = f(z) inside, or call it with the output)",
             {"sigmoid_derivative": sigmoid_derivative_of_output,
              "tanh_derivative": tanh_derivative_of_output}),
+    Mistake("activation-derivative-of-output", ("Sigmoid", "Tanh"), "Activations",
+            "your backward applies the derivative that takes the input z to the output a it "
+            "cached: σ'(a) = σ(a)(1 - σ(a)) (or 1 - tanh²(a)), the function applied twice; from "
+            "the output the derivative is a(1 - a) (or 1 - a²), no second σ",
+            {"Sigmoid": SigmoidDerivativeAtOutput, "Tanh": TanhDerivativeAtOutput}),
     Mistake("l2-penalty-without-half", ("l2_penalty", "l2_penalty_grad"), "Regularisation",
             "your penalty is λ·‖w‖² (gradient 2λ·w): the suite's l2_penalty is (λ/2)·‖w‖², "
             "gradient λ·w, exactly what SGD's weight_decay=λ adds; yours equals weight_decay=2λ",
