@@ -35,6 +35,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     # StepLR's, as schedule blogs name it ("drop": the factor the lr drops by)
     "gamma": ("factor", "decay_factor", "drop_factor", "drop", "drop_rate"),
     "step_size": ("dropEvery", "drop_every", "epochs_drop", "step_every"),
+    "eta_min": ("lr_min", "min_lr", "final_lr", "lr_end"),  # CosineAnnealingLR's floor
+    "T_max": ("t_max", "total_epochs", "max_epochs"),
     "momentum": ("beta", "mu"),
     "alpha": ("beta", "rho", "decay_rate", "decay"),
     "eps": ("epsilon",),

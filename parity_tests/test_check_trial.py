@@ -27,6 +27,10 @@ def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+def cosine_annealing(epoch, lr_max=0.1, lr_min=0.0, T_max=10):
+    return lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(np.pi * epoch / T_max))
+
+
 def mse(y_true, y_pred):
     return np.mean((y_true - y_pred) ** 2)
 
@@ -216,3 +220,8 @@ def test_a_cs231n_backward_that_has_no_test_mode_cache_is_out_of_scope_in_eval()
     verdict = check("BatchNorm1d", "mine.py:batchnorm_forward", dtypes=("float64",))
     assert verdict.passed and verdict.in_scope, verdict.summary()
     assert any("eval mode not supported" in text for text in verdict.not_covered)
+
+
+def test_a_blog_cosine_schedule_with_lr_max_and_lr_min_is_checked():
+    verdict = check("CosineAnnealingLR", "mine.py:cosine_annealing")
+    assert verdict.passed, verdict.summary()
