@@ -35,7 +35,8 @@ HARD_CODED = "your code hard-codes another constant, or uses the name with anoth
 class Setting:
     """One torch setting to re-run with, and how its other values are found.
 
-    ``kind``: "constant" (each of ``values``), "complement" (1 − the case's value),
+    ``kind``: "constant" (each of ``values``), "complement" (1 − the case's value), "negated"
+    (minus the case's value),
     "dim" (each of ``values``, else each axis of the case's output) or "same-as" (the value
     of the setting ``source``, e.g. SGD's dampening = momentum). ``twin``: for a ``dim`` that
     is not an argument of torch's (CrossEntropyLoss's classes, attention's keys), torch's
@@ -70,6 +71,8 @@ class Setting:
         now = self.current(case)
         if self.kind == "complement":
             value = None if now is None else round(1 - now, 12)
+        elif self.kind == "negated":
+            value = None if now is None else -now
         elif self.kind == "same-as":
             value = case.config.get(self.source) or None
         elif self.kind == "dim":
@@ -130,7 +133,10 @@ SGD = (
             why="your velocity is an exponential moving average, v = βv + (1 − β)g; torch's "
             "SGD has dampening=0: v = βv + g"),
 )  # fmt: skip
-SLOPE = (Setting("negative_slope", 0.01, values=(0.1, 0.2, 0.3, 0.01, 0.02)),)
+# the usual slopes, and each case's own with its sign flipped (-alpha·x for x < 0)
+SLOPE = (Setting("negative_slope", 0.01, values=(0.1, 0.2, 0.3, 0.01, 0.02)),
+         Setting("negative_slope", 0.01, kind="negated",
+                 why="your slope has the other sign: x < 0 maps to negative_slope·x"))  # fmt: skip
 APPROXIMATE = (Setting("approximate", "none", values=("tanh", "none")),)
 AXIS = (
     Setting("dim", None, "dim",

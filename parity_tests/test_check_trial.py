@@ -31,6 +31,10 @@ def cosine_annealing(epoch, lr_max=0.1, lr_min=0.0, T_max=10):
     return lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(np.pi * epoch / T_max))
 
 
+def leaky_relu(x, negative_slope=0.01):
+    return np.where(x > 0, x, -negative_slope * x)  # the slope's sign flipped
+
+
 def mse(y_true, y_pred):
     return np.mean((y_true - y_pred) ** 2)
 
@@ -225,3 +229,9 @@ def test_a_cs231n_backward_that_has_no_test_mode_cache_is_out_of_scope_in_eval()
 def test_a_blog_cosine_schedule_with_lr_max_and_lr_min_is_checked():
     verdict = check("CosineAnnealingLR", "mine.py:cosine_annealing")
     assert verdict.passed, verdict.summary()
+
+
+def test_a_leaky_relu_slope_with_the_other_sign_is_named_as_that_setting():
+    verdict = check("leaky_relu", "mine.py:leaky_relu", dtypes=("float64",))
+    d = verdict.diagnosis
+    assert (d.relation, d.detail) == ("setting", "negative_slope=-0.2"), d
