@@ -14,7 +14,7 @@ shows, that it does not take that case:
   compared, the eval steps are a "not supported" row).
 
 Everything else is an "error": a FAIL of that case (the constructor took ``pad`` and the
-forward then fails at padding 1). Either row shows the exception's line and the file:line
+forward then fails at padding 1). Either row shows the exception's line and the ``file:line``
 where it was raised.
 """
 

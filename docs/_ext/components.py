@@ -60,6 +60,10 @@ def proof(entry: sources.Entry, record: dict) -> str:
     for test in entry.tests:
         ran = record["tests_run"].get(test, {})
         lines.append(f"- `{test}`: {ran.get('passed', 0)} passed")
+    lines += ["", "**Headroom** is each compared tensor's worst error divided by its tolerance, "
+              "`max |scratch - torch| / (atol + rtol·|torch|)`: smaller is better, at most 1 "
+              f"passes, and it is in bold above {sources.HIGHLIGHT} (a twin within a tenth of "
+              "its tolerance needs no second look)."]  # fmt: skip
     lines += ["", "| dtype | worst headroom (error / tolerance) | where |", "| --- | --- | --- |"]
     for dtype in ("float64", "float32"):
         worst = record[f"worst_{dtype}"]
@@ -103,7 +107,11 @@ def page(entry: sources.Entry, record: dict) -> str:
              f"`{entry.scratch}` · twin `{entry.twin}` · section [{entry.section}]({slug(entry.section)}.md)"]  # fmt: skip
     if entry.scratch in FORMULAS:
         parts += ["", "## The formula", "", "$$", FORMULAS[entry.scratch], "$$"]
-    parts += ["", "## Scratch and its twin", "", f"::::{{tab-set}}\n:sync-group: {SYNC}\n",
+    parts += ["", "## Scratch and its twin", "",
+              "The **scratch** tab is the NumPy code, forward and hand-written backward; the "
+              "**torch** tab is the twin it is proven against, whose math mostly runs in "
+              "torch's C++ kernels, with autograd supplying the backward. Your choice of tab "
+              "holds on every page.", "", f"::::{{tab-set}}\n:sync-group: {SYNC}\n",
               tab("scratch", "scratch", entry.scratch), tab("torch", "torch", entry.twin), "::::"]  # fmt: skip
     if entry.note:
         parts += ["", "## Where the course and torch differ", "", entry.note]
