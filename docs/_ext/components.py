@@ -106,7 +106,11 @@ def page(entry: sources.Entry, record: dict) -> str:
     parts = [f"# {name}", "",
              f"`{entry.scratch}` · twin `{entry.twin}` · section [{entry.section}]({slug(entry.section)}.md)"]  # fmt: skip
     if entry.scratch in FORMULAS:
-        parts += ["", "## The formula", "", "$$", FORMULAS[entry.scratch], "$$"]
+        parts += ["", "## The formula", "", "$$", FORMULAS[entry.scratch], "$$", "",
+                  "Notation: $N$ is the batch (the targets kept, for a loss), $g$ the upstream "
+                  "gradient $\\partial L/\\partial y$ that backward receives, $[\\cdot]$ is 1 "
+                  "where its condition holds and 0 elsewhere, $\\varepsilon$ a setting's "
+                  "small constant or the label smoothing."]  # fmt: skip
     parts += ["", "## Scratch and its twin", "",
               "The **scratch** tab is the NumPy code, forward and hand-written backward; the "
               "**torch** tab is the twin it is proven against, whose math mostly runs in "
