@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from parity_check import cli
+from parity_check import check, cli
 from parity_check.mistakes import MISTAKES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,3 +52,18 @@ def test_the_fixed_example_passes(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.key for m in MISTAKES])
 def test_the_mistake_table_lists_every_mistake(mistake):
     assert f"| `{mistake.key}` |" in SECTION
+
+
+def test_your_first_check_passes_in_scope_and_its_documented_mistake_is_named(
+    tmp_path, monkeypatch
+):
+    code = re.search(r"## Your first check.*?```python\n(.*?)```", SECTION, re.S).group(1)
+    (tmp_path / "my_linear.py").write_text(code)
+    (tmp_path / "averaged.py").write_text(code.replace("sum(axis=0)", "mean(axis=0)"))
+    monkeypatch.chdir(tmp_path)
+    verdict = check("Linear", "my_linear.py:MyLinear")
+    assert verdict.passed and verdict.in_scope and len(verdict.not_covered) == 2
+    said = re.search(r"^(PASS \(in scope\): .+?listed above\))$", SECTION, re.M | re.S).group(1)
+    assert " ".join(said.split()) == verdict.summary()
+    wrong = check("Linear", "averaged.py:MyLinear")
+    assert not wrong.passed and wrong.diagnosis.mistake == "linear-bias-grad-averaged"
