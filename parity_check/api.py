@@ -137,6 +137,7 @@ def check(component: str, target: Any, *, thorough: bool = False,
     in any other case is a row of the verdict (``Row.status`` "not supported" or "error").
     """
     spec = find_spec(component)
+    dtypes = (dtypes,) if isinstance(dtypes, str) else tuple(dtypes)  # "float32" means one
     bad = [d for d in dtypes if d not in DTYPES]
     if bad or not dtypes:
         raise UsageError(f"dtypes must be among {DTYPES}, got {tuple(dtypes)}")

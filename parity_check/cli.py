@@ -100,10 +100,20 @@ def run(argv: list[str] | None = None) -> int:
     if args.list:
         if args.component or args.target:
             raise UsageError("--list takes no COMPONENT or TARGET")
+        if args.json:
+            raise UsageError("--list prints plain text, one line per component; --json applies to a check")  # fmt: skip
         return _list()
     _json_target(args.json)
     if args.component is None:
         raise UsageError("give COMPONENT and TARGET, e.g. parity-check BatchNorm2d my_bn.py:BatchNorm2d (see parity-check --help)")  # fmt: skip
+    if args.target is not None and ":" in args.component and ":" not in args.target:
+        raise UsageError(f"COMPONENT comes first, then TARGET: parity-check {args.target} {args.component}")  # fmt: skip
+    if (
+        args.target is None
+        and args.component.endswith(("/", "\\"))
+        and not Path(args.component).is_dir()
+    ):
+        raise UsageError(f"folder not found: {args.component}")
     if args.target is None and Path(args.component).is_dir():
         ignored = [f"--{k.replace('_', '-')}" for k in ("thorough", "strict", "map", "derivative", "target_first", "dtype") if getattr(args, k)]  # fmt: skip
         if ignored:

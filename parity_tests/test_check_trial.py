@@ -235,3 +235,18 @@ def test_a_leaky_relu_slope_with_the_other_sign_is_named_as_that_setting():
     verdict = check("leaky_relu", "mine.py:leaky_relu", dtypes=("float64",))
     d = verdict.diagnosis
     assert (d.relation, d.detail) == ("setting", "negative_slope=-0.2"), d
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [(["mine.py:sigmoid", "sigmoid"], "COMPONENT comes first, then TARGET: parity-check sigmoid mine.py:sigmoid"),
+     (["nope_dir/"], "folder not found: nope_dir/"),
+     (["--list", "--json", "-"], "--list prints plain text, one line per component")],
+)  # fmt: skip
+def test_a_new_users_slips_are_one_line_that_says_what_to_do(capsys, argv, said):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and said in (out + err) and "Traceback" not in err
+
+
+def test_one_dtype_may_be_given_as_a_string():
+    assert check("sigmoid", "mine.py:sigmoid", dtypes="float32").passed
