@@ -12,7 +12,6 @@ from collections import Counter
 
 import pytest
 
-from course.figures import FigureSpec, render
 from parity_check.core import harness
 from parity_check.core.catalog import CATALOG, E
 from parity_check.core.report_data import catalog_test_name, comparisons, entry_status, records_for
@@ -92,16 +91,6 @@ def test_comparisons_keep_the_worst_record_per_tensor_and_dtype():
                         rec("ReLU", dtype="float32", headroom=0.5)])  # fmt: skip
     assert len(rows) == 1 and rows[0]["count"] == 3
     assert rows[0]["float64"]["headroom"] == 0.2 and rows[0]["float32"]["headroom"] == 0.5
-
-
-def test_a_figure_whose_component_is_missing_says_not_available_yet():
-    def needs_missing_branch():
-        from scratch import no_such_module  # noqa: F401
-
-    spec = FigureSpec("x", "Attention", "X", needs_missing_branch)
-    out = render(spec)
-    assert out["status"] == "unavailable" and out["caption"].startswith("Not available yet")
-    assert render(FigureSpec("y", "Attention", "Y", None, todo="later"))["status"] == "stub"
 
 
 @pytest.mark.parametrize("name", ["scratch.nn.ReLU", "torch.nn.ReLU", "torch.nn.Module",

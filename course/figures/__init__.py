@@ -12,6 +12,6 @@ from course.figures import (  # noqa: F401 - imported to register their figures
     receptive,
     regularization,
 )
-from course.figures.registry import FIGURES, FigureSpec, figure, render, render_all, stub
+from course.figures.registry import FIGURES, FigureSpec, figure
 
-__all__ = ["FIGURES", "FigureSpec", "figure", "render", "render_all", "stub"]
+__all__ = ["FIGURES", "FigureSpec", "figure"]

@@ -49,7 +49,7 @@ def activation_curves(z: np.ndarray) -> list[tuple]:
             for name, f, df, tf in ACTIVATIONS]  # fmt: skip
 
 
-@figure("Activations", "Activations and their derivatives", cheap=True)
+@figure("Activations", "Activations and their derivatives")
 def activations():
     z = course_grid()
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.5))
