@@ -14,7 +14,7 @@ from parity_check import relations
 from parity_check.core.harness import measure
 from parity_check.errors import UsageError
 from parity_check.mistakes import Mistake
-from parity_check.settings import SETTINGS
+from parity_check.settings import SETTINGS, Setting
 from parity_check.specs.base import Case, Result, Spec, Target
 from parity_check.verdict import Diagnosis, Row, Verdict
 
@@ -98,8 +98,8 @@ def diagnose(checker: Checker, verdict: Verdict, target: Target,
     found = relations.find(checker, yours, cited) if yours else None
     both = with_constant(checker, candidates, yours) if yours and found is None else None
     if both is not None:  # two causes at once: a catalogued mistake and another constant
-        m, name, value = both
-        setting = next(s for s in SETTINGS[checker.spec.name] if s.name == name)
+        m, setting, value = both
+        name = setting.name
         return Diagnosis(m.key, f"{m.explanation} [{m.key}; course section: {m.section}]; and "
                          f"your numbers are that mistake run with {name}={value!r} (torch's "
                          f"default is {setting.default!r}): {setting.why}; the mistake "
@@ -114,11 +114,11 @@ def diagnose(checker: Checker, verdict: Verdict, target: Target,
 
 
 def with_constant(checker: Checker, candidates: list[Mistake],
-                  yours: list[tuple[Case, Result]]) -> tuple[Mistake, str, object] | None:  # fmt: skip
+                  yours: list[tuple[Case, Result]]) -> tuple[Mistake, Setting, object] | None:  # fmt: skip
     """A catalogued mistake that reproduces ``yours`` once run with another value of one of
     the component's usual settings (``settings.SETTINGS``, every kind but an axis: the book's
     Adam is the ε̂ form with eps=1e-7 hard-coded; its BatchNorm takes momentum as 1 − torch's),
-    as (mistake, setting, value); None when none does, or when trying stops at
+    as (mistake, the ``Setting``, value); None when none does, or when trying stops at
     ``WITH_CONSTANT_S`` seconds (a failing check stays within seconds)."""
     start = time.perf_counter()
     expected = [checker.expected(c, DIAGNOSIS_DTYPE) for c, _ in yours]
@@ -140,7 +140,7 @@ def with_constant(checker: Checker, candidates: list[Mistake],
                     return None
                 try:
                     if reproduces(checker.spec, m, runs):
-                        return m, setting.name, shown
+                        return m, setting, shown
                 except (RuntimeError, ValueError, TypeError, IndexError):
                     break  # torch refuses the value (a BatchNorm's eps=0): the next value
     return None

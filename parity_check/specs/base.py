@@ -46,6 +46,14 @@ class Result(dict):
             self.steps.add(name)
 
 
+# Inputs several specs share (softmax, log-softmax and their modules, cross-entropy):
+# tied maxima, one row's target among them: softmax shares the mass evenly between them
+TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
+# logits hundreds apart: softmax underflows to exactly 0 for the small ones, so log(softmax(z))
+# is -inf where torch's log_softmax is finite (z - max - log Σ exp(z - max))
+FAR_LOGITS = [[0.0, 1000.0, 2.0, -5.0], [-800.0, 0.0, 3.0, 1.0], [0.5, 0.0, 900.0, -900.0]]
+
+
 @dataclass
 class Case:
     """One configuration to run: a label for people, and the settings a spec interprets.

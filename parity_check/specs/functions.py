@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from parity_check.core.harness import randn
-from parity_check.specs.base import Case, basic
+from parity_check.specs.base import FAR_LOGITS, TIED_LOGITS, Case, basic
 from parity_check.specs.function_spec import ClipSpec, FunctionSpec, PenaltySpec
 from parity_check.specs.function_spec import array_input as _x
 
@@ -30,11 +30,6 @@ PLAIN = dict(shape=(4, 7), scale=3.0)
 SATURATED = dict(values=[[-1e4, -30.0, -2.5, 0.7], [1.5, 30.0, 1e4, -0.3]])  # exp(1e4) overflows
 # six inputs exactly at 0, the kink: torch's relu'(0) = 0 and leaky_relu'(0) = negative_slope
 AT_KINK = dict(PLAIN, at_kinks=6)
-# rows whose maximum is tied (two, four or three equal logits): torch shares the mass evenly
-TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
-# logits hundreds apart: softmax underflows to exactly 0 for the small ones, so log(softmax(z))
-# is -inf where torch's log_softmax is finite (z - max - log Σ exp(z - max))
-FAR_LOGITS = [[0.0, 1000.0, 2.0, -5.0], [-800.0, 0.0, 3.0, 1.0], [0.5, 0.0, 900.0, -900.0]]
 MORE = [C("(7,)", dict(shape=(7,), scale=3.0)), C("(2, 3, 4, 5)", dict(shape=(2, 3, 4, 5), scale=3.0))]  # fmt: skip
 
 # name, torch twin, ci cases, settings a function without the argument is taken to hard-wire

@@ -12,7 +12,7 @@ import numpy as np
 
 import torch_ref.nn.loss as tnn
 from parity_check.core.harness import PROFILES, randn
-from parity_check.specs.base import Case, basic
+from parity_check.specs.base import TIED_LOGITS, Case, basic
 from parity_check.specs.loss_spec import LossSpec
 
 
@@ -59,8 +59,6 @@ def fixed(values, integer=False):
 
 WEIGHT = np.linspace(0.5, 2.0, 3)  # one weight per column of a (6, 3) input
 CLASS_WEIGHT = np.array([0.2, 1.0, 3.0, 0.6])  # CrossEntropyLoss(weight=): one per class of 4
-# tied maxima, one row's target among them: softmax shares the mass evenly between them
-TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
 EXTREME = [[-1e4, 5.0, 1e4], [1e4, -1e4, 3.0]]  # exp(1e4) overflows even in float64
 # p ∈ {0, 1} with both labels: torch's log clamp gives 100 where -log(0) = inf (and 0, not
 # 0·log(0) = NaN, where the label makes that term vanish)

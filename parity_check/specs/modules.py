@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from parity_check.specs.base import Case, basic
+from parity_check.specs.base import FAR_LOGITS, TIED_LOGITS, Case, basic
 from parity_check.specs.module_spec import ModuleSpec
 
 
@@ -26,11 +26,6 @@ def _random_affine(module: torch.nn.Module) -> None:
 ACTIVATION_SETUP = dict(shape=(4, 7), scale=3.0)
 # six inputs exactly at 0, the kink: torch's ReLU'(0) = 0 and LeakyReLU'(0) = negative_slope
 AT_KINK = dict(ACTIVATION_SETUP, at_kinks=6)
-# rows whose maximum is tied (two, four or three equal logits): torch shares the mass evenly
-TIED_LOGITS = [[2.0, 2.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0], [1.5, -3.0, 1.5, 1.5]]
-# logits hundreds apart: softmax underflows to exactly 0 for the small ones, so log(softmax(z))
-# is -inf where torch's log_softmax is finite (z - max - log Σ exp(z - max))
-FAR_LOGITS = [[0.0, 1000.0, 2.0, -5.0], [-800.0, 0.0, 3.0, 1.0], [0.5, 0.0, 900.0, -900.0]]
 BN_STEPS = ("train", "train", "train", "eval")  # three updates of the running stats, then eval
 BN_SETUP = dict(modes=BN_STEPS, scale=2.0, shift=3.0)  # mean 3, std 2: normalising does work
 
